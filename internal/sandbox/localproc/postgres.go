@@ -1,0 +1,170 @@
+// Package localproc starts the real local components the sandbox and the tests run: a throwaway
+// PostgreSQL cluster (initdb + pg_ctl) and versitygw as the S3 store, and builds the Go tools they need.
+package localproc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresCluster is a throwaway PostgreSQL cluster: initdb + pg_ctl in a temporary directory, listening
+// on a free loopback port, stopped by Stop.
+type PostgresCluster struct {
+	BinDir  string
+	DataDir string
+	Port    int
+	User    string // superuser name
+	cred    *syscall.Credential
+	dbSeq   atomic.Int64
+}
+
+// FindPostgresBin returns the directory holding initdb, pg_ctl and postgres. When none is found and the
+// process runs as root, it installs Debian's postgresql package with apt-get.
+func FindPostgresBin() (string, error) {
+	if dir := findPostgresBin(); dir != "" {
+		return dir, nil
+	}
+	if os.Geteuid() != 0 {
+		return "", fmt.Errorf("PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found. " +
+			"Install them, e.g. `sudo apt-get install -y postgresql`, or put their directory on PATH")
+	}
+	fmt.Fprintln(os.Stderr, "acctest: installing Debian's postgresql package")
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "postgresql"}} {
+		cmd := exec.Command("apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if dir := findPostgresBin(); dir != "" {
+		return dir, nil
+	}
+	return "", fmt.Errorf("postgresql was installed but initdb is still not found")
+}
+
+func findPostgresBin() string {
+	if dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin"); len(dirs) > 0 {
+		sort.Slice(dirs, func(i, j int) bool { return pgMajor(dirs[i]) > pgMajor(dirs[j]) })
+		for _, d := range dirs {
+			if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+				return d
+			}
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Dir(real)
+		}
+		return filepath.Dir(p)
+	}
+	return ""
+}
+
+func pgMajor(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+// FreePort returns a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// StartPostgres creates and starts a cluster under dir (created when missing). PostgreSQL refuses to run
+// as root, so as root the cluster runs as the `postgres` system user that Debian's package creates.
+func StartPostgres(dir string) (*PostgresCluster, error) {
+	bin, err := FindPostgresBin()
+	if err != nil {
+		return nil, err
+	}
+	c := &PostgresCluster{BinDir: bin, DataDir: filepath.Join(dir, "data"), User: "postgres"}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("running as root, PostgreSQL needs an unprivileged user: %v (install Debian's postgresql package, which creates it)", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if c.cred != nil {
+		if err := os.Chown(dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.DataDir, "PG_VERSION")); err != nil {
+		if out, err := c.run("initdb", "-D", c.DataDir, "-U", c.User, "--auth=trust", "-E", "UTF8",
+			"--locale=C.UTF-8", "--no-sync"); err != nil {
+			return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+		}
+	}
+	if c.Port, err = FreePort(); err != nil {
+		return nil, err
+	}
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='%s' "+
+		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "+
+		"-c shared_buffers=128MB -c max_locks_per_transaction=256", c.Port, dir)
+	if out, err := c.run("pg_ctl", "-D", c.DataDir, "-l", filepath.Join(dir, "postgres.log"), "-o", opts,
+		"-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
+		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+	return c, nil
+}
+
+func (c *PostgresCluster) run(name string, args ...string) ([]byte, error) {
+	cmd := exec.Command(filepath.Join(c.BinDir, name), args...)
+	cmd.Dir = filepath.Dir(c.DataDir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Setpgid: true}
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+	return cmd.CombinedOutput()
+}
+
+// Stop shuts the cluster down (fast mode).
+func (c *PostgresCluster) Stop() error {
+	out, err := c.run("pg_ctl", "-D", c.DataDir, "-m", "fast", "-w", "-t", "60", "stop")
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// DSN returns a connection URL for database db as the superuser.
+func (c *PostgresCluster) DSN(db string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", c.User, c.Port, db)
+}
+
+// CreateDatabase creates a fresh database with a unique name and returns its DSN, so tests that run in
+// parallel never share a database.
+func (c *PostgresCluster) CreateDatabase(ctx context.Context, prefix string) (string, error) {
+	name := fmt.Sprintf("%s_%d_%d", strings.ToLower(prefix), os.Getpid(), c.dbSeq.Add(1))
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", err
+	}
+	return c.DSN(name), nil
+}
