@@ -25,7 +25,7 @@ func Postgres(t testing.TB) *localproc.PostgresCluster {
 	if pgCluster == nil && pgErr == nil {
 		dir, err := os.MkdirTemp("", "alfred-pg-")
 		if err == nil {
-			pgCluster, pgErr = localproc.StartPostgres(dir)
+			pgCluster, pgErr = localproc.StartPostgres(dir, 0)
 			if pgErr == nil {
 				addCleanup(func() { _ = pgCluster.Stop(); _ = os.RemoveAll(dir) })
 			} else {

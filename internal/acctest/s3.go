@@ -25,7 +25,7 @@ func S3(t testing.TB) *localproc.S3Server {
 			s3Err = err
 		} else if bin, err := InstallVersityGW(); err != nil {
 			s3Err = err
-		} else if s3Server, s3Err = localproc.StartS3(bin, dir); s3Err == nil {
+		} else if s3Server, s3Err = localproc.StartS3(bin, dir, 0, "", ""); s3Err == nil {
 			addCleanup(func() { s3Server.Stop(); _ = os.RemoveAll(dir) })
 		}
 	}

@@ -87,9 +87,10 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// StartPostgres creates and starts a cluster under dir (created when missing). PostgreSQL refuses to run
-// as root, so as root the cluster runs as the `postgres` system user that Debian's package creates.
-func StartPostgres(dir string) (*PostgresCluster, error) {
+// StartPostgres creates (when new) and starts a cluster under dir, on port (0: any free port). PostgreSQL
+// refuses to run as root, so as root the cluster runs as the `postgres` system user that Debian's package
+// creates.
+func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 	bin, err := FindPostgresBin()
 	if err != nil {
 		return nil, err
@@ -118,8 +119,10 @@ func StartPostgres(dir string) (*PostgresCluster, error) {
 			return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 		}
 	}
-	if c.Port, err = FreePort(); err != nil {
-		return nil, err
+	if c.Port = port; c.Port == 0 {
+		if c.Port, err = FreePort(); err != nil {
+			return nil, err
+		}
 	}
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='%s' "+
 		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "+

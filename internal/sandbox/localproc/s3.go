@@ -21,15 +21,21 @@ type S3Server struct {
 	cmd             *exec.Cmd
 }
 
-// StartS3 starts the versitygw binary bin with its data under dir.
-func StartS3(bin, dir string) (*S3Server, error) {
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
+// StartS3 starts the versitygw binary bin with its data under dir, on port (0: any free port), with the
+// given root credentials (empty: test defaults).
+func StartS3(bin, dir string, port int, accessKey, secretKey string) (*S3Server, error) {
+	var err error
+	if port == 0 {
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	if accessKey == "" {
+		accessKey, secretKey = "alfredtest", "alfredtest-secret-key"
 	}
 	s := &S3Server{
-		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), AccessKeyID: "alfredtest",
-		SecretAccessKey: "alfredtest-secret-key", Region: "us-east-1", Dir: dir,
+		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), AccessKeyID: accessKey,
+		SecretAccessKey: secretKey, Region: "us-east-1", Dir: dir,
 	}
 	data := filepath.Join(dir, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
