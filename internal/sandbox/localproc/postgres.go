@@ -112,6 +112,9 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 		if err := os.Chown(dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
 			return nil, err
 		}
+		if err := makeTraversable(filepath.Dir(dir)); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := os.Stat(filepath.Join(c.DataDir, "PG_VERSION")); err != nil {
 		if out, err := c.run("initdb", "-D", c.DataDir, "-U", c.User, "--auth=trust", "-E", "UTF8",
@@ -133,6 +136,30 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
 	return c, nil
+}
+
+// makeTraversable adds the execute (search) bit for others to dir and its ancestors where it is missing,
+// so that the unprivileged postgres user can reach a data directory below a root-only directory such as
+// a test's temporary directory. It never adds read or write bits.
+func makeTraversable(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(d, fi.Mode().Perm()|0o001); err != nil {
+				return fmt.Errorf("letting the postgres user reach %s: %w", abs, err)
+			}
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
 }
 
 func (c *PostgresCluster) run(name string, args ...string) ([]byte, error) {

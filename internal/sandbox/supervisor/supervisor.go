@@ -190,6 +190,9 @@ func Start(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	if r := <-pgDone; r.err != nil {
 		return nil, fmt.Errorf("starting PostgreSQL: %w", r.err)
 	}
+	if err := bootstrapPostgres(ctx, s.pg.DSN("postgres")); err != nil {
+		return nil, err
+	}
 	if r := <-s3Done; r.err != nil {
 		return nil, fmt.Errorf("starting versitygw: %w", r.err)
 	}
