@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+)
+
+func TestMain(m *testing.M) { acctest.Main(m) }
+
+// processesUnder lists the pids whose command line mentions dir (the sandbox's own processes: the
+// supervisor, PostgreSQL with its data directory, versitygw with its data directory).
+func processesUnder(t *testing.T, dir string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), dir) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "alfredctl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	vgw, err := acctest.InstallVersityGW()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "sandbox")
+	run := func(args ...string) string {
+		cmd := exec.Command(bin, append(args, "--dir", dir)...)
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(vgw)+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("alfredctl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command(bin, "sandbox", "down", "--dir", dir).Run()
+		for _, pid := range processesUnder(t, dir) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+
+	if out := run("sandbox", "up"); !strings.Contains(out, "sandbox ready in") {
+		t.Fatalf("up: %s", out)
+	}
+	if len(processesUnder(t, dir)) < 3 {
+		t.Errorf("up must leave the supervisor, PostgreSQL and versitygw running, found pids %v", processesUnder(t, dir))
+	}
+	if out := run("sandbox", "up"); !strings.Contains(out, "already running") {
+		t.Errorf("a second up must find the running sandbox: %s", out)
+	}
+	env := run("sandbox", "env")
+	file, err := os.ReadFile(filepath.Join(dir, "sandbox.env"))
+	if err != nil || env != string(file) || !strings.Contains(env, "ALFRED_POSTGRES_DSN=") {
+		t.Errorf("env must print sandbox.env; got %q, file %q (%v)", env, file, err)
+	}
+	run("sandbox", "down")
+	if pids := processesUnder(t, dir); len(pids) != 0 {
+		t.Errorf("down left processes behind: %v", pids)
+	}
+	cmd := exec.Command(bin, "sandbox", "env", "--dir", dir)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "not running") {
+		t.Errorf("env of a stopped sandbox must fail clearly, got %v: %s", err, out)
+	}
+}
