@@ -6,5 +6,9 @@ import "github.com/hashicorp/terraform-plugin-framework/resource"
 
 // Resources lists the area's resources for the provider.
 func Resources() []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{
+		NewRoleResource,
+		NewRoleAssignmentResource,
+		NewTablePolicyResource,
+	}
 }

@@ -1,0 +1,169 @@
+package rbac
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*roleAssignmentResource)(nil)
+	_ resource.ResourceWithImportState = (*roleAssignmentResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*roleAssignmentResource)(nil)
+)
+
+const roleAssignmentTypeName = "alfred_rbac_role_assignment"
+
+const assignmentImportPrefix = "alfred_rbac.assignments/"
+
+type roleAssignmentResource struct{ base }
+
+// NewRoleAssignmentResource returns the alfred_rbac_role_assignment resource.
+func NewRoleAssignmentResource() resource.Resource {
+	return &roleAssignmentResource{base{typeName: roleAssignmentTypeName}}
+}
+
+func (r *roleAssignmentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_rbac_role_assignment"
+}
+
+func (r *roleAssignmentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = roleAssignmentSchema()
+}
+
+func roleAssignmentSchema() schema.Schema {
+	return schema.Schema{
+		MarkdownDescription: "Assigns an `alfred_rbac_role` to a principal: a user (by the id that appears as the " +
+			"JWT `sub`) or an agent's service account (by its email). `alfred_rbac.authorize()` reads assignments " +
+			"on every statement, so removing one takes effect on the user's next query, not when their token " +
+			"expires. The custom access token hook copies the assigned role names into `claims.alfred_roles`, for " +
+			"clients to display only.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`<principal>/<role>`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"principal": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "A user id as it appears in the JWT `sub` claim (a lowercase UUID, e.g. " +
+					"`6f1c2d4e-0000-4000-8000-000000000001`), or a service account email in lowercase. Changing it " +
+					"replaces the assignment.",
+				Validators:    []validator.String{principalValidator()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"role": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Name of the role to assign; refer to it as `alfred_rbac_role.<name>.name`. " +
+					"Changing it replaces the assignment.",
+				Validators:    []validator.String{roleNameValidator()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+		},
+	}
+}
+
+func (r *roleAssignmentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.configure(req, resp)
+}
+
+func (r *roleAssignmentResource) ModifyPlan(_ context.Context, _ resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.checkPlan(&resp.Diagnostics)
+}
+
+func assignmentID(principal, role string) string { return principal + "/" + role }
+
+func (r *roleAssignmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan roleAssignmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	s := r.store(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	principal, role := plan.Principal.ValueString(), plan.Role.ValueString()
+	if err := s.CreateAssignment(ctx, principal, role); err != nil {
+		resp.Diagnostics.AddError("Could not assign role",
+			describe("assign role", fmt.Sprintf("%q to %q", role, principal), err))
+		return
+	}
+	plan.ID = types.StringValue(assignmentID(principal, role))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state roleAssignmentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	s := r.store(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	principal, role := state.Principal.ValueString(), state.Role.ValueString()
+	ok, err := s.AssignmentExists(ctx, principal, role)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not read role assignment",
+			describe("read the assignment of role", fmt.Sprintf("%q to %q", role, principal), err))
+		return
+	}
+	if !ok {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	state.ID = types.StringValue(assignmentID(principal, role))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Update is never called with a change (every attribute requires replacement); it keeps the plan.
+func (r *roleAssignmentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan roleAssignmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *roleAssignmentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state roleAssignmentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	s := r.store(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	principal, role := state.Principal.ValueString(), state.Role.ValueString()
+	if err := s.DeleteAssignment(ctx, principal, role); err != nil {
+		resp.Diagnostics.AddError("Could not remove role assignment",
+			describe("remove the assignment of role", fmt.Sprintf("%q to %q", role, principal), err))
+	}
+}
+
+func (r *roleAssignmentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	id := strings.TrimPrefix(req.ID, assignmentImportPrefix)
+	i := strings.LastIndex(id, "/")
+	bad := func(why string) {
+		resp.Diagnostics.AddError("Invalid import id for "+roleAssignmentTypeName,
+			fmt.Sprintf("The import id %q is not `<principal>/<role>` (%s). For example "+
+				"`6f1c2d4e-0000-4000-8000-000000000001/analyst`, or the long form "+
+				"`alfred_rbac.assignments/6f1c2d4e-0000-4000-8000-000000000001/analyst`.", req.ID, why))
+	}
+	if i < 0 {
+		bad("there is no slash")
+		return
+	}
+	principal, role := id[:i], id[i+1:]
+	if why := PrincipalProblem(principal); why != "" {
+		bad("the principal: " + why)
+		return
+	}
+	if why := RoleNameProblem(role); why != "" {
+		bad("the role: " + why)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), assignmentID(principal, role))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("principal"), principal)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("role"), role)...)
+}

@@ -1,0 +1,217 @@
+package rbac_test
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+)
+
+func strSet(vals ...string) knownvalue.Check {
+	c := make([]knownvalue.Check, len(vals))
+	for i, v := range vals {
+		c[i] = knownvalue.StringExact(v)
+	}
+	return knownvalue.SetExact(c)
+}
+
+func rolesHCL(dsn, analystPerms, analystInherits, desc string) string {
+	return providerHCL(dsn) + fmt.Sprintf(`
+resource "alfred_rbac_role" "viewer" {
+  name        = "viewer"
+  permissions = ["tasks.read"]
+}
+resource "alfred_rbac_role" "auditor" {
+  name        = "auditor"
+  permissions = ["audit_log.read"]
+}
+resource "alfred_rbac_role" "analyst" {
+  name        = "analyst"
+  description = %q
+  permissions = %s
+  inherits    = %s
+}
+`, desc, analystPerms, analystInherits)
+}
+
+func TestAccRBACRole_createUpdateInPlaceImportAndDestroy(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             rbacEmpty(d),
+		Steps: []resource.TestStep{
+			{
+				Config: rolesHCL(d.DSN, `["tasks.read", "task_results.read"]`, `[alfred_rbac_role.viewer.name]`, "Reads task results"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("alfred_rbac_role.analyst", tfjsonpath.New("id"), knownvalue.StringExact("analyst")),
+					statecheck.ExpectKnownValue("alfred_rbac_role.analyst", tfjsonpath.New("permissions"), strSet("tasks.read", "task_results.read")),
+					statecheck.ExpectKnownValue("alfred_rbac_role.analyst", tfjsonpath.New("inherits"), strSet("viewer")),
+					statecheck.ExpectKnownValue("alfred_rbac_role.viewer", tfjsonpath.New("inherits"), strSet()),
+					statecheck.ExpectKnownValue("alfred_rbac_role.viewer", tfjsonpath.New("description"), knownvalue.StringExact("")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					expectStrings(d, []string{"analyst", "auditor", "viewer"}, `select name from alfred_rbac.roles`),
+					expectStrings(d, []string{"task_results.read", "tasks.read"}, `select permission from alfred_rbac.role_permissions where role = 'analyst'`),
+					expectStrings(d, []string{"viewer"}, `select inherits from alfred_rbac.role_inherits where role = 'analyst'`),
+					expectStrings(d, []string{"Reads task results"}, `select description from alfred_rbac.roles where name = 'analyst'`),
+				),
+			},
+			{
+				// One permission removed, one added, inheritance switched, description changed: all in place.
+				Config: rolesHCL(d.DSN, `["task_results.read", "task_results.export"]`, `[alfred_rbac_role.auditor.name]`, "Reads and exports task results"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_rbac_role.analyst", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("alfred_rbac_role.viewer", plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("alfred_rbac_role.analyst", tfjsonpath.New("permissions"), strSet("task_results.read", "task_results.export")),
+					statecheck.ExpectKnownValue("alfred_rbac_role.analyst", tfjsonpath.New("inherits"), strSet("auditor")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					expectStrings(d, []string{"task_results.export", "task_results.read"}, `select permission from alfred_rbac.role_permissions where role = 'analyst'`),
+					expectStrings(d, []string{"auditor"}, `select inherits from alfred_rbac.role_inherits where role = 'analyst'`),
+				),
+			},
+			{
+				// Dropping every permission and inheritance (attributes removed) empties the sets.
+				Config: providerHCL(d.DSN) + `
+resource "alfred_rbac_role" "viewer" {
+  name        = "viewer"
+  permissions = ["tasks.read"]
+}
+resource "alfred_rbac_role" "auditor" {
+  name        = "auditor"
+  permissions = ["audit_log.read"]
+}
+resource "alfred_rbac_role" "analyst" {
+  name = "analyst"
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_rbac_role.analyst", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					expectInt(d, 0, `select count(*) from alfred_rbac.role_permissions where role = 'analyst'`),
+					expectInt(d, 0, `select count(*) from alfred_rbac.role_inherits where role = 'analyst'`),
+				),
+			},
+			{
+				Config: rolesHCL(d.DSN, `["tasks.read", "task_results.read"]`, `[alfred_rbac_role.viewer.name]`, "Reads task results"),
+			},
+			{
+				ResourceName:      "alfred_rbac_role.analyst",
+				ImportState:       true,
+				ImportStateId:     "analyst",
+				ImportStateVerify: true,
+			},
+			{
+				ResourceName:      "alfred_rbac_role.analyst",
+				ImportState:       true,
+				ImportStateId:     "alfred_rbac.roles/analyst",
+				ImportStateVerify: true,
+			},
+			{
+				ResourceName:  "alfred_rbac_role.analyst",
+				ImportState:   true,
+				ImportStateId: "no_such_role",
+				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+			},
+		},
+	})
+}
+
+func TestAccRBACRole_renameReplacesRole(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	cfg := func(name string) string {
+		return providerHCL(d.DSN) + fmt.Sprintf(`
+resource "alfred_rbac_role" "r" {
+  name        = %q
+  permissions = ["tasks.read"]
+}
+resource "alfred_rbac_role_assignment" "a" {
+  principal = %q
+  role      = alfred_rbac_role.r.name
+}
+`, name, alice)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             rbacEmpty(d),
+		Steps: []resource.TestStep{
+			{Config: cfg("reader")},
+			{
+				Config: cfg("task_reader"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_rbac_role.r", plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectResourceAction("alfred_rbac_role_assignment.a", plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					expectStrings(d, []string{"task_reader"}, `select name from alfred_rbac.roles`),
+					expectStrings(d, []string{"task_reader"}, `select role from alfred_rbac.assignments where principal = $1`, alice),
+				),
+			},
+		},
+	})
+}
+
+func TestAccRBACRole_driftRemovedOutsideTerraformComesBack(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	cfg := rolesHCL(d.DSN, `["tasks.read", "task_results.read"]`, `[alfred_rbac_role.viewer.name]`, "Reads task results")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             rbacEmpty(d),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				// A permission deleted by hand is put back in place.
+				PreConfig: func() {
+					d.Exec(`delete from alfred_rbac.role_permissions where role = 'analyst' and permission = 'task_results.read'`)
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_rbac_role.analyst", plancheck.ResourceActionUpdate),
+				}},
+				Check: expectStrings(d, []string{"task_results.read", "tasks.read"}, `select permission from alfred_rbac.role_permissions where role = 'analyst'`),
+			},
+			{
+				// An inheritance deleted by hand, and a permission added by hand, are both reverted.
+				PreConfig: func() {
+					d.Exec(`delete from alfred_rbac.role_inherits where role = 'analyst'`)
+					d.Exec(`insert into alfred_rbac.role_permissions values ('analyst', 'secrets.read')`)
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_rbac_role.analyst", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					expectStrings(d, []string{"viewer"}, `select inherits from alfred_rbac.role_inherits where role = 'analyst'`),
+					expectInt(d, 0, `select count(*) from alfred_rbac.role_permissions where permission = 'secrets.read'`),
+				),
+			},
+			{
+				// A whole role deleted by hand is created again.
+				PreConfig: func() {
+					d.Exec(`delete from alfred_rbac.roles where name = 'auditor'`)
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_rbac_role.auditor", plancheck.ResourceActionCreate),
+				}},
+				Check: expectStrings(d, []string{"audit_log.read"}, `select permission from alfred_rbac.role_permissions where role = 'auditor'`),
+			},
+		},
+	})
+}
