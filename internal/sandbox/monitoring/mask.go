@@ -1,0 +1,84 @@
+package monitoring
+
+import (
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// applyMask sets each field named by paths in dst to its value in src, or clears it when src leaves it
+// unset, as the Update methods document ("each listed field in the existing ... is set to the value of
+// the corresponding field in the supplied ..., or to the field's default value if the field is not in
+// the supplied ..."). A path may go into nested messages (documentation.content) and name one map key
+// (user_labels.team). Paths in outputOnly are accepted and ignored. An unknown path is INVALID_ARGUMENT.
+func applyMask(dst, src proto.Message, paths []string, outputOnly map[string]bool) error {
+	for _, p := range paths {
+		top, _, _ := strings.Cut(p, ".")
+		if outputOnly[top] {
+			continue
+		}
+		if p == "" {
+			return status.Error(codes.InvalidArgument, "update_mask contains an empty path")
+		}
+		if err := copyPath(dst.ProtoReflect(), src.ProtoReflect(), strings.Split(p, ".")); err != nil {
+			return status.Errorf(codes.InvalidArgument, "update_mask path %q: %v", p, err)
+		}
+	}
+	return nil
+}
+
+type maskError string
+
+func (e maskError) Error() string { return string(e) }
+
+func copyPath(dst, src protoreflect.Message, parts []string) error {
+	fd := dst.Descriptor().Fields().ByName(protoreflect.Name(parts[0]))
+	if fd == nil {
+		return maskError("no field " + parts[0] + " in " + string(dst.Descriptor().FullName()))
+	}
+	if len(parts) == 1 {
+		if src.Has(fd) {
+			dst.Set(fd, src.Get(fd))
+		} else {
+			dst.Clear(fd)
+		}
+		return nil
+	}
+	if fd.IsMap() {
+		if len(parts) != 2 || fd.MapKey().Kind() != protoreflect.StringKind {
+			return maskError("a map path names exactly one key")
+		}
+		key := protoreflect.ValueOfString(parts[1]).MapKey()
+		if v := src.Get(fd).Map().Get(key); v.IsValid() {
+			dst.Mutable(fd).Map().Set(key, v)
+		} else if dst.Has(fd) {
+			dst.Mutable(fd).Map().Clear(key)
+		}
+		return nil
+	}
+	if fd.IsList() || fd.Message() == nil {
+		return maskError("cannot select inside " + string(fd.Name()))
+	}
+	if !src.Has(fd) && !dst.Has(fd) {
+		// Still validate the rest of the path against the schema.
+		return checkPath(fd.Message(), parts[1:])
+	}
+	return copyPath(dst.Mutable(fd).Message(), src.Get(fd).Message(), parts[1:])
+}
+
+func checkPath(md protoreflect.MessageDescriptor, parts []string) error {
+	fd := md.Fields().ByName(protoreflect.Name(parts[0]))
+	if fd == nil {
+		return maskError("no field " + parts[0] + " in " + string(md.FullName()))
+	}
+	if len(parts) == 1 || fd.IsMap() {
+		return nil
+	}
+	if fd.IsList() || fd.Message() == nil {
+		return maskError("cannot select inside " + string(fd.Name()))
+	}
+	return checkPath(fd.Message(), parts[1:])
+}

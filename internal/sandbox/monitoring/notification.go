@@ -1,0 +1,345 @@
+package monitoring
+
+import (
+	"context"
+	"net/mail"
+	"net/url"
+	"sort"
+	"strings"
+
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
+	"google.golang.org/genproto/googleapis/api"
+	"google.golang.org/genproto/googleapis/api/label"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+type channelServer struct {
+	monitoringpb.UnimplementedNotificationChannelServiceServer
+	s *Server
+}
+
+// channelType is one notification channel descriptor the sandbox knows. Labels follow the channel
+// descriptors Cloud Monitoring lists (projects.notificationChannelDescriptors.list) for these types.
+type channelType struct {
+	displayName, description string
+	labels                   []channelLabel
+}
+
+type channelLabel struct {
+	key, description string
+	required         bool
+	sensitive        bool
+	check            func(string) bool
+}
+
+var channelTypes = map[string]channelType{
+	"email": {
+		displayName: "Email",
+		description: "A channel that sends notifications via email.",
+		labels: []channelLabel{{key: "email_address", description: "An address to send email.", required: true,
+			check: func(v string) bool { a, err := mail.ParseAddress(v); return err == nil && a.Address == v }}},
+	},
+	"slack": {
+		displayName: "Slack",
+		description: "A channel that sends notifications to a Slack channel.",
+		labels: []channelLabel{
+			{key: "channel_name", description: "The Slack channel to which to post notifications.", required: true},
+			{key: "team", description: "The Slack team (workspace) name."},
+			{key: "auth_token", description: "The OAuth token used to post to the Slack channel.", required: true, sensitive: true},
+		},
+	},
+	"pagerduty": {
+		displayName: "PagerDuty Services",
+		description: "A channel that sends notifications to a PagerDuty service.",
+		labels:      []channelLabel{{key: "service_key", description: "The PagerDuty integration (service) key.", required: true, sensitive: true}},
+	},
+	"webhook_tokenauth": {
+		displayName: "Webhooks",
+		description: "A channel that sends notifications to a webhook URL, authenticated by a token in the URL.",
+		labels: []channelLabel{{key: "url", description: "The public URL to which to publish.", required: true,
+			check: func(v string) bool {
+				u, err := url.Parse(v)
+				return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+			}}},
+	},
+}
+
+// sensitiveMask replaces sensitive label values on read ("Fields containing sensitive information like
+// authentication tokens or contact info are only partially populated on retrieval").
+const sensitiveMask = "**************"
+
+var channelOutputOnly = map[string]bool{"name": true, "creation_record": true, "mutation_records": true, "verification_status": true}
+
+func descriptorFor(project, typ string, ct channelType) *monitoringpb.NotificationChannelDescriptor {
+	d := &monitoringpb.NotificationChannelDescriptor{
+		Name:        "projects/" + project + "/notificationChannelDescriptors/" + typ,
+		Type:        typ,
+		DisplayName: ct.displayName,
+		Description: ct.description,
+		LaunchStage: api.LaunchStage_GA,
+	}
+	for _, l := range ct.labels {
+		d.Labels = append(d.Labels, &label.LabelDescriptor{Key: l.key, ValueType: label.LabelDescriptor_STRING, Description: l.description})
+	}
+	return d
+}
+
+func (c *channelServer) ListNotificationChannelDescriptors(_ context.Context, req *monitoringpb.ListNotificationChannelDescriptorsRequest) (*monitoringpb.ListNotificationChannelDescriptorsResponse, error) {
+	project, err := parseProject(req.GetName(), "name")
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(channelTypes))
+	for t := range channelTypes {
+		keys = append(keys, t)
+	}
+	keys, next, err := page(keys, req.GetPageSize(), req.GetPageToken(), 1000)
+	if err != nil {
+		return nil, err
+	}
+	resp := &monitoringpb.ListNotificationChannelDescriptorsResponse{NextPageToken: next}
+	for _, t := range keys {
+		resp.ChannelDescriptors = append(resp.ChannelDescriptors, descriptorFor(project, t, channelTypes[t]))
+	}
+	return resp, nil
+}
+
+func (c *channelServer) GetNotificationChannelDescriptor(_ context.Context, req *monitoringpb.GetNotificationChannelDescriptorRequest) (*monitoringpb.NotificationChannelDescriptor, error) {
+	project, typ, err := parseChild(req.GetName(), "notificationChannelDescriptors")
+	if err != nil {
+		return nil, err
+	}
+	ct, ok := channelTypes[typ]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel descriptor %s", req.GetName())
+	}
+	return descriptorFor(project, typ, ct), nil
+}
+
+func (c *channelServer) CreateNotificationChannel(_ context.Context, req *monitoringpb.CreateNotificationChannelRequest) (*monitoringpb.NotificationChannel, error) {
+	project, err := parseProject(req.GetName(), "name")
+	if err != nil {
+		return nil, err
+	}
+	if req.GetNotificationChannel() == nil {
+		return nil, status.Error(codes.InvalidArgument, "notification_channel is required")
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := clone(req.GetNotificationChannel())
+	if err := validateChannel(ch); err != nil {
+		return nil, err
+	}
+	ch.Name = "projects/" + project + "/notificationChannels/" + s.newIDLocked()
+	if ch.Enabled == nil {
+		ch.Enabled = wrapperspb.Bool(true)
+	}
+	ch.VerificationStatus = monitoringpb.NotificationChannel_VERIFICATION_STATUS_UNSPECIFIED
+	rec := s.record()
+	ch.CreationRecord = rec
+	ch.MutationRecords = []*monitoringpb.MutationRecord{clone(rec)}
+	s.channels[ch.Name] = ch
+	if err := s.saveLocked(); err != nil {
+		return nil, err
+	}
+	return masked(ch), nil
+}
+
+func (c *channelServer) GetNotificationChannel(_ context.Context, req *monitoringpb.GetNotificationChannelRequest) (*monitoringpb.NotificationChannel, error) {
+	if _, _, err := parseChild(req.GetName(), "notificationChannels"); err != nil {
+		return nil, err
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[req.GetName()]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel %s", req.GetName())
+	}
+	return masked(ch), nil
+}
+
+func (c *channelServer) ListNotificationChannels(_ context.Context, req *monitoringpb.ListNotificationChannelsRequest) (*monitoringpb.ListNotificationChannelsResponse, error) {
+	project, err := parseProject(req.GetName(), "name")
+	if err != nil {
+		return nil, err
+	}
+	f, err := parseFilter(req.GetFilter())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetOrderBy() != "" {
+		return nil, status.Error(codes.Unimplemented, "sandbox: order_by is not supported; results are ordered by name")
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix := "projects/" + project + "/notificationChannels/"
+	var keys []string
+	for name, ch := range s.channels {
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		ok, err := f.match(protoLookup(ch, map[string]string{"user_label": "user_labels", "label": "labels"}))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			keys = append(keys, name)
+		}
+	}
+	total := len(keys)
+	keys, next, err := page(keys, req.GetPageSize(), req.GetPageToken(), 1000)
+	if err != nil {
+		return nil, err
+	}
+	resp := &monitoringpb.ListNotificationChannelsResponse{NextPageToken: next, TotalSize: int32(total)}
+	for _, k := range keys {
+		resp.NotificationChannels = append(resp.NotificationChannels, masked(s.channels[k]))
+	}
+	return resp, nil
+}
+
+func (c *channelServer) UpdateNotificationChannel(_ context.Context, req *monitoringpb.UpdateNotificationChannelRequest) (*monitoringpb.NotificationChannel, error) {
+	in := req.GetNotificationChannel()
+	if in == nil {
+		return nil, status.Error(codes.InvalidArgument, "notification_channel is required")
+	}
+	if _, _, err := parseChild(in.GetName(), "notificationChannels"); err != nil {
+		return nil, err
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.channels[in.GetName()]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel %s", in.GetName())
+	}
+	in = clone(in)
+	// A masked sensitive value sent back unchanged keeps the stored secret.
+	for k, v := range in.Labels {
+		if v == sensitiveMask {
+			in.Labels[k] = old.Labels[k]
+		}
+	}
+	var ch *monitoringpb.NotificationChannel
+	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
+		ch = clone(old)
+		if err := applyMask(ch, in, paths, channelOutputOnly); err != nil {
+			return nil, err
+		}
+	} else {
+		ch = in
+	}
+	if ch.Type != old.Type {
+		return nil, status.Errorf(codes.InvalidArgument, "notification_channel.type cannot be changed (was %q, got %q)", old.Type, ch.Type)
+	}
+	if err := validateChannel(ch); err != nil {
+		return nil, err
+	}
+	ch.Name = old.Name
+	if ch.Enabled == nil {
+		ch.Enabled = wrapperspb.Bool(true)
+	}
+	ch.VerificationStatus = old.VerificationStatus
+	ch.CreationRecord = clone(old.CreationRecord)
+	ch.MutationRecords = append(clone(old).MutationRecords, s.record())
+	s.channels[ch.Name] = ch
+	if err := s.saveLocked(); err != nil {
+		return nil, err
+	}
+	return masked(ch), nil
+}
+
+func (c *channelServer) DeleteNotificationChannel(_ context.Context, req *monitoringpb.DeleteNotificationChannelRequest) (*emptypb.Empty, error) {
+	if _, _, err := parseChild(req.GetName(), "notificationChannels"); err != nil {
+		return nil, err
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.channels[req.GetName()]; !ok {
+		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel %s", req.GetName())
+	}
+	var users []string
+	for _, p := range s.policies {
+		for _, ch := range p.NotificationChannels {
+			if ch == req.GetName() {
+				users = append(users, p.Name)
+			}
+		}
+	}
+	if len(users) > 0 && !req.GetForce() {
+		sort.Strings(users)
+		return nil, status.Errorf(codes.FailedPrecondition,
+			"notification channel %s is referenced by alert policies %s; remove it from them or delete with force", req.GetName(), strings.Join(users, ", "))
+	}
+	// "If true, the notification channel will be deleted regardless of its use in alert policies (the
+	// policies will be updated to remove the channel)."
+	for _, pn := range users {
+		p := s.policies[pn]
+		kept := p.NotificationChannels[:0]
+		for _, ch := range p.NotificationChannels {
+			if ch != req.GetName() {
+				kept = append(kept, ch)
+			}
+		}
+		p.NotificationChannels = kept
+		p.MutationRecord = s.record()
+	}
+	delete(s.channels, req.GetName())
+	if err := s.saveLocked(); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+func validateChannel(ch *monitoringpb.NotificationChannel) error {
+	ct, ok := channelTypes[ch.Type]
+	if !ok {
+		known := make([]string, 0, len(channelTypes))
+		for t := range channelTypes {
+			known = append(known, t)
+		}
+		sort.Strings(known)
+		return invalid("notification_channel.type %q is not a known channel type (the sandbox knows %s)", ch.Type, strings.Join(known, ", "))
+	}
+	if len(ch.DisplayName) > 512 {
+		return invalid("notification_channel.display_name is limited to 512 characters")
+	}
+	if err := validateUserLabels("notification_channel.user_labels", ch.UserLabels); err != nil {
+		return err
+	}
+	allowed := map[string]channelLabel{}
+	for _, l := range ct.labels {
+		allowed[l.key] = l
+		v, present := ch.Labels[l.key]
+		if l.required && (!present || v == "") {
+			return invalid("notification_channel.labels must contain %q for channel type %q", l.key, ch.Type)
+		}
+		if present && l.check != nil && !l.check(v) {
+			return invalid("notification_channel.labels[%q] = %q is not valid for channel type %q", l.key, v, ch.Type)
+		}
+	}
+	for k := range ch.Labels {
+		if _, ok := allowed[k]; !ok {
+			return invalid("notification_channel.labels: %q is not a label of channel type %q", k, ch.Type)
+		}
+	}
+	return nil
+}
+
+// masked returns a copy of ch for a response, with sensitive label values hidden.
+func masked(ch *monitoringpb.NotificationChannel) *monitoringpb.NotificationChannel {
+	out := clone(ch)
+	for _, l := range channelTypes[ch.Type].labels {
+		if _, ok := out.Labels[l.key]; ok && l.sensitive {
+			out.Labels[l.key] = sensitiveMask
+		}
+	}
+	return out
+}
