@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 )
 
 func TestMain(m *testing.M) { acctest.Main(m) }
@@ -42,6 +43,16 @@ func newTestDB(t *testing.T) *testDB {
 	d := &testDB{t: t, DSN: acctest.NewDatabase(t)}
 	supabaseRolesOnce.Do(func() { createSupabaseRoles(t, d.DSN) })
 	return d
+}
+
+// Install installs the alfred_rbac schema now, for tests that seed rows before Terraform runs.
+func (d *testDB) Install() {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := rbac.InstallSchema(ctx, d.DSN); err != nil {
+		d.t.Fatalf("installing alfred_rbac: %v", err)
+	}
 }
 
 // createSupabaseRoles creates, cluster-wide, the roles Supabase provides. Roles are shared by every
