@@ -1,0 +1,590 @@
+package qdrant
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"time"
+
+	pb "github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+type collectionsAPI struct {
+	pb.UnimplementedCollectionsServer
+	s *Server
+}
+
+var namePattern = regexp.MustCompile(`^[^/\\<>:"|?*\x00-\x1f]{1,255}$`)
+
+func u64(v uint64) *uint64        { return &v }
+func u32(v uint32) *uint32        { return &v }
+func f64(v float64) *float64      { return &v }
+func boolp(v bool) *bool          { return &v }
+func elapsed(t time.Time) float64 { return time.Since(t).Seconds() }
+
+// Defaults Qdrant fills in a collection's config (config/config.yaml of Qdrant: storage.hnsw_index,
+// storage.optimizers, storage.wal).
+func defaultHnsw() *pb.HnswConfigDiff {
+	return &pb.HnswConfigDiff{M: u64(16), EfConstruct: u64(100), FullScanThreshold: u64(10000),
+		MaxIndexingThreads: u64(0), OnDisk: boolp(false)}
+}
+
+func defaultOptimizers() *pb.OptimizersConfigDiff {
+	return &pb.OptimizersConfigDiff{DeletedThreshold: f64(0.2), VacuumMinVectorNumber: u64(1000),
+		DefaultSegmentNumber: u64(0), IndexingThreshold: u64(10000), FlushIntervalSec: u64(5)}
+}
+
+func defaultWal() *pb.WalConfigDiff {
+	return &pb.WalConfigDiff{WalCapacityMb: u64(32), WalSegmentsAhead: u64(0)}
+}
+
+// mergeInto copies the set fields of diff over base (both are *Diff messages whose fields are optional).
+func mergeInto[T proto.Message](base, diff T) T {
+	out := proto.Clone(base).(T)
+	if proto.Message(diff) != nil {
+		proto.Merge(out, diff)
+	}
+	return out
+}
+
+func validateVectorParams(name string, p *pb.VectorParams) error {
+	if p == nil {
+		return badInput("vector params of %q are missing", name)
+	}
+	if p.Size < 1 || p.Size > 65536 {
+		return badInput("Validation error in JSON body: [vectors.size: value %d invalid, must be from 1 to 65536]", p.Size)
+	}
+	if p.Distance == pb.Distance_UnknownDistance {
+		return badInput("vector %q: distance is required (Cosine, Euclid, Dot or Manhattan)", name)
+	}
+	return nil
+}
+
+func (a *collectionsAPI) Create(ctx context.Context, req *pb.CreateCollection) (*pb.CollectionOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	name := req.GetCollectionName()
+	if !namePattern.MatchString(name) {
+		return nil, badInput("Validation error in path parameters: [name: collection name %q is invalid]", name)
+	}
+	if _, ok := s.cols[name]; ok {
+		return nil, status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", name)
+	}
+	if _, ok := s.alias[name]; ok {
+		return nil, badInput("Alias `%s` already exists!", name)
+	}
+	vc := req.GetVectorsConfig()
+	switch {
+	case vc.GetParams() != nil:
+		if err := validateVectorParams("", vc.GetParams()); err != nil {
+			return nil, err
+		}
+	case vc.GetParamsMap() != nil:
+		for n, p := range vc.GetParamsMap().GetMap() {
+			if err := validateVectorParams(n, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	shardNumber := uint32(len(s.peers)) // Qdrant's default in a cluster: one shard per peer
+	if req.ShardNumber != nil {
+		shardNumber = req.GetShardNumber()
+	}
+	rf, wcf := uint32(1), uint32(1)
+	if req.ReplicationFactor != nil {
+		rf = req.GetReplicationFactor()
+	}
+	if req.WriteConsistencyFactor != nil {
+		wcf = req.GetWriteConsistencyFactor()
+	}
+	if shardNumber < 1 || rf < 1 || wcf < 1 {
+		return nil, badInput("Validation error in JSON body: shard_number, replication_factor and write_consistency_factor must be at least 1")
+	}
+	onDisk := true
+	if req.OnDiskPayload != nil {
+		onDisk = req.GetOnDiskPayload()
+	}
+	cfg := &pb.CollectionConfig{
+		Params: &pb.CollectionParams{
+			ShardNumber: shardNumber, OnDiskPayload: onDisk, VectorsConfig: vc,
+			ReplicationFactor: u32(rf), WriteConsistencyFactor: u32(wcf),
+			ShardingMethod: req.ShardingMethod, SparseVectorsConfig: req.SparseVectorsConfig,
+		},
+		HnswConfig:         mergeInto(defaultHnsw(), req.GetHnswConfig()),
+		OptimizerConfig:    mergeInto(defaultOptimizers(), req.GetOptimizersConfig()),
+		WalConfig:          mergeInto(defaultWal(), req.GetWalConfig()),
+		QuantizationConfig: req.GetQuantizationConfig(),
+		StrictModeConfig:   req.GetStrictModeConfig(),
+		Metadata:           req.GetMetadata(),
+	}
+	s.cols[name] = &collection{name: name, config: cfg, shards: s.place(shardNumber, rf),
+		schema: map[string]*pb.PayloadSchemaInfo{}, points: map[string]*pb.PointStruct{}}
+	if err := s.save(); err != nil {
+		delete(s.cols, name)
+		return nil, status.Error(codes.Internal, "Service internal error: "+err.Error())
+	}
+	return &pb.CollectionOperationResponse{Result: true, Time: elapsed(start)}, nil
+}
+
+func (s *Server) info(c *collection) *pb.CollectionInfo {
+	n := uint64(len(c.points))
+	schema := map[string]*pb.PayloadSchemaInfo{}
+	for f, info := range c.schema {
+		cp := proto.Clone(info).(*pb.PayloadSchemaInfo)
+		cp.Points = u64(countWithField(c, f))
+		schema[f] = cp
+	}
+	return &pb.CollectionInfo{
+		Status:              pb.CollectionStatus_Green,
+		OptimizerStatus:     &pb.OptimizerStatus{Ok: true},
+		SegmentsCount:       uint64(len(c.shards)) * 2,
+		Config:              proto.Clone(c.config).(*pb.CollectionConfig),
+		PayloadSchema:       schema,
+		PointsCount:         u64(n),
+		IndexedVectorsCount: u64(0),
+	}
+}
+
+func (a *collectionsAPI) Get(ctx context.Context, req *pb.GetCollectionInfoRequest) (*pb.GetCollectionInfoResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetCollectionInfoResponse{Result: s.info(c), Time: elapsed(start)}, nil
+}
+
+func (a *collectionsAPI) List(ctx context.Context, _ *pb.ListCollectionsRequest) (*pb.ListCollectionsResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := &pb.ListCollectionsResponse{}
+	for _, n := range sortedKeys(s.cols) {
+		out.Collections = append(out.Collections, &pb.CollectionDescription{Name: n})
+	}
+	out.Time = elapsed(start)
+	return out, nil
+}
+
+func (a *collectionsAPI) CollectionExists(ctx context.Context, req *pb.CollectionExistsRequest) (*pb.CollectionExistsResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	_, err := s.collection(req.GetCollectionName())
+	return &pb.CollectionExistsResponse{Result: &pb.CollectionExists{Exists: err == nil}, Time: elapsed(start)}, nil
+}
+
+func (a *collectionsAPI) Delete(ctx context.Context, req *pb.DeleteCollection) (*pb.CollectionOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	name := req.GetCollectionName()
+	if _, ok := s.cols[name]; !ok {
+		// Qdrant answers result=false for a collection that does not exist.
+		return &pb.CollectionOperationResponse{Result: false, Time: elapsed(start)}, nil
+	}
+	delete(s.cols, name)
+	for al, target := range s.alias {
+		if target == name {
+			delete(s.alias, al)
+		}
+	}
+	if err := s.save(); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &pb.CollectionOperationResponse{Result: true, Time: elapsed(start)}, nil
+}
+
+func quantFromDiff(d *pb.QuantizationConfigDiff) *pb.QuantizationConfig {
+	switch q := d.GetQuantization().(type) {
+	case *pb.QuantizationConfigDiff_Scalar:
+		return &pb.QuantizationConfig{Quantization: &pb.QuantizationConfig_Scalar{Scalar: q.Scalar}}
+	case *pb.QuantizationConfigDiff_Product:
+		return &pb.QuantizationConfig{Quantization: &pb.QuantizationConfig_Product{Product: q.Product}}
+	case *pb.QuantizationConfigDiff_Binary:
+		return &pb.QuantizationConfig{Quantization: &pb.QuantizationConfig_Binary{Binary: q.Binary}}
+	}
+	return nil // Disabled
+}
+
+func applyVectorDiff(p *pb.VectorParams, d *pb.VectorParamsDiff) {
+	if d.HnswConfig != nil {
+		p.HnswConfig = mergeInto(orEmpty(p.HnswConfig), d.HnswConfig)
+	}
+	if d.QuantizationConfig != nil {
+		p.QuantizationConfig = quantFromDiff(d.QuantizationConfig)
+	}
+	if d.OnDisk != nil {
+		p.OnDisk = boolp(d.GetOnDisk())
+	}
+}
+
+func orEmpty(h *pb.HnswConfigDiff) *pb.HnswConfigDiff {
+	if h == nil {
+		return &pb.HnswConfigDiff{}
+	}
+	return h
+}
+
+// Update changes the mutable parameters. shard_number and vector sizes cannot be sent at all (the
+// UpdateCollection message has no field for them); a vector that does not exist is refused.
+func (a *collectionsAPI) Update(ctx context.Context, req *pb.UpdateCollection) (*pb.CollectionOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, ok := s.cols[req.GetCollectionName()]
+	if !ok {
+		return nil, notFound(req.GetCollectionName())
+	}
+	cfg := proto.Clone(c.config).(*pb.CollectionConfig)
+	if p := req.GetParams(); p != nil {
+		if p.ReplicationFactor != nil {
+			if p.GetReplicationFactor() < 1 {
+				return nil, badInput("replication_factor must be at least 1")
+			}
+			cfg.Params.ReplicationFactor = u32(p.GetReplicationFactor())
+		}
+		if p.WriteConsistencyFactor != nil {
+			if p.GetWriteConsistencyFactor() < 1 {
+				return nil, badInput("write_consistency_factor must be at least 1")
+			}
+			cfg.Params.WriteConsistencyFactor = u32(p.GetWriteConsistencyFactor())
+		}
+		if p.OnDiskPayload != nil {
+			cfg.Params.OnDiskPayload = p.GetOnDiskPayload()
+		}
+		if p.ReadFanOutFactor != nil {
+			cfg.Params.ReadFanOutFactor = u32(p.GetReadFanOutFactor())
+		}
+	}
+	if req.HnswConfig != nil {
+		cfg.HnswConfig = mergeInto(cfg.HnswConfig, req.HnswConfig)
+	}
+	if req.OptimizersConfig != nil {
+		cfg.OptimizerConfig = mergeInto(cfg.OptimizerConfig, req.OptimizersConfig)
+	}
+	if req.QuantizationConfig != nil {
+		cfg.QuantizationConfig = quantFromDiff(req.QuantizationConfig)
+	}
+	if vd := req.GetVectorsConfig(); vd != nil {
+		vc := cfg.Params.GetVectorsConfig()
+		switch d := vd.GetConfig().(type) {
+		case *pb.VectorsConfigDiff_Params:
+			if vc.GetParams() == nil {
+				return nil, badInput("Not existing vector name error: ")
+			}
+			applyVectorDiff(vc.GetParams(), d.Params)
+		case *pb.VectorsConfigDiff_ParamsMap:
+			for n, diff := range d.ParamsMap.GetMap() {
+				p := vc.GetParamsMap().GetMap()[n]
+				if p == nil {
+					return nil, badInput("Not existing vector name error: %s", n)
+				}
+				applyVectorDiff(p, diff)
+			}
+		}
+	}
+	if req.StrictModeConfig != nil {
+		cfg.StrictModeConfig = mergeInto(orEmptyStrict(cfg.StrictModeConfig), req.StrictModeConfig)
+	}
+	for k, v := range req.GetMetadata() {
+		if cfg.Metadata == nil {
+			cfg.Metadata = map[string]*pb.Value{}
+		}
+		cfg.Metadata[k] = v
+	}
+	old := c.config
+	c.config = cfg
+	if err := s.save(); err != nil {
+		c.config = old
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &pb.CollectionOperationResponse{Result: true, Time: elapsed(start)}, nil
+}
+
+func orEmptyStrict(m *pb.StrictModeConfig) *pb.StrictModeConfig {
+	if m == nil {
+		return &pb.StrictModeConfig{}
+	}
+	return m
+}
+
+// UpdateAliases applies the actions atomically: all or none.
+func (a *collectionsAPI) UpdateAliases(ctx context.Context, req *pb.ChangeAliases) (*pb.CollectionOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	next := map[string]string{}
+	for k, v := range s.alias {
+		next[k] = v
+	}
+	for _, act := range req.GetActions() {
+		switch op := act.GetAction().(type) {
+		case *pb.AliasOperations_CreateAlias:
+			al, col := op.CreateAlias.GetAliasName(), op.CreateAlias.GetCollectionName()
+			if _, ok := s.cols[col]; !ok {
+				return nil, notFound(col)
+			}
+			if _, ok := s.cols[al]; ok {
+				return nil, badInput("Collection `%s` already exists!", al)
+			}
+			next[al] = col // Qdrant's create_alias re-points an existing alias
+		case *pb.AliasOperations_RenameAlias:
+			from, to := op.RenameAlias.GetOldAliasName(), op.RenameAlias.GetNewAliasName()
+			col, ok := next[from]
+			if !ok {
+				return nil, status.Errorf(codes.NotFound, "Not found: Alias `%s` doesn't exist!", from)
+			}
+			delete(next, from)
+			next[to] = col
+		case *pb.AliasOperations_DeleteAlias:
+			al := op.DeleteAlias.GetAliasName()
+			if _, ok := next[al]; !ok {
+				return nil, status.Errorf(codes.NotFound, "Not found: Alias `%s` doesn't exist!", al)
+			}
+			delete(next, al)
+		default:
+			return nil, badInput("alias action is empty")
+		}
+	}
+	old := s.alias
+	s.alias = next
+	if err := s.save(); err != nil {
+		s.alias = old
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &pb.CollectionOperationResponse{Result: true, Time: elapsed(start)}, nil
+}
+
+func (s *Server) aliases(col string) []*pb.AliasDescription {
+	var out []*pb.AliasDescription
+	for _, al := range sortedKeys(s.alias) {
+		if col == "" || s.alias[al] == col {
+			out = append(out, &pb.AliasDescription{AliasName: al, CollectionName: s.alias[al]})
+		}
+	}
+	return out
+}
+
+func (a *collectionsAPI) ListCollectionAliases(ctx context.Context, req *pb.ListCollectionAliasesRequest) (*pb.ListAliasesResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.cols[req.GetCollectionName()]; !ok {
+		return nil, notFound(req.GetCollectionName())
+	}
+	return &pb.ListAliasesResponse{Aliases: s.aliases(req.GetCollectionName()), Time: elapsed(start)}, nil
+}
+
+func (a *collectionsAPI) ListAliases(ctx context.Context, _ *pb.ListAliasesRequest) (*pb.ListAliasesResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	return &pb.ListAliasesResponse{Aliases: s.aliases(""), Time: elapsed(start)}, nil
+}
+
+// CollectionClusterInfo answers as the first peer: its replicas are local shards, the others remote.
+func (a *collectionsAPI) CollectionClusterInfo(ctx context.Context, req *pb.CollectionClusterInfoRequest) (*pb.CollectionClusterInfoResponse, error) {
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	self := s.peers[0].ID
+	perShard := shardPointCounts(c)
+	out := &pb.CollectionClusterInfoResponse{PeerId: self, ShardCount: uint64(len(c.shards))}
+	for _, sh := range c.shards {
+		for _, r := range sh.Replicas {
+			if r.Peer == self {
+				out.LocalShards = append(out.LocalShards, &pb.LocalShardInfo{ShardId: sh.ID, PointsCount: perShard[sh.ID], State: r.State})
+			} else {
+				out.RemoteShards = append(out.RemoteShards, &pb.RemoteShardInfo{ShardId: sh.ID, PeerId: r.Peer, State: r.State})
+			}
+		}
+	}
+	for _, t := range c.transfers {
+		out.ShardTransfers = append(out.ShardTransfers, &pb.ShardTransferInfo{ShardId: t.Shard, From: t.From, To: t.To, Sync: !t.Move})
+	}
+	return out, nil
+}
+
+func (s *Server) checkPeer(id uint64) error {
+	p := s.peer(id)
+	if p == nil {
+		return badInput("Peer %d does not exist", id)
+	}
+	if p.Down {
+		return status.Errorf(codes.Unavailable, "Service internal error: peer %d is not reachable", id)
+	}
+	return nil
+}
+
+func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *pb.UpdateCollectionClusterSetupRequest) (*pb.UpdateCollectionClusterSetupResponse, error) {
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, ok := s.cols[req.GetCollectionName()]
+	if !ok {
+		return nil, notFound(req.GetCollectionName())
+	}
+	startTransfer := func(shardID uint32, from, to uint64, move bool) error {
+		sh := c.shard(shardID)
+		if sh == nil {
+			return badInput("Shard %d does not exist", shardID)
+		}
+		src := c.replica(shardID, from)
+		if src == nil {
+			return badInput("Shard %d does not exist on peer %d", shardID, from)
+		}
+		if src.State != pb.ReplicaState_Active {
+			return badInput("Shard %d on peer %d is not active (%s), it cannot be the source of a transfer", shardID, from, src.State)
+		}
+		for _, id := range []uint64{from, to} {
+			if err := s.checkPeer(id); err != nil {
+				return err
+			}
+		}
+		if c.replica(shardID, to) != nil {
+			return badInput("Shard %d is already present on peer %d", shardID, to)
+		}
+		for _, t := range c.transfers {
+			if t.Shard == shardID {
+				return badInput("Shard %d is already involved in transfer %d -> %d", shardID, t.From, t.To)
+			}
+		}
+		now := s.opts.Now()
+		sh.Replicas = append(sh.Replicas, &replica{Peer: to, State: pb.ReplicaState_Partial, Since: now})
+		c.transfers = append(c.transfers, &transfer{Shard: shardID, From: from, To: to, Move: move, Started: now})
+		return nil
+	}
+	var err error
+	switch op := req.GetOperation().(type) {
+	case *pb.UpdateCollectionClusterSetupRequest_ReplicateShard:
+		r := op.ReplicateShard
+		err = startTransfer(r.GetShardId(), r.GetFromPeerId(), r.GetToPeerId(), false)
+	case *pb.UpdateCollectionClusterSetupRequest_MoveShard:
+		m := op.MoveShard
+		err = startTransfer(m.GetShardId(), m.GetFromPeerId(), m.GetToPeerId(), true)
+	case *pb.UpdateCollectionClusterSetupRequest_AbortTransfer:
+		ab := op.AbortTransfer
+		i := -1
+		for j, t := range c.transfers {
+			if t.Shard == ab.GetShardId() && t.From == ab.GetFromPeerId() && t.To == ab.GetToPeerId() {
+				i = j
+			}
+		}
+		if i < 0 {
+			err = status.Errorf(codes.NotFound, "Not found: Shard transfer %d -> %d of shard %d does not exist",
+				ab.GetFromPeerId(), ab.GetToPeerId(), ab.GetShardId())
+			break
+		}
+		c.dropReplica(ab.GetShardId(), ab.GetToPeerId())
+		c.transfers = append(c.transfers[:i], c.transfers[i+1:]...)
+	case *pb.UpdateCollectionClusterSetupRequest_DropReplica:
+		d := op.DropReplica
+		sh := c.shard(d.GetShardId())
+		if sh == nil {
+			err = badInput("Shard %d does not exist", d.GetShardId())
+			break
+		}
+		r := c.replica(d.GetShardId(), d.GetPeerId())
+		if r == nil {
+			err = badInput("Shard %d does not exist on peer %d", d.GetShardId(), d.GetPeerId())
+			break
+		}
+		active := 0
+		for _, o := range sh.Replicas {
+			if o.State == pb.ReplicaState_Active && o != r {
+				active++
+			}
+		}
+		if active == 0 {
+			err = badInput("Shard %d must have at least one active replica after removing peer %d", d.GetShardId(), d.GetPeerId())
+			break
+		}
+		var keep []*transfer
+		for _, t := range c.transfers {
+			if t.Shard == d.GetShardId() && (t.To == d.GetPeerId() || t.From == d.GetPeerId()) {
+				if t.From == d.GetPeerId() {
+					c.dropReplica(t.Shard, t.To)
+				}
+				continue
+			}
+			keep = append(keep, t)
+		}
+		c.transfers = keep
+		c.dropReplica(d.GetShardId(), d.GetPeerId())
+	case nil:
+		err = badInput("operation is required")
+	default:
+		err = status.Errorf(codes.Unimplemented, "sandbox: this cluster operation (%T) is not emulated", op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.save(); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &pb.UpdateCollectionClusterSetupResponse{Result: true}, nil
+}
+
+// shardPointCounts assigns each point to a shard by its id (Qdrant hashes the id; any stable function
+// keeps counts consistent).
+func shardPointCounts(c *collection) map[uint32]uint64 {
+	out := map[uint32]uint64{}
+	if len(c.shards) == 0 {
+		return out
+	}
+	ids := make([]uint32, len(c.shards))
+	for i, sh := range c.shards {
+		ids[i] = sh.ID
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for k := range c.points {
+		h := uint32(0)
+		for i := 0; i < len(k); i++ {
+			h = h*31 + uint32(k[i])
+		}
+		out[ids[h%uint32(len(ids))]]++
+	}
+	return out
+}

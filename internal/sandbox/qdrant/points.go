@@ -1,0 +1,330 @@
+package qdrant
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"time"
+
+	pb "github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+type pointsAPI struct {
+	pb.UnimplementedPointsServer
+	s *Server
+}
+
+// pointKey orders numeric ids before UUIDs, numbers by value (zero-padded), as Qdrant's scroll does.
+func pointKey(id *pb.PointId) string {
+	if u := id.GetUuid(); u != "" {
+		return "u:" + u
+	}
+	return "n:" + leftPad(strconv.FormatUint(id.GetNum(), 10))
+}
+
+func leftPad(s string) string {
+	for len(s) < 20 {
+		s = "0" + s
+	}
+	return s
+}
+
+func countWithField(c *collection, field string) uint64 {
+	var n uint64
+	for _, p := range c.points {
+		if _, ok := p.Payload[field]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func denseData(v *pb.Vector) ([]float32, bool) {
+	if v == nil {
+		return nil, false
+	}
+	if d := v.GetDense(); d != nil {
+		return d.GetData(), true
+	}
+	if v.GetVector() == nil && len(v.GetData()) > 0 { //nolint:staticcheck // clients before 1.10 send the deprecated field
+		return v.GetData(), true //nolint:staticcheck
+	}
+	return nil, false
+}
+
+// checkVectors enforces the collection's vector names and dimensions, with Qdrant's messages.
+func checkVectors(c *collection, p *pb.PointStruct) (map[string][]float32, error) {
+	vc := c.config.GetParams().GetVectorsConfig()
+	out := map[string][]float32{}
+	dim := func(name string, size uint64, v *pb.Vector) error {
+		data, ok := denseData(v)
+		if !ok {
+			return badInput("sandbox: only dense vectors are emulated (vector %q)", name)
+		}
+		if uint64(len(data)) != size {
+			return badInput("Vector dimension error: expected dim: %d, got %d", size, len(data))
+		}
+		out[name] = data
+		return nil
+	}
+	switch vs := p.GetVectors().GetVectorsOptions().(type) {
+	case *pb.Vectors_Vector:
+		if vc.GetParams() == nil {
+			return nil, badInput("Not existing vector name error: ")
+		}
+		if err := dim("", vc.GetParams().GetSize(), vs.Vector); err != nil {
+			return nil, err
+		}
+	case *pb.Vectors_Vectors:
+		for name, v := range vs.Vectors.GetVectors() {
+			var size uint64
+			if name == "" && vc.GetParams() != nil {
+				size = vc.GetParams().GetSize()
+			} else if pm := vc.GetParamsMap().GetMap()[name]; pm != nil {
+				size = pm.GetSize()
+			} else {
+				return nil, badInput("Not existing vector name error: %s", name)
+			}
+			if err := dim(name, size, v); err != nil {
+				return nil, err
+			}
+		}
+	case nil:
+		if vc.GetParams() != nil {
+			return nil, badInput("Vector dimension error: expected dim: %d, got 0", vc.GetParams().GetSize())
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) updated(start time.Time) *pb.PointsOperationResponse {
+	s.opID++
+	return &pb.PointsOperationResponse{Result: &pb.UpdateResult{OperationId: u64(s.opID), Status: pb.UpdateStatus_Completed}, Time: elapsed(start)}
+}
+
+func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.PointsOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	if req.UpdateFilter != nil {
+		return nil, status.Error(codes.Unimplemented, "sandbox: conditional upsert (update_filter) is not emulated")
+	}
+	// Validate every point before changing anything: Qdrant rejects the whole batch.
+	for _, p := range req.GetPoints() {
+		if p.GetId() == nil {
+			return nil, badInput("point id is required")
+		}
+		if _, err := checkVectors(c, p); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range req.GetPoints() {
+		c.points[pointKey(p.GetId())] = proto.Clone(p).(*pb.PointStruct)
+	}
+	if err := s.save(); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return s.updated(start), nil
+}
+
+func (a *pointsAPI) Delete(ctx context.Context, req *pb.DeletePoints) (*pb.PointsOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	ids := req.GetPoints().GetPoints()
+	if ids == nil {
+		return nil, status.Error(codes.Unimplemented, "sandbox: deleting points by filter is not emulated; select them by id")
+	}
+	for _, id := range ids.GetIds() {
+		delete(c.points, pointKey(id))
+	}
+	if err := s.save(); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return s.updated(start), nil
+}
+
+// withPayload: nil means true for scroll and get (Qdrant's default), false when disabled.
+func retrieved(p *pb.PointStruct, wp *pb.WithPayloadSelector, wv *pb.WithVectorsSelector) *pb.RetrievedPoint {
+	out := &pb.RetrievedPoint{Id: p.GetId()}
+	if wp == nil || wp.GetEnable() || wp.GetInclude() != nil || wp.GetExclude() != nil {
+		out.Payload = map[string]*pb.Value{}
+		for k, v := range p.GetPayload() {
+			if inc := wp.GetInclude(); inc != nil && !contains(inc.GetFields(), k) {
+				continue
+			}
+			if exc := wp.GetExclude(); exc != nil && contains(exc.GetFields(), k) {
+				continue
+			}
+			out.Payload[k] = v
+		}
+	}
+	if wv.GetEnable() || wv.GetInclude() != nil {
+		switch vs := p.GetVectors().GetVectorsOptions().(type) {
+		case *pb.Vectors_Vector:
+			d, _ := denseData(vs.Vector)
+			out.Vectors = &pb.VectorsOutput{VectorsOptions: &pb.VectorsOutput_Vector{Vector: &pb.VectorOutput{Vector: &pb.VectorOutput_Dense{Dense: &pb.DenseVector{Data: d}}}}}
+		case *pb.Vectors_Vectors:
+			named := map[string]*pb.VectorOutput{}
+			for n, v := range vs.Vectors.GetVectors() {
+				if inc := wv.GetInclude(); inc != nil && !contains(inc.GetNames(), n) {
+					continue
+				}
+				d, _ := denseData(v)
+				named[n] = &pb.VectorOutput{Vector: &pb.VectorOutput_Dense{Dense: &pb.DenseVector{Data: d}}}
+			}
+			out.Vectors = &pb.VectorsOutput{VectorsOptions: &pb.VectorsOutput_Vectors{Vectors: &pb.NamedVectorsOutput{Vectors: named}}}
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func emptyFilter(f *pb.Filter) bool {
+	return f == nil || (len(f.GetMust()) == 0 && len(f.GetShould()) == 0 && len(f.GetMustNot()) == 0 && f.GetMinShould() == nil)
+}
+
+func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.ScrollResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	if !emptyFilter(req.GetFilter()) || req.OrderBy != nil {
+		return nil, status.Error(codes.Unimplemented, "sandbox: scroll with a filter or order_by is not emulated")
+	}
+	limit := 10
+	if req.Limit != nil {
+		limit = int(req.GetLimit())
+	}
+	keys := sortedKeys(c.points)
+	if req.Offset != nil {
+		from := pointKey(req.GetOffset())
+		keys = keys[sort.SearchStrings(keys, from):]
+	}
+	out := &pb.ScrollResponse{}
+	for i, k := range keys {
+		if i == limit {
+			out.NextPageOffset = c.points[k].GetId()
+			break
+		}
+		out.Result = append(out.Result, retrieved(c.points[k], req.GetWithPayload(), req.GetWithVectors()))
+	}
+	out.Time = elapsed(start)
+	return out, nil
+}
+
+func (a *pointsAPI) Count(ctx context.Context, req *pb.CountPoints) (*pb.CountResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	if !emptyFilter(req.GetFilter()) {
+		return nil, status.Error(codes.Unimplemented, "sandbox: count with a filter is not emulated")
+	}
+	return &pb.CountResponse{Result: &pb.CountResult{Count: uint64(len(c.points))}, Time: elapsed(start)}, nil
+}
+
+func (a *pointsAPI) Get(ctx context.Context, req *pb.GetPoints) (*pb.GetResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.GetResponse{}
+	for _, id := range req.GetIds() {
+		if p, ok := c.points[pointKey(id)]; ok {
+			out.Result = append(out.Result, retrieved(p, req.GetWithPayload(), req.GetWithVectors()))
+		}
+	}
+	out.Time = elapsed(start)
+	return out, nil
+}
+
+// FieldType -> PayloadSchemaType (the enums are offset by one).
+func schemaType(ft pb.FieldType) pb.PayloadSchemaType {
+	return pb.PayloadSchemaType(int32(ft) + 1)
+}
+
+func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldIndexCollection) (*pb.PointsOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetFieldName() == "" {
+		return nil, badInput("field_name is required")
+	}
+	if req.FieldType == nil {
+		return nil, badInput("field_type is required to create an index on %q", req.GetFieldName())
+	}
+	c.schema[req.GetFieldName()] = &pb.PayloadSchemaInfo{DataType: schemaType(req.GetFieldType()), Params: req.GetFieldIndexParams()}
+	if err := s.save(); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return s.updated(start), nil
+}
+
+func (a *pointsAPI) DeleteFieldIndex(ctx context.Context, req *pb.DeleteFieldIndexCollection) (*pb.PointsOperationResponse, error) {
+	start := time.Now()
+	s := a.s
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, err := s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	delete(c.schema, req.GetFieldName()) // deleting an index that does not exist succeeds, as in Qdrant
+	if err := s.save(); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return s.updated(start), nil
+}

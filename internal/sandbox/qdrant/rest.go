@@ -1,0 +1,354 @@
+package qdrant
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
+)
+
+const maxSnapshotBytes = 4 << 30
+
+// RESTHandler serves Qdrant's REST endpoints that the provider and the backup engine use.
+func (s *Server) RESTHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { text(w, "healthz check passed") })
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { text(w, "livez check passed") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { text(w, "all shards are ready") })
+	s.rest(mux, "GET /{$}", s.restRoot)
+	s.rest(mux, "GET /cluster", s.restCluster)
+	s.rest(mux, "GET /collections", s.restCollections)
+	s.rest(mux, "GET /collections/{name}/snapshots", s.restListSnapshots)
+	s.rest(mux, "POST /collections/{name}/snapshots", s.restCreateSnapshot)
+	s.rest(mux, "GET /collections/{name}/snapshots/{snapshot}", s.restDownload)
+	s.rest(mux, "DELETE /collections/{name}/snapshots/{snapshot}", s.restDeleteSnapshot)
+	s.rest(mux, "POST /collections/{name}/snapshots/upload", s.restUpload)
+	s.rest(mux, "PUT /collections/{name}/snapshots/recover", s.restRecover)
+	return s.kit.WrapMux(mux)
+}
+
+func text(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, msg)
+}
+
+type restCtx struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	start time.Time
+}
+
+// ok writes Qdrant's envelope {"result": ..., "status": "ok", "time": seconds}.
+func (c *restCtx) ok(result any) {
+	kit.WriteJSON(c.w, http.StatusOK, map[string]any{"result": result, "status": "ok", "time": time.Since(c.start).Seconds()})
+}
+
+// fail writes Qdrant's error envelope {"status": {"error": ...}, "time": seconds}.
+func (c *restCtx) fail(code int, msg string) {
+	kit.WriteJSON(c.w, code, map[string]any{"status": map[string]string{"error": msg}, "time": time.Since(c.start).Seconds()})
+}
+
+// rest registers h behind the api-key check (header `api-key` or `Authorization: Bearer`).
+func (s *Server) rest(mux *http.ServeMux, pattern string, h func(*restCtx)) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.APIKey != "" {
+			key := r.Header.Get("api-key")
+			if key == "" {
+				key, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			}
+			if key == "" {
+				http.Error(w, "Must provide an API key or an Authorization bearer token", http.StatusUnauthorized)
+				return
+			}
+			if subtle.ConstantTimeCompare([]byte(key), []byte(s.opts.APIKey)) != 1 {
+				http.Error(w, "Invalid API key or JWT", http.StatusUnauthorized)
+				return
+			}
+		}
+		h(&restCtx{w: w, r: r, start: time.Now()})
+	})
+}
+
+func (s *Server) restRoot(c *restCtx) {
+	kit.WriteJSON(c.w, http.StatusOK, map[string]string{"title": "qdrant - vector search engine", "version": Version})
+}
+
+func peerURI(id uint64, i int) string {
+	return fmt.Sprintf("http://qdrant-peer-%d:6335/", i+1)
+}
+
+// GET /cluster: Qdrant's ClusterStatus (enabled, this peer, every known peer, raft info, failures).
+func (s *Server) restCluster(c *restCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance()
+	peers := map[string]any{}
+	failures := map[string]any{}
+	for i, p := range s.peers {
+		uri := peerURI(p.ID, i)
+		peers[strconv.FormatUint(p.ID, 10)] = map[string]string{"uri": uri}
+		if p.Down {
+			failures[uri] = map[string]any{"count": 1, "latest_error": "peer is unreachable (sandbox: marked down)",
+				"latest_error_timestamp": s.opts.Now().UTC().Format(time.RFC3339Nano)}
+		}
+	}
+	leader := s.leader()
+	role := "Follower"
+	if leader == s.peers[0].ID {
+		role = "Leader"
+	}
+	var leaderV any = leader
+	if leader == 0 {
+		leaderV, role = nil, "Candidate"
+	}
+	c.ok(map[string]any{
+		"status":  "enabled",
+		"peer_id": s.peers[0].ID,
+		"peers":   peers,
+		"raft_info": map[string]any{"term": 1 + countDown(s.peers), "commit": s.opID + uint64(len(s.cols)),
+			"pending_operations": 0, "leader": leaderV, "role": role, "is_voter": true},
+		"consensus_thread_status": map[string]any{"consensus_thread_status": "working",
+			"last_update": s.opts.Now().UTC().Format(time.RFC3339Nano)},
+		"message_send_failures": failures,
+	})
+}
+
+func countDown(ps []*peer) int {
+	n := 0
+	for _, p := range ps {
+		if p.Down {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) restCollections(c *restCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := []map[string]string{}
+	for _, n := range sortedKeys(s.cols) {
+		list = append(list, map[string]string{"name": n})
+	}
+	c.ok(map[string]any{"collections": list})
+}
+
+func (s *Server) snapshotJSON(col string, c *restCtx) ([]map[string]any, bool) {
+	list, err := s.listSnapshots(col)
+	if err != nil {
+		c.fail(http.StatusInternalServerError, "Service internal error: "+err.Error())
+		return nil, false
+	}
+	out := []map[string]any{}
+	for _, d := range list {
+		out = append(out, map[string]any{"name": d.Name, "creation_time": d.CreationTime.AsTime().UTC().Format("2006-01-02T15:04:05"),
+			"size": d.Size, "checksum": d.GetChecksum()})
+	}
+	return out, true
+}
+
+func (s *Server) restListSnapshots(c *restCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	col := c.r.PathValue("name")
+	if _, ok := s.cols[col]; !ok {
+		c.fail(http.StatusNotFound, fmt.Sprintf("Not found: Collection `%s` doesn't exist!", col))
+		return
+	}
+	if out, ok := s.snapshotJSON(col, c); ok {
+		c.ok(out)
+	}
+}
+
+func (s *Server) restCreateSnapshot(c *restCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	col, ok := s.cols[c.r.PathValue("name")]
+	if !ok {
+		c.fail(http.StatusNotFound, fmt.Sprintf("Not found: Collection `%s` doesn't exist!", c.r.PathValue("name")))
+		return
+	}
+	d, err := s.createSnapshot(col)
+	if err != nil {
+		c.fail(http.StatusInternalServerError, "Service internal error: "+err.Error())
+		return
+	}
+	c.ok(map[string]any{"name": d.Name, "creation_time": d.CreationTime.AsTime().UTC().Format("2006-01-02T15:04:05"),
+		"size": d.Size, "checksum": d.GetChecksum()})
+}
+
+// GET /collections/{name}/snapshots/{snapshot}: the snapshot file.
+func (s *Server) restDownload(c *restCtx) {
+	col, snap := c.r.PathValue("name"), c.r.PathValue("snapshot")
+	if !validSnapshotName(snap) {
+		c.fail(http.StatusNotFound, "Not found: Snapshot "+snap+" not found")
+		return
+	}
+	f, err := os.Open(filepath.Join(s.collectionSnapDir(col), snap))
+	if err != nil {
+		c.fail(http.StatusNotFound, "Not found: Snapshot "+snap+" not found")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		c.fail(http.StatusInternalServerError, err.Error())
+		return
+	}
+	c.w.Header().Set("Content-Type", "application/octet-stream")
+	c.w.Header().Set("Content-Disposition", `attachment; filename="`+snap+`"`)
+	http.ServeContent(c.w, c.r, snap, st.ModTime(), f)
+}
+
+func (s *Server) restDeleteSnapshot(c *restCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	col := c.r.PathValue("name")
+	if _, ok := s.cols[col]; !ok {
+		c.fail(http.StatusNotFound, fmt.Sprintf("Not found: Collection `%s` doesn't exist!", col))
+		return
+	}
+	if err := s.deleteSnapshot(col, c.r.PathValue("snapshot")); err != nil {
+		c.fail(http.StatusNotFound, "Not found: Snapshot "+c.r.PathValue("snapshot")+" not found")
+		return
+	}
+	c.ok(true)
+}
+
+func validPriority(p string) bool {
+	return p == "" || p == "replica" || p == "snapshot" || p == "no_sync"
+}
+
+// restore reads a snapshot body (checking the optional sha256 checksum) and recovers collection col.
+func (s *Server) restoreBody(c *restCtx, col string, body []byte, checksum string) {
+	if checksum != "" {
+		sum := sha256.Sum256(body)
+		if !strings.EqualFold(hex.EncodeToString(sum[:]), checksum) {
+			c.fail(http.StatusBadRequest, "Wrong input: Snapshot checksum mismatch: expected "+checksum+", got "+hex.EncodeToString(sum[:]))
+			return
+		}
+	}
+	sc, err := readSnapshot(bytes.NewReader(body))
+	if err != nil {
+		c.fail(http.StatusBadRequest, "Wrong input: "+err.Error())
+		return
+	}
+	if !namePattern.MatchString(col) {
+		c.fail(http.StatusBadRequest, "Wrong input: invalid collection name "+strconv.Quote(col))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance()
+	if err := s.recoverFrom(col, sc); err != nil {
+		c.fail(http.StatusBadRequest, "Wrong input: "+err.Error())
+		return
+	}
+	c.ok(true)
+}
+
+// POST /collections/{name}/snapshots/upload?priority=...&checksum=...: multipart field `snapshot`.
+func (s *Server) restUpload(c *restCtx) {
+	q := c.r.URL.Query()
+	if !validPriority(q.Get("priority")) {
+		c.fail(http.StatusBadRequest, "Wrong input: priority must be one of replica, snapshot, no_sync")
+		return
+	}
+	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxSnapshotBytes)
+	mr, err := c.r.MultipartReader()
+	if err != nil {
+		c.fail(http.StatusBadRequest, "Wrong input: body must be multipart/form-data with a `snapshot` file: "+err.Error())
+		return
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			c.fail(http.StatusBadRequest, "Wrong input: multipart form has no `snapshot` field")
+			return
+		}
+		if err != nil {
+			c.fail(http.StatusBadRequest, "Wrong input: "+err.Error())
+			return
+		}
+		if part.FormName() != "snapshot" {
+			continue
+		}
+		body, err := io.ReadAll(part)
+		if err != nil {
+			c.fail(http.StatusBadRequest, "Wrong input: "+err.Error())
+			return
+		}
+		s.restoreBody(c, c.r.PathValue("name"), body, q.Get("checksum"))
+		return
+	}
+}
+
+// PUT /collections/{name}/snapshots/recover {"location": "file:///..." | "http(s)://...", "priority", "checksum"}.
+// file:// locations must lie in the snapshots directory, as Qdrant requires.
+func (s *Server) restRecover(c *restCtx) {
+	var req struct {
+		Location string `json:"location"`
+		Priority string `json:"priority"`
+		Checksum string `json:"checksum"`
+	}
+	if err := json.NewDecoder(io.LimitReader(c.r.Body, 1<<20)).Decode(&req); err != nil || req.Location == "" {
+		c.fail(http.StatusBadRequest, "Wrong input: body must be {\"location\": \"file:///...\" or \"http://...\"}")
+		return
+	}
+	if !validPriority(req.Priority) {
+		c.fail(http.StatusBadRequest, "Wrong input: priority must be one of replica, snapshot, no_sync")
+		return
+	}
+	u, err := url.Parse(req.Location)
+	if err != nil {
+		c.fail(http.StatusBadRequest, "Wrong input: location is not a URL: "+err.Error())
+		return
+	}
+	var body []byte
+	switch u.Scheme {
+	case "file":
+		p := filepath.Clean(u.Path)
+		root, _ := filepath.Abs(s.snapDir)
+		if rel, err := filepath.Rel(root, p); err != nil || rel == ".." || strings.HasPrefix(rel, "../") || !filepath.IsAbs(p) {
+			c.fail(http.StatusBadRequest, "Wrong input: Snapshot file "+p+" must be inside the snapshots directory "+root)
+			return
+		}
+		body, err = os.ReadFile(p)
+		if err != nil {
+			c.fail(http.StatusNotFound, "Not found: Snapshot file "+p+" does not exist")
+			return
+		}
+	case "http", "https":
+		resp, err := http.Get(req.Location)
+		if err != nil {
+			c.fail(http.StatusBadRequest, "Wrong input: cannot download snapshot: "+err.Error())
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			c.fail(http.StatusBadRequest, fmt.Sprintf("Wrong input: downloading snapshot from %s: HTTP %d", req.Location, resp.StatusCode))
+			return
+		}
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxSnapshotBytes))
+		if err != nil {
+			c.fail(http.StatusBadRequest, "Wrong input: downloading snapshot: "+err.Error())
+			return
+		}
+	default:
+		c.fail(http.StatusBadRequest, "Wrong input: location scheme must be file, http or https")
+		return
+	}
+	s.restoreBody(c, c.r.PathValue("name"), body, req.Checksum)
+}
