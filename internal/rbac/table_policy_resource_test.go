@@ -180,7 +180,7 @@ func TestAccRBACTablePolicy_missingTableOrOwnerColumnFailsAtApply(t *testing.T) 
 			},
 			{
 				Config:      policyHCL(d.DSN, `  owner_column = "id"`),
-				ExpectError: regexp.MustCompile(`(?s)Column "id" of public.task_results has type int4; an owner_column must be uuid or text`),
+				ExpectError: regexp.MustCompile(`(?s)Column "id" of public.task_results has type int4;.*must\s+be\s+uuid\s+or\s+text`),
 			},
 		},
 	})
