@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -149,7 +148,7 @@ func (k *Kit) WrapMux(mux *http.ServeMux) http.Handler {
 			w.Header().Set("Retry-After", "1")
 			w.Header().Set("X-RateLimit-Limit", "120")
 			w.Header().Set("X-RateLimit-Remaining", "0")
-			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
+			w.Header().Set("X-RateLimit-Reset", "1") // seconds until the window resets, as Supabase documents
 			http.Error(w, `{"message":"sandbox: injected fault (rate limited)"}`, http.StatusTooManyRequests)
 			return
 		}

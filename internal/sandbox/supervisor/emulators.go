@@ -1,14 +1,71 @@
 package supervisor
 
 import (
+	"net/http"
 	"path/filepath"
+	"strconv"
+
+	"google.golang.org/grpc"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/qdrant"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supabase"
 )
 
 // startEmulators starts each control-plane emulator on its own loopback port and records its variables.
 func (s *Sandbox) startEmulators() error {
-	return s.startSupabase()
+	for _, start := range []func() error{s.startSupabase, s.startQdrant} {
+		if err := start(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Sandbox) startQdrant() error {
+	srv, err := qdrant.New(qdrant.Options{
+		Dir: filepath.Join(s.cfg.Dir, "qdrant"), Kit: s.Kit, APIKey: s.id.QdrantAPIKey, Peers: s.cfg.QdrantPeers,
+	})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, srv.Close)
+	gl, err := listen(s.id, "qdrant-grpc")
+	if err != nil {
+		return err
+	}
+	g := grpc.NewServer(s.Kit.ServerOptions()...)
+	srv.Register(g)
+	s.serveGRPC(gl, g)
+	rl, err := listen(s.id, "qdrant-rest")
+	if err != nil {
+		return err
+	}
+	s.serveHTTP(rl, srv.RESTHandler())
+	s.Env["ALFRED_QDRANT_URL"] = gl.Addr().String()
+	s.Env["ALFRED_QDRANT_REST_URL"] = "http://" + rl.Addr().String()
+	s.Env["QDRANT_API_KEY"] = s.id.QdrantAPIKey
+
+	peer := func(down bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			id, err := strconv.ParseUint(r.PathValue("peer_id"), 10, 64)
+			if err == nil {
+				err = srv.SetPeerDown(id, down)
+			}
+			if err != nil {
+				kit.WriteJSON(w, http.StatusNotFound, map[string]any{"message": err.Error(), "peers": srv.PeerIDs()})
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+	s.debugMux.HandleFunc("POST /qdrant/peers/{peer_id}/down", peer(true))
+	s.debugMux.HandleFunc("POST /qdrant/peers/{peer_id}/up", peer(false))
+	s.debugMux.HandleFunc("GET /qdrant/peers", func(w http.ResponseWriter, _ *http.Request) {
+		kit.WriteJSON(w, http.StatusOK, srv.PeerIDs())
+	})
+	return nil
 }
 
 func (s *Sandbox) startSupabase() error {
