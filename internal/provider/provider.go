@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -264,6 +265,7 @@ func resolve(cfg providerModel) *shared.ProviderData {
 func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource {
 	var all []func() resource.Resource
 	all = append(all, rbac.Resources()...)
+	all = append(all, agentservice.Resources()...)
 	return all
 }
 

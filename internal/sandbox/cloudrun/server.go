@@ -293,6 +293,13 @@ func (s *Server) afterLocked(d time.Duration, fn func()) {
 	s.timers = append(s.timers, t)
 }
 
+// SetOperationDelay changes how long rollouts and other operations take from now on (0: seeded 300–800 ms).
+func (s *Server) SetOperationDelay(d time.Duration) {
+	s.mu.Lock()
+	s.opts.OperationDelay = d
+	s.mu.Unlock()
+}
+
 func (s *Server) delayLocked() time.Duration {
 	if s.opts.OperationDelay > 0 {
 		return s.opts.OperationDelay

@@ -1,0 +1,516 @@
+package agentservice_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/run/apiv2/runpb"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+)
+
+const addr = "alfred_agent_service.bot"
+
+func agentHCL(s *sandbox, body string) string {
+	return s.provider() + "\nresource \"alfred_agent_service\" \"bot\" {\n" + body + "\n}\n"
+}
+
+func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	var rev1, uri1 string
+	v1 := `
+  name   = "alfred-bot"
+  image  = "example.com/alfred-bot:v1"
+  env    = { LOG_LEVEL = "info", QUEUE = "tasks" }
+  secret_env = { OPENAI_API_KEY = { secret = "openai-key", version = "3" } }
+  memory = "1Gi"
+  labels = { team = "ai" }
+  metrics = { port = 9090 }
+`
+	v2 := `
+  name   = "alfred-bot"
+  image  = "example.com/alfred-bot:v2"
+  env    = { LOG_LEVEL = "debug", QUEUE = "tasks" }
+  secret_env = { OPENAI_API_KEY = { secret = "openai-key", version = "4" } }
+  memory = "1Gi"
+  min_instances = 1
+  max_instances = 5
+  concurrency   = 10
+  invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com"]
+  labels = { team = "ai" }
+  metrics = { port = 9090 }
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: agentHCL(s, v1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west1", "alfred-bot"))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("project"), knownvalue.StringExact("p")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("europe-west1")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("uri"), knownvalue.StringRegexp(regexp.MustCompile(`^https://alfred-bot-[0-9a-f]{10}-ew\.a\.run\.app$`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^alfred-bot-00001-[a-z]{3}$`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("metrics").AtMapKey("path"), knownvalue.StringExact("/metrics")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev1)),
+					resource.TestCheckResourceAttrWith(addr, "uri", capture(&uri1)),
+					func(*terraform.State) error {
+						svc := s.get(t, name("p", "europe-west1", "alfred-bot"))
+						c := svc.GetTemplate().GetContainers()[0]
+						if c.GetImage() != "example.com/alfred-bot:v1" || c.GetResources().GetLimits()["memory"] != "1Gi" {
+							return fmt.Errorf("service in the API: %v", c)
+						}
+						if svc.GetAnnotations()["alfred.dev/metrics-port"] != "9090" {
+							return fmt.Errorf("metrics annotation missing: %v", svc.GetAnnotations())
+						}
+						return nil
+					},
+				),
+			},
+			{
+				Config: agentHCL(s, v2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west1", "alfred-bot"))),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", differs(&rev1)),
+					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", hasPrefix("alfred-bot-00002-")),
+					resource.TestCheckResourceAttrWith(addr, "uri", func(v string) error {
+						if v != uri1 {
+							return fmt.Errorf("uri changed from %q to %q", uri1, v)
+						}
+						return nil
+					}),
+					resource.TestCheckResourceAttr(addr, "min_instances", "1"),
+					resource.TestCheckResourceAttr(addr, "concurrency", "10"),
+					resource.TestCheckResourceAttr(addr, "secret_env.OPENAI_API_KEY.version", "4"),
+					func(*terraform.State) error {
+						svc := s.get(t, name("p", "europe-west1", "alfred-bot"))
+						tm := svc.GetTemplate()
+						if tm.GetContainers()[0].GetImage() != "example.com/alfred-bot:v2" || tm.GetScaling().GetMinInstanceCount() != 1 ||
+							tm.GetScaling().GetMaxInstanceCount() != 5 || tm.GetMaxInstanceRequestConcurrency() != 10 {
+							return fmt.Errorf("service in the API after update: %v", tm)
+						}
+						inv, err := s.invokers(svc.GetName())
+						if err != nil || len(inv) != 1 || inv[0] != "serviceAccount:gateway@p.iam.gserviceaccount.com" {
+							return fmt.Errorf("invokers in the IAM policy: %v %v", inv, err)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           "p/europe-west1/alfred-bot",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// Invokers alone: the IAM policy changes, the revision does not.
+				Config: agentHCL(s, strings.Replace(v2, `invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com"]`,
+					`invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com", "group:ops@example.com"]`, 1)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^alfred-bot-00002-`))),
+				}},
+				Check: func(*terraform.State) error {
+					inv, err := s.invokers(name("p", "europe-west1", "alfred-bot"))
+					sort.Strings(inv)
+					if err != nil || strings.Join(inv, ",") != "group:ops@example.com,serviceAccount:gateway@p.iam.gserviceaccount.com" {
+						return fmt.Errorf("invokers: %v %v", inv, err)
+					}
+					return nil
+				},
+			},
+			{
+				Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+				Check: func(*terraform.State) error {
+					s.waitGone(t, name("p", "europe-west1", "alfred-bot"))
+					return nil
+				},
+			},
+			{
+				Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)+`  region = "europe-west4"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west4", "alfred-bot-2")))},
+			},
+			{
+				Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)+`  region = "europe-west4"
+  project = "other-project"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("other-project", "europe-west4", "alfred-bot-2")))},
+			},
+		},
+	})
+}
+
+func TestAccAgentService_driftDeletedOrChangedOutsideIsRepaired(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	full := name("p", "europe-west1", "social-intel")
+	cfg := agentHCL(s, `
+  name  = "social-intel"
+  image = "example.com/social-intel:v1"
+  max_instances = 4
+`)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() { s.delete(t, full) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
+				Check: func(*terraform.State) error { s.get(t, full); return nil },
+			},
+			{
+				PreConfig: func() {
+					s.update(t, full, func(svc *runpb.Service) {
+						svc.Template.Containers[0].Image = "example.com/social-intel:hotfix"
+						svc.Template.Scaling.MaxInstanceCount = 20
+						svc.Template.Scaling.MinInstanceCount = 2
+					})
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("image"), knownvalue.StringExact("example.com/social-intel:v1")),
+				}},
+				Check: func(*terraform.State) error {
+					tm := s.get(t, full).GetTemplate()
+					if tm.GetContainers()[0].GetImage() != "example.com/social-intel:v1" || tm.GetScaling().GetMaxInstanceCount() != 4 || tm.GetScaling().GetMinInstanceCount() != 0 {
+						return fmt.Errorf("drift not repaired: %v", tm)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccAgentService_failedRolloutIsReportedAndLeftTainted(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	full := name("p", "europe-west1", "broken")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:      agentHCL(s, `  name = "broken"`+"\n"+`  image = "example.com/agent:fail"`),
+				ExpectError: regexp.MustCompile(`Revision\s+'broken-00001-[a-z]{3}'\s+is\s+not\s+ready\s+and\s+cannot\s+serve\s+traffic`),
+			},
+			{
+				// The failed service is in state, tainted: the next apply replaces it instead of failing
+				// on ALREADY_EXISTS or leaving an orphan.
+				Config: agentHCL(s, `  name = "broken"`+"\n"+`  image = "example.com/agent:v1"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+				Check: func(*terraform.State) error {
+					if st := s.get(t, full).GetTerminalCondition().GetState(); st != runpb.Condition_CONDITION_SUCCEEDED {
+						return fmt.Errorf("terminal condition %v", st)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccAgentService_timeoutsAreHonoured(t *testing.T) {
+	s := newSandbox(t, 3*time.Second)
+	full := name("p", "europe-west1", "slow")
+	body := func(image string) string {
+		return agentHCL(s, fmt.Sprintf(`  name = "slow"
+  image = %q
+  timeouts {
+    create = "1s"
+    update = "1s"
+    delete = "1s"
+  }`, image))
+	}
+	fast := func() { s.Server.SetOperationDelay(50 * time.Millisecond) }
+	slow := func() { s.Server.SetOperationDelay(3 * time.Second) }
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: body("example.com/a:v1"), ExpectError: regexp.MustCompile(`Timed out while waiting to create`)},
+			{
+				PreConfig: func() {
+					fast()
+					time.Sleep(3 * time.Second) // let the first rollout finish
+				},
+				Config: body("example.com/a:v1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+			},
+			{PreConfig: slow, Config: body("example.com/a:v2"), ExpectError: regexp.MustCompile(`Timed out while waiting to update`)},
+			{PreConfig: slow, Config: body("example.com/a:v1"), Destroy: true, ExpectError: regexp.MustCompile(`Timed out while waiting to delete`)},
+			{
+				PreConfig: func() { s.waitGone(t, full); fast() },
+				Config:    body("example.com/a:v1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
+			},
+		},
+	})
+}
+
+func TestAccAgentService_noPerpetualDiffFromServerDefaultsMetadataOrOrder(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	full := name("p", "europe-west1", "quiet")
+	cfg := agentHCL(s, `
+  name    = "quiet"
+  image   = "example.com/quiet:v1"
+  memory  = "2Gi"
+  timeout = "5m"
+  env     = { ZETA = "1", ALPHA = "2", MID = "3" }
+  labels  = { team = "ai" }
+`)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: func(*terraform.State) error {
+					svc := s.get(t, full)
+					if svc.GetTemplate().GetContainers()[0].GetResources().GetLimits()["cpu"] != "1000m" ||
+						svc.GetLabels()["cloud.googleapis.com/location"] == "" || svc.GetAnnotations()["run.googleapis.com/operation-id"] == "" ||
+						svc.GetTemplate().GetTimeout().AsDuration() != 5*time.Minute {
+						return fmt.Errorf("the emulator did not fill what this test relies on: %v", svc)
+					}
+					return nil
+				},
+			},
+			{
+				// Reorder env, add a label of another tool and a new server-side operation id, through the API.
+				PreConfig: func() {
+					s.update(t, full, func(svc *runpb.Service) {
+						env := svc.Template.Containers[0].Env
+						sort.Slice(env, func(i, j int) bool { return env[i].Name > env[j].Name })
+						svc.Labels["cost-center"] = "42"
+					})
+				},
+				Config:   cfg,
+				PlanOnly: true,
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("labels"), knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("ai")})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("5m")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+				},
+			},
+		},
+	})
+}
+
+func TestAccAgentService_invokersEmptyIsPrivateAllUsersOnlyWhenWritten(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	full := name("p", "europe-west1", "gate")
+	base := `  name = "gate"
+  image = "example.com/gate:v1"
+`
+	wantInvokers := func(want ...string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			got, err := s.invokers(full)
+			sort.Strings(got)
+			if err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+				return fmt.Errorf("roles/run.invoker members: got %v (err %v), want %v", got, err, want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: agentHCL(s, base),
+				Check:  wantInvokers(),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{}))},
+			},
+			{Config: agentHCL(s, base+`  invokers = ["allUsers"]`), Check: wantInvokers("allUsers")},
+			{Config: agentHCL(s, base), Check: wantInvokers()},
+		},
+	})
+}
+
+// TestAccAgentService_secretEnvHoldsReferencesOnly checks what can be checked about secret_env: the
+// provider sends and stores only the reference (secret name and version), Cloud Run receives a
+// secret_key_ref and no value, and a full TF_LOG=TRACE log of plan, apply, refresh and import contains
+// the reference but no secret value. The sentinel below is what the secret would hold in Secret Manager;
+// the provider has no way to learn it, so the test guards against a change that starts resolving or
+// logging values (e.g. by reading secret versions).
+func TestAccAgentService_secretEnvHoldsReferencesOnly(t *testing.T) {
+	const sentinel = "sk-SENTINEL-never-in-state-or-logs-7f3a"
+	logPath := filepath.Join(t.TempDir(), "trace.log")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH", logPath)
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	s := newSandbox(t, 50*time.Millisecond)
+	full := name("p", "europe-west1", "keeper")
+	cfg := agentHCL(s, `
+  name  = "keeper"
+  image = "example.com/keeper:v1"
+  secret_env = { OPENAI_API_KEY = { secret = "projects/p/secrets/openai-key", version = "7" } }
+`)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("secret_env"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"OPENAI_API_KEY": knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"secret": knownvalue.StringExact("projects/p/secrets/openai-key"), "version": knownvalue.StringExact("7")})})),
+				},
+				Check: func(st *terraform.State) error {
+					for k, v := range st.RootModule().Resources[addr].Primary.Attributes {
+						if strings.Contains(v, sentinel) {
+							return fmt.Errorf("state attribute %s holds the secret value", k)
+						}
+					}
+					for _, e := range s.get(t, full).GetTemplate().GetContainers()[0].GetEnv() {
+						if e.GetName() == "OPENAI_API_KEY" && (e.GetValue() != "" || e.GetValueSource().GetSecretKeyRef().GetVersion() != "7") {
+							return fmt.Errorf("Cloud Run received %v, want a secret reference only", e)
+						}
+					}
+					return nil
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+		},
+	})
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatalf("no TRACE log was written: %v", err)
+	}
+	log := string(b)
+	// The log must really hold the provider's traffic for this resource, or the next assertion proves nothing.
+	if !strings.Contains(log, "alfred_agent_service") || !strings.Contains(log, "projects/p/secrets/openai-key") {
+		t.Fatalf("the TRACE log (%d bytes) does not contain the resource's plan/apply traffic", len(b))
+	}
+	if strings.Contains(log, sentinel) {
+		t.Fatal("the TRACE log contains the secret value")
+	}
+	t.Logf("TRACE log checked: %d bytes, contains the secret reference, not the value", len(b))
+}
+
+func TestAccAgentService_badInputsRejectedAtPlanTime(t *testing.T) {
+	s := newSandbox(t, 0)
+	ok := "  name = \"ok\"\n  image = \"example.com/a:v1\"\n"
+	cases := []struct {
+		name, body, want string
+	}{
+		{"cpu string", ok + `  cpu = "3x"`, `not a CPU quantity`},
+		{"unsupported cpu", ok + `  cpu = "3"`, `supports 1, 2, 4, 6 or 8 CPUs`},
+		{"fractional cpu with concurrency", ok + `  cpu = "500m"`, `concurrency = 1`},
+		{"memory string", ok + `  memory = "512Q"`, `not a memory quantity`},
+		{"memory too small", ok + `  memory = "64Mi"`, `between 128Mi and 32Gi`},
+		{"min above max", ok + "  min_instances = 5\n  max_instances = 2", `must not exceed max_instances`},
+		{"concurrency 0", ok + `  concurrency = 0`, `between 1 and 1000`},
+		{"concurrency 1001", ok + `  concurrency = 1001`, `between 1 and 1000`},
+		{"reserved label", ok + `  labels = { "run.googleapis.com/owner" = "me" }`, `reserves for itself`},
+		{"bad label key", ok + `  labels = { "Team" = "ai" }`, `must start with a lowercase letter`},
+		{"service name uppercase", "  name = \"Alfred\"\n  image = \"x:1\"", `a service name uses lowercase letters`},
+		{"service name too long", "  name = \"" + strings.Repeat("a", 50) + "\"\n  image = \"x:1\"", `at most 49 characters`},
+		{"port 0", ok + `  port = 0`, `between 1 and 65535`},
+		{"port 70000", ok + `  port = 70000`, `between 1 and 65535`},
+		{"ingress", ok + `  ingress = "public"`, `value must be one of`},
+		{"invoker member", ok + `  invokers = ["bob@example.com"]`, `a principal is allUsers`},
+		{"timeout format", ok + `  timeout = "five minutes"`, `not a duration`},
+		{"timeout range", ok + `  timeout = "2h"`, `from 1s to 3600s`},
+		{"secret version", ok + `  secret_env = { K = { secret = "k", version = "v1" } }`, `"latest" or a positive number`},
+		{"secret name", ok + `  secret_env = { K = { secret = "a/b" } }`, `a secret is a name`},
+		{"PORT env", ok + `  env = { PORT = "9000" }`, `instead of the PORT variable`},
+		{"env and secret_env overlap", ok + "  env = { K = \"x\" }\n  secret_env = { K = { secret = \"k\" } }", `both env and secret_env`},
+		{"metrics path", ok + `  metrics = { path = "metrics" }`, `a path starts with /`},
+		{"service account", ok + `  service_account = "agent"`, `a service account is an email`},
+	}
+	var steps []resource.TestStep
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{
+			Config:      agentHCL(s, c.body),
+			PlanOnly:    true,
+			ExpectError: words(c.want),
+		})
+	}
+	// The gcp block (and its environment variables) missing entirely.
+	for _, e := range []string{"ALFRED_GCP_PROJECT", "ALFRED_GCP_REGION", "ALFRED_GCP_RUN_ENDPOINT", "ALFRED_GCP_MONITORING_ENDPOINT", "ALFRED_GCP_SCHEDULER_ENDPOINT", "ALFRED_GCP_INSECURE"} {
+		t.Setenv(e, "")
+	}
+	steps = append(steps, resource.TestStep{
+		Config:      "resource \"alfred_agent_service\" \"bot\" {\n" + ok + "}\n",
+		PlanOnly:    true,
+		ExpectError: regexp.MustCompile(`Provider block "gcp" is not configured`),
+	})
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+	if calls := s.Kit.Calls(); len(calls) != 0 {
+		t.Fatalf("bad input reached the API: %v", calls)
+	}
+	t.Logf("%d bad inputs rejected at plan time, no API call", len(steps))
+}
+
+var _ = context.Background
+
+// words matches the phrase however Terraform wraps it.
+func words(phrase string) *regexp.Regexp {
+	f := strings.Fields(phrase)
+	for i := range f {
+		f[i] = regexp.QuoteMeta(f[i])
+	}
+	return regexp.MustCompile(strings.Join(f, `\s+`))
+}

@@ -1,0 +1,483 @@
+package agentservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/iam/apiv1/iampb"
+	run "cloud.google.com/go/run/apiv2"
+	"cloud.google.com/go/run/apiv2/runpb"
+	"github.com/googleapis/gax-go/v2"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
+)
+
+// api is the adapter between the resource and the Cloud Run Admin API v2.
+type api struct {
+	svc *run.ServicesClient
+}
+
+// apiFor returns the provider's Cloud Run client, built once per configured provider.
+func apiFor(ctx context.Context, data *shared.ProviderData) (*api, error) {
+	c, err := data.Client("cloudrun", func() (any, func(), error) {
+		svc, err := run.NewServicesClient(ctx, data.GCP.ClientOptions(data.GCP.RunEndpoint)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &api{svc: svc}, func() { _ = svc.Close() }, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.(*api), nil
+}
+
+var ingressToAPI = map[string]runpb.IngressTraffic{
+	"all":                               runpb.IngressTraffic_INGRESS_TRAFFIC_ALL,
+	"internal":                          runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY,
+	"internal-and-cloud-load-balancing": runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
+}
+
+func ingressFromAPI(v runpb.IngressTraffic) string {
+	for k, x := range ingressToAPI {
+		if x == v {
+			return k
+		}
+	}
+	return "all"
+}
+
+func serviceName(project, region, name string) string {
+	return fmt.Sprintf("projects/%s/locations/%s/services/%s", project, region, name)
+}
+
+func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var out []string
+	diags.Append(l.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+// toService builds the Service the API is sent from a fully known model. Values equal to Cloud Run's own
+// defaults (cpu, memory) are left out so that the server fills them, as it does for any client.
+func toService(ctx context.Context, m *agentServiceModel, diags *diag.Diagnostics) *runpb.Service {
+	c := &runpb.Container{
+		Image:     m.Image.ValueString(),
+		Command:   stringList(ctx, m.Command, diags),
+		Args:      stringList(ctx, m.Args, diags),
+		Ports:     []*runpb.ContainerPort{{Name: "http1", ContainerPort: int32(m.Port.ValueInt64())}},
+		Resources: &runpb.ResourceRequirements{Limits: map[string]string{}},
+	}
+	if cpu := m.CPU.ValueString(); cpu != "" && !sameQuantity(cpu, defaultCPU) {
+		c.Resources.Limits["cpu"] = cpu
+	}
+	if mem := m.Memory.ValueString(); mem != "" && !sameQuantity(mem, defaultMemory) {
+		c.Resources.Limits["memory"] = mem
+	}
+	if !m.Env.IsNull() && !m.Env.IsUnknown() {
+		env := map[string]string{}
+		diags.Append(m.Env.ElementsAs(ctx, &env, false)...)
+		for _, k := range sortedKeys(env) {
+			c.Env = append(c.Env, &runpb.EnvVar{Name: k, Values: &runpb.EnvVar_Value{Value: env[k]}})
+		}
+	}
+	if !m.SecretEnv.IsNull() && !m.SecretEnv.IsUnknown() {
+		refs := map[string]secretRefModel{}
+		diags.Append(m.SecretEnv.ElementsAs(ctx, &refs, false)...)
+		for _, k := range sortedKeys(refs) {
+			c.Env = append(c.Env, &runpb.EnvVar{Name: k, Values: &runpb.EnvVar_ValueSource{ValueSource: &runpb.EnvVarSource{
+				SecretKeyRef: &runpb.SecretKeySelector{Secret: refs[k].Secret.ValueString(), Version: refs[k].Version.ValueString()}}}})
+		}
+	}
+	timeout, _ := parseTimeout(m.Timeout.ValueString())
+	t := &runpb.RevisionTemplate{
+		Containers:                    []*runpb.Container{c},
+		Scaling:                       &runpb.RevisionScaling{MinInstanceCount: int32(m.MinInstances.ValueInt64()), MaxInstanceCount: int32(m.MaxInstances.ValueInt64())},
+		MaxInstanceRequestConcurrency: int32(m.Concurrency.ValueInt64()),
+		Timeout:                       durationpb.New(timeout),
+	}
+	if !m.ServiceAccount.IsUnknown() {
+		t.ServiceAccount = m.ServiceAccount.ValueString()
+	}
+	svc := &runpb.Service{
+		Name:     serviceName(m.Project.ValueString(), m.Region.ValueString(), m.Name.ValueString()),
+		Ingress:  ingressToAPI[m.Ingress.ValueString()],
+		Template: t,
+		Client:   "terraform-provider-alfred",
+	}
+	if !m.Labels.IsNull() && !m.Labels.IsUnknown() {
+		labels := map[string]string{}
+		diags.Append(m.Labels.ElementsAs(ctx, &labels, false)...)
+		svc.Labels = labels
+	}
+	if !m.Metrics.IsNull() && !m.Metrics.IsUnknown() {
+		var mm metricsModel
+		diags.Append(m.Metrics.As(ctx, &mm, objectAsOptions)...)
+		svc.Annotations = map[string]string{annotationMetricsPath: mm.Path.ValueString()}
+		if !mm.Port.IsNull() {
+			svc.Annotations[annotationMetricsPort] = strconv.FormatInt(mm.Port.ValueInt64(), 10)
+		}
+	}
+	return svc
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// fromService writes what the API returned into m. prior is what Terraform knew before (state, or the plan
+// during create); values that only differ in spelling ("1" and "1000m", "5m" and "300s") keep prior's
+// spelling, and of the labels only those the configuration manages are kept.
+func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, prior *agentServiceModel, importing bool, m *agentServiceModel, diags *diag.Diagnostics) {
+	parts := strings.Split(svc.GetName(), "/")
+	m.ID = types.StringValue(svc.GetName())
+	m.Project, m.Region, m.Name = types.StringValue(parts[1]), types.StringValue(parts[3]), types.StringValue(parts[5])
+	m.URI = types.StringValue(svc.GetUri())
+	m.LatestReadyRevision = types.StringValue(svc.GetLatestReadyRevision())
+	m.Ingress = types.StringValue(ingressFromAPI(svc.GetIngress()))
+
+	t := svc.GetTemplate()
+	var c *runpb.Container
+	if len(t.GetContainers()) > 0 {
+		c = t.GetContainers()[0]
+	} else {
+		c = &runpb.Container{}
+	}
+	m.Image = types.StringValue(c.GetImage())
+	m.Command = listOrNull(c.GetCommand())
+	m.Args = listOrNull(c.GetArgs())
+	m.Port = types.Int64Value(defaultPort)
+	if ps := c.GetPorts(); len(ps) > 0 && ps[0].GetContainerPort() != 0 {
+		m.Port = types.Int64Value(int64(ps[0].GetContainerPort()))
+	}
+	plain := map[string]attr.Value{}
+	secrets := map[string]attr.Value{}
+	for _, e := range c.GetEnv() {
+		if ref := e.GetValueSource().GetSecretKeyRef(); ref != nil {
+			v := ref.GetVersion()
+			if v == "" {
+				v = "latest"
+			}
+			secrets[e.GetName()] = types.ObjectValueMust(secretRefType.AttrTypes, map[string]attr.Value{
+				"secret": types.StringValue(ref.GetSecret()), "version": types.StringValue(v)})
+			continue
+		}
+		plain[e.GetName()] = types.StringValue(e.GetValue())
+	}
+	m.Env = mapOrNull(types.StringType, plain, prior.Env)
+	m.SecretEnv = mapOrNull(secretRefType, secrets, prior.SecretEnv)
+
+	lim := c.GetResources().GetLimits()
+	m.CPU = keepSpelling(lim["cpu"], defaultCPU, prior.CPU, sameQuantity)
+	m.Memory = keepSpelling(lim["memory"], defaultMemory, prior.Memory, sameQuantity)
+	m.MinInstances = types.Int64Value(int64(t.GetScaling().GetMinInstanceCount()))
+	m.MaxInstances = types.Int64Value(int64(t.GetScaling().GetMaxInstanceCount()))
+	if m.MaxInstances.ValueInt64() == 0 {
+		m.MaxInstances = types.Int64Value(defaultMaxInstances)
+	}
+	m.Concurrency = types.Int64Value(int64(t.GetMaxInstanceRequestConcurrency()))
+	if m.Concurrency.ValueInt64() == 0 {
+		m.Concurrency = types.Int64Value(defaultConcurrency)
+	}
+	apiTimeout := defaultTimeout
+	if t.GetTimeout() != nil {
+		apiTimeout = fmt.Sprintf("%ds", int64(t.GetTimeout().AsDuration()/time.Second))
+	}
+	m.Timeout = keepSpelling(apiTimeout, defaultTimeout, prior.Timeout, func(a, b string) bool {
+		x, e1 := parseTimeout(a)
+		y, e2 := parseTimeout(b)
+		return e1 == nil && e2 == nil && x == y
+	})
+	m.ServiceAccount = types.StringValue(t.GetServiceAccount())
+
+	// Labels: Google's own (reserved namespaces) are never shown; of the rest, only the keys the
+	// configuration manages, except on import where every user label is taken.
+	labels := map[string]attr.Value{}
+	var managed map[string]attr.Value
+	if !prior.Labels.IsNull() && !prior.Labels.IsUnknown() {
+		managed = prior.Labels.Elements()
+	}
+	for k, v := range svc.GetLabels() {
+		if reservedKey(k) {
+			continue
+		}
+		if _, ok := managed[k]; ok || importing {
+			labels[k] = types.StringValue(v)
+		}
+	}
+	m.Labels = mapOrNull(types.StringType, labels, prior.Labels)
+
+	ann := svc.GetAnnotations()
+	if path, ok := ann[annotationMetricsPath]; ok {
+		port := types.Int64Null()
+		if p, err := strconv.ParseInt(ann[annotationMetricsPort], 10, 64); err == nil {
+			port = types.Int64Value(p)
+		}
+		m.Metrics = types.ObjectValueMust(metricsAttrTypes, map[string]attr.Value{"port": port, "path": types.StringValue(path)})
+	} else {
+		m.Metrics = types.ObjectNull(metricsAttrTypes)
+	}
+
+	members := []attr.Value{}
+	for _, b := range policy.GetBindings() {
+		if b.GetRole() == invokerRole && b.GetCondition() == nil {
+			for _, mem := range b.GetMembers() {
+				members = append(members, types.StringValue(mem))
+			}
+		}
+	}
+	m.Invokers = types.SetValueMust(types.StringType, members)
+}
+
+func listOrNull(v []string) types.List {
+	if len(v) == 0 {
+		return types.ListNull(types.StringType)
+	}
+	el := make([]attr.Value, len(v))
+	for i, s := range v {
+		el[i] = types.StringValue(s)
+	}
+	return types.ListValueMust(types.StringType, el)
+}
+
+// mapOrNull returns null for no elements unless prior was an empty map (written as `{}`).
+func mapOrNull(t attr.Type, el map[string]attr.Value, prior types.Map) types.Map {
+	if len(el) == 0 {
+		if !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
+			return prior
+		}
+		return types.MapNull(t)
+	}
+	return types.MapValueMust(t, el)
+}
+
+// keepSpelling returns the API's value, or prior when both mean the same.
+func keepSpelling(apiVal, def string, prior types.String, same func(a, b string) bool) types.String {
+	if apiVal == "" {
+		apiVal = def
+	}
+	if !prior.IsNull() && !prior.IsUnknown() && same(prior.ValueString(), apiVal) {
+		return prior
+	}
+	return types.StringValue(apiVal)
+}
+
+// ---- calls ----
+
+func retry(ctx context.Context, fn func(context.Context) error) error {
+	return shared.Retry(ctx, shared.DefaultBackoff, shared.RetryableGRPC, fn)
+}
+
+// get reads the service and its IAM policy concurrently: two calls, one round trip of latency.
+func (a *api) get(ctx context.Context, name string) (*runpb.Service, *iampb.Policy, error) {
+	type res struct {
+		p   *iampb.Policy
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		var p *iampb.Policy
+		err := retry(ctx, func(ctx context.Context) (err error) {
+			p, err = a.svc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name})
+			return err
+		})
+		ch <- res{p, err}
+	}()
+	var svc *runpb.Service
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		svc, err = a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: name})
+		return err
+	})
+	r := <-ch
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	return svc, r.p, nil
+}
+
+func (a *api) getService(ctx context.Context, name string) (*runpb.Service, error) {
+	var svc *runpb.Service
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		svc, err = a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: name})
+		return err
+	})
+	return svc, err
+}
+
+// poller is what the three LRO wrappers of the Services client share.
+type poller interface {
+	Poll(ctx context.Context, opts ...gax.CallOption) (*runpb.Service, error)
+	Done() bool
+}
+
+// wait polls the operation with a short, growing interval until it is done or ctx ends.
+func wait(ctx context.Context, op poller) (*runpb.Service, error) {
+	interval := 200 * time.Millisecond
+	for {
+		svc, err := op.Poll(ctx)
+		if err != nil && (shared.RetryableGRPC(err) && !op.Done()) {
+			err = nil // a transient failure of GetOperation: poll again
+		}
+		if err != nil || op.Done() {
+			return svc, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(interval):
+		}
+		interval = min(interval*3/2, 5*time.Second)
+	}
+}
+
+// waitReconciled polls the service until the rollout of at least generation gen has settled. It is used
+// when a retried create finds the service already there and has no operation to follow.
+func (a *api) waitReconciled(ctx context.Context, name string, gen int64) (*runpb.Service, error) {
+	interval := 200 * time.Millisecond
+	for {
+		svc, err := a.getService(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if !svc.GetReconciling() && svc.GetObservedGeneration() >= gen {
+			if svc.GetTerminalCondition().GetState() == runpb.Condition_CONDITION_FAILED {
+				return svc, status.Error(codes.FailedPrecondition, svc.GetTerminalCondition().GetMessage())
+			}
+			return svc, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(interval):
+		}
+		interval = min(interval*3/2, 5*time.Second)
+	}
+}
+
+// create sends CreateService. A retry after a transient failure first checks whether the service
+// exists (the failed attempt may have reached the API), so a retry never creates twice or fails on
+// ALREADY_EXISTS for its own service. It returns the operation, or nil with the service when a previous
+// attempt had created it.
+func (a *api) create(ctx context.Context, svc *runpb.Service) (*run.CreateServiceOperation, *runpb.Service, error) {
+	parts := strings.Split(svc.GetName(), "/")
+	parent, id := strings.Join(parts[:4], "/"), parts[5]
+	in := cloneForCreate(svc)
+	var op *run.CreateServiceOperation
+	var existing *runpb.Service
+	attempt := 0
+	err := retry(ctx, func(ctx context.Context) error {
+		attempt++
+		if attempt > 1 {
+			got, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: svc.GetName()})
+			if err == nil {
+				if got.GetClient() == svc.GetClient() && got.GetGeneration() == 1 {
+					existing = got
+					return nil
+				}
+				return status.Errorf(codes.AlreadyExists, "service %s already exists and was not created by this apply", id)
+			}
+			if !shared.IsNotFound(err) {
+				return err
+			}
+		}
+		var err error
+		op, err = a.svc.CreateService(ctx, &runpb.CreateServiceRequest{Parent: parent, ServiceId: id, Service: in})
+		return err
+	})
+	return op, existing, err
+}
+
+func cloneForCreate(svc *runpb.Service) *runpb.Service {
+	// The name is composed by the API from parent and service_id.
+	return &runpb.Service{Labels: svc.Labels, Annotations: svc.Annotations, Ingress: svc.Ingress, Template: svc.Template, Client: svc.Client}
+}
+
+func (a *api) update(ctx context.Context, svc *runpb.Service) (*run.UpdateServiceOperation, error) {
+	var op *run.UpdateServiceOperation
+	// UpdateService replaces the spec with the same values on every attempt: safe to repeat.
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		op, err = a.svc.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc})
+		return err
+	})
+	return op, err
+}
+
+// delete sends DeleteService; NOT_FOUND (already gone, or deleted by an earlier attempt) is success.
+func (a *api) delete(ctx context.Context, name string) (*run.DeleteServiceOperation, error) {
+	var op *run.DeleteServiceOperation
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		op, err = a.svc.DeleteService(ctx, &runpb.DeleteServiceRequest{Name: name})
+		return err
+	})
+	if shared.IsNotFound(err) {
+		return nil, nil
+	}
+	return op, err
+}
+
+// setInvokers makes the members of the unconditional roles/run.invoker binding exactly members, keeping
+// every other binding, by read-modify-write with the policy's etag (retried when another writer raced).
+func (a *api) setInvokers(ctx context.Context, name string, members []string) error {
+	return retry(ctx, func(ctx context.Context) error {
+		p, err := a.svc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name})
+		if err != nil {
+			return err
+		}
+		var kept []*iampb.Binding
+		for _, b := range p.GetBindings() {
+			if b.GetRole() == invokerRole && b.GetCondition() == nil {
+				continue
+			}
+			kept = append(kept, b)
+		}
+		if len(members) > 0 {
+			sorted := append([]string(nil), members...)
+			sort.Strings(sorted)
+			kept = append(kept, &iampb.Binding{Role: invokerRole, Members: sorted})
+		}
+		if len(kept) == len(p.GetBindings()) && len(members) == 0 {
+			return nil // nothing to remove
+		}
+		p.Bindings = kept
+		_, err = a.svc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: name, Policy: p})
+		return err
+	})
+}
+
+// rolloutError turns a failed operation into the message a person can act on, quoting the service's
+// terminal condition when the rollout itself failed.
+func (a *api) rolloutError(ctx context.Context, action, name string, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded {
+		return fmt.Sprintf("Timed out while waiting to %s Cloud Run service %s. The operation may still finish; "+
+			"raise the resource's `timeouts` if rollouts are expected to take longer.", action, name)
+	}
+	if status.Code(err) == codes.FailedPrecondition || status.Code(err) == codes.Unknown {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if svc, gerr := a.getService(rctx, name); gerr == nil && svc.GetTerminalCondition().GetState() == runpb.Condition_CONDITION_FAILED {
+			return fmt.Sprintf("The rollout of Cloud Run service %s failed: %s", name, svc.GetTerminalCondition().GetMessage())
+		}
+	}
+	return shared.DescribeGRPC(action, "Cloud Run service "+name, err)
+}

@@ -1,0 +1,49 @@
+package agentservice
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// agentServiceModel is the Terraform shape of alfred_agent_service.
+type agentServiceModel struct {
+	ID                  types.String   `tfsdk:"id"`
+	Name                types.String   `tfsdk:"name"`
+	Project             types.String   `tfsdk:"project"`
+	Region              types.String   `tfsdk:"region"`
+	Image               types.String   `tfsdk:"image"`
+	Command             types.List     `tfsdk:"command"`
+	Args                types.List     `tfsdk:"args"`
+	Port                types.Int64    `tfsdk:"port"`
+	Env                 types.Map      `tfsdk:"env"`
+	SecretEnv           types.Map      `tfsdk:"secret_env"`
+	CPU                 types.String   `tfsdk:"cpu"`
+	Memory              types.String   `tfsdk:"memory"`
+	MinInstances        types.Int64    `tfsdk:"min_instances"`
+	MaxInstances        types.Int64    `tfsdk:"max_instances"`
+	Concurrency         types.Int64    `tfsdk:"concurrency"`
+	Timeout             types.String   `tfsdk:"timeout"`
+	ServiceAccount      types.String   `tfsdk:"service_account"`
+	Ingress             types.String   `tfsdk:"ingress"`
+	Invokers            types.Set      `tfsdk:"invokers"`
+	Labels              types.Map      `tfsdk:"labels"`
+	Metrics             types.Object   `tfsdk:"metrics"`
+	URI                 types.String   `tfsdk:"uri"`
+	LatestReadyRevision types.String   `tfsdk:"latest_ready_revision"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+}
+
+type secretRefModel struct {
+	Secret  types.String `tfsdk:"secret"`
+	Version types.String `tfsdk:"version"`
+}
+
+type metricsModel struct {
+	Port types.Int64  `tfsdk:"port"`
+	Path types.String `tfsdk:"path"`
+}
+
+var secretRefType = types.ObjectType{AttrTypes: map[string]attr.Type{"secret": types.StringType, "version": types.StringType}}
+
+var metricsAttrTypes = map[string]attr.Type{"port": types.Int64Type, "path": types.StringType}
