@@ -7,15 +7,18 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/cloudrun"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/monitoring"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/qdrant"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/scheduler"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supabase"
 )
 
 // startEmulators starts each control-plane emulator on its own loopback port and records its variables.
 func (s *Sandbox) startEmulators() error {
-	for _, start := range []func() error{s.startSupabase, s.startQdrant} {
+	for _, start := range []func() error{s.startGCP, s.startSupabase, s.startQdrant} {
 		if err := start(); err != nil {
 			return err
 		}
@@ -31,19 +34,14 @@ func (s *Sandbox) startQdrant() error {
 		return err
 	}
 	s.closers = append(s.closers, srv.Close)
-	gl, err := listen(s.id, "qdrant-grpc")
-	if err != nil {
+	if err := s.grpcEmulator("qdrant-grpc", "ALFRED_QDRANT_URL", srv.Register); err != nil {
 		return err
 	}
-	g := grpc.NewServer(s.Kit.ServerOptions()...)
-	srv.Register(g)
-	s.serveGRPC(gl, g)
 	rl, err := listen(s.id, "qdrant-rest")
 	if err != nil {
 		return err
 	}
 	s.serveHTTP(rl, srv.RESTHandler())
-	s.Env["ALFRED_QDRANT_URL"] = gl.Addr().String()
 	s.Env["ALFRED_QDRANT_REST_URL"] = "http://" + rl.Addr().String()
 	s.Env["QDRANT_API_KEY"] = s.id.QdrantAPIKey
 
@@ -88,4 +86,49 @@ func (s *Sandbox) startSupabase() error {
 	s.Env["ALFRED_SUPABASE_ORG_SLUG"] = s.id.SupabaseOrg
 	s.Env["ALFRED_SUPABASE_PROJECT_REF"] = s.id.SupabaseProject
 	return nil
+}
+
+// grpcEmulator serves one gRPC emulator on its own port and records the endpoint under envVar.
+func (s *Sandbox) grpcEmulator(name, envVar string, register func(*grpc.Server)) error {
+	l, err := listen(s.id, name)
+	if err != nil {
+		return err
+	}
+	g := grpc.NewServer(s.Kit.ServerOptions()...)
+	register(g)
+	s.serveGRPC(l, g)
+	s.Env[envVar] = l.Addr().String()
+	return nil
+}
+
+// startGCP starts Cloud Run (with long-running operations), Cloud Monitoring and Cloud Scheduler, whose
+// jobs that target a Cloud Run job's run endpoint run that job in the Cloud Run emulator.
+func (s *Sandbox) startGCP() error {
+	run, err := cloudrun.New(cloudrun.Options{
+		Dir: filepath.Join(s.cfg.Dir, "cloudrun"), Kit: s.Kit, AlfredctlPath: s.cfg.AlfredctlPath,
+		Project: s.id.Project, Region: s.id.Region, Seed: s.cfg.Seed,
+	})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, run.Close)
+	if err := s.grpcEmulator("cloudrun", "ALFRED_GCP_RUN_ENDPOINT", run.Register); err != nil {
+		return err
+	}
+	mon, err := monitoring.New(monitoring.Options{Dir: filepath.Join(s.cfg.Dir, "monitoring"), Kit: s.Kit})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, mon.Close)
+	if err := s.grpcEmulator("monitoring", "ALFRED_GCP_MONITORING_ENDPOINT", mon.Register); err != nil {
+		return err
+	}
+	sched, err := scheduler.New(scheduler.Options{
+		Dir: filepath.Join(s.cfg.Dir, "scheduler"), Kit: s.Kit, RunJob: run.RunJobByName,
+	})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, sched.Close)
+	return s.grpcEmulator("scheduler", "ALFRED_GCP_SCHEDULER_ENDPOINT", sched.Register)
 }
