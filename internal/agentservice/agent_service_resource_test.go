@@ -337,7 +337,7 @@ func TestAccAgentService_noPerpetualDiffFromServerDefaultsMetadataOrOrder(t *tes
 				PlanOnly: true,
 			},
 			{
-				Config: cfg,
+				Config:           cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("labels"), knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("ai")})),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
@@ -271,5 +272,6 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 
 func (p *alfredProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	var all []func() datasource.DataSource
+	all = append(all, render.DataSources()...)
 	return all
 }

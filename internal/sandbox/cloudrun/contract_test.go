@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
