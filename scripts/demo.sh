@@ -50,5 +50,19 @@ if [ "$code" -ne 0 ]; then
   echo "demo: the second plan is not empty (exit $code)" >&2
   exit 1
 fi
+step "RBAC at work: what alfred_rbac.authorize answers inside a user's request (JWT claims as PostgREST sets them)"
+for who in "6f1c2d4e-0000-4000-8000-000000000001:alice (analyst)" "6f1c2d4e-0000-4000-8000-00000000beef:a user with no role"; do
+  sub=${who%%:*}
+  answer=$(psql "$ALFRED_POSTGRES_DSN" -qtA -v ON_ERROR_STOP=1 -v sub="$sub" <<'SQL'
+begin;
+set local role authenticated;
+select set_config('request.jwt.claims', json_build_object('sub', :'sub', 'role', 'authenticated')::text, true);
+select alfred_rbac.authorize('task_results.read');
+rollback;
+SQL
+)
+  echo "  ${who#*:}: task_results.read -> $(echo "$answer" | tail -1)"
+done
+
 echo
 echo "demo: applied, and the second plan is empty. The sandbox keeps running: 'make demo-down' stops it."
