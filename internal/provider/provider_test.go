@@ -96,6 +96,3 @@ func TestMissingBlockMessageNamesBlockAndVariables(t *testing.T) {
 		}
 	}
 }
-
-
-
