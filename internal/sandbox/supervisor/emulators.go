@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -81,6 +82,21 @@ func (s *Sandbox) startSupabase() error {
 		return err
 	}
 	s.serveHTTP(l, srv.Handler())
+	// Sandbox convention: replicas set up in these regions end in INIT_READ_REPLICA_FAILED.
+	s.debugMux.HandleFunc("POST /supabase/fail-regions", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Regions []string `json:"regions"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			kit.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": `body must be {"regions": ["us-east-1", ...]}`})
+			return
+		}
+		if err := srv.SetFailRegions(body.Regions); err != nil {
+			kit.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": err.Error()})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	s.Env["ALFRED_SUPABASE_API_URL"] = "http://" + l.Addr().String()
 	s.Env["SUPABASE_ACCESS_TOKEN"] = s.id.SupabaseToken
 	s.Env["ALFRED_SUPABASE_ORG_SLUG"] = s.id.SupabaseOrg
