@@ -514,3 +514,52 @@ func words(phrase string) *regexp.Regexp {
 	}
 	return regexp.MustCompile(strings.Join(f, `\s+`))
 }
+
+// TestAccAgentService_survivesUnavailableFaults runs create, update and destroy of three services while
+// the emulator answers 30% of all calls (including operation polls and IAM) with UNAVAILABLE.
+func TestAccAgentService_survivesUnavailableFaults(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	s.Kit.SetFaults(0.3, 0, 42)
+	hcl := func(image string) string {
+		return s.provider() + fmt.Sprintf(`
+resource "alfred_agent_service" "flaky" {
+  count    = 3
+  name     = "flaky-${count.index}"
+  image    = %q
+  invokers = ["group:ops@example.com"]
+}
+`, image)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: func(st *terraform.State) error {
+			s.Kit.SetFaults(0, 0, 1)
+			return s.checkDestroyed(st)
+		},
+		Steps: []resource.TestStep{
+			{Config: hcl("example.com/flaky:v1")},
+			{
+				Config: hcl("example.com/flaky:v2"),
+				Check: func(*terraform.State) error {
+					faults := 0
+					for i := 0; i < 3; i++ {
+						full := name("p", "europe-west1", fmt.Sprintf("flaky-%d", i))
+						svc, err := s.client.GetService(context.Background(), &runpb.GetServiceRequest{Name: full})
+						if err != nil {
+							faults++ // the test's own client does not retry
+							continue
+						}
+						if img := svc.GetTemplate().GetContainers()[0].GetImage(); img != "example.com/flaky:v2" {
+							return fmt.Errorf("%s has image %s", full, img)
+						}
+					}
+					if faults == 3 {
+						return fmt.Errorf("could not check any service")
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

@@ -1,7 +1,6 @@
 package cloudrun
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"regexp"
 	"sort"
@@ -115,8 +114,3 @@ func (s *Server) testPermissions(req *iampb.TestIamPermissionsRequest, collectio
 	}
 	return resp, nil
 }
-
-// EtagString renders a policy etag for messages.
-func etagString(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
-var _ = etagString

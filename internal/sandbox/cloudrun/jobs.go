@@ -239,7 +239,7 @@ func (a *jobsAPI) UpdateJob(ctx context.Context, req *runpb.UpdateJobRequest) (*
 		return nil, err
 	}
 	s.mu.Lock()
-	cur, ok := s.jobs[req.GetJob().GetName()]
+	_, ok := s.jobs[req.GetJob().GetName()]
 	s.mu.Unlock()
 	if !ok {
 		if !req.GetAllowMissing() {
@@ -251,6 +251,10 @@ func (a *jobsAPI) UpdateJob(ctx context.Context, req *runpb.UpdateJobRequest) (*
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cur, ok := s.jobs[req.GetJob().GetName()]
+	if !ok {
+		return nil, notFoundJob(req.GetJob().GetName())
+	}
 	if e := req.GetJob().GetEtag(); e != "" && e != cur.Etag {
 		return nil, status.Errorf(codes.Aborted, "The etag %s does not match the current etag %s of job '%s'.", e, cur.Etag, id)
 	}

@@ -219,8 +219,6 @@ func (s *Server) load() error {
 
 // ---- operations ----
 
-const opTargetKey = "sandbox-target"
-
 func opTarget(op *longrunningpb.Operation) string {
 	if op.Metadata == nil {
 		return ""

@@ -391,7 +391,7 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 		return nil, err
 	}
 	s.mu.Lock()
-	cur, ok := s.services[req.GetService().GetName()]
+	_, ok := s.services[req.GetService().GetName()]
 	s.mu.Unlock()
 	if !ok {
 		if !req.GetAllowMissing() {
@@ -403,7 +403,7 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok = s.services[req.GetService().GetName()]
+	cur, ok := s.services[req.GetService().GetName()]
 	if !ok {
 		return nil, notFoundService(req.GetService().GetName())
 	}
