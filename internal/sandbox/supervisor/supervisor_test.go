@@ -180,3 +180,73 @@ func TestDebugAPIMarksQdrantPeersDownAndUp(t *testing.T) {
 		t.Errorf("an unknown peer must be 404, got %d", code)
 	}
 }
+
+func TestDebugAPIMakesSupabaseReplicasFailInChosenRegions(t *testing.T) {
+	sb := start(t, t.TempDir())
+	defer sb.Stop()
+	debug := sb.Env["ALFRED_SANDBOX_DEBUG_URL"]
+	resp, err := http.Post(debug+"/supabase/fail-regions", "application/json", strings.NewReader(`{"regions":["mars-1"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown region must be refused, got %d", resp.StatusCode)
+	}
+	resp, err = http.Post(debug+"/supabase/fail-regions", "application/json", strings.NewReader(`{"regions":["ap-south-1"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("fail-regions: %d", resp.StatusCode)
+	}
+	api := sb.Env["ALFRED_SUPABASE_API_URL"]
+	do := func(method, path, body string) *http.Response {
+		req, _ := http.NewRequest(method, api+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+sb.Env["SUPABASE_ACCESS_TOKEN"])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	ref := sb.Env["ALFRED_SUPABASE_PROJECT_REF"]
+	if resp := do("POST", "/v1/projects/"+ref+"/read-replicas/setup", `{"read_replica_region":"ap-south-1"}`); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp := do("GET", "/v1/organizations/"+sb.Env["ALFRED_SUPABASE_ORG_SLUG"]+"/projects", "")
+		var body struct {
+			Projects []struct {
+				Ref       string `json:"ref"`
+				Databases []struct {
+					Type   string `json:"type"`
+					Status string `json:"status"`
+				} `json:"databases"`
+			} `json:"projects"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := ""
+		for _, p := range body.Projects {
+			for _, d := range p.Databases {
+				if p.Ref == ref && d.Type == "READ_REPLICA" {
+					status = d.Status
+				}
+			}
+		}
+		if status == "INIT_READ_REPLICA_FAILED" {
+			return
+		}
+		if status != "INIT_READ_REPLICA" || time.Now().After(deadline) {
+			t.Fatalf("a replica in a failing region must go INIT_READ_REPLICA -> INIT_READ_REPLICA_FAILED, got %q", status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
