@@ -64,5 +64,13 @@ SQL
   echo "  ${who#*:}: task_results.read -> $(echo "$answer" | tail -1)"
 done
 
+step "the rendered Prometheus scrape config, checked by promtool"
+terraform output -raw prometheus_scrape_configs > prometheus.yml
+cat prometheus.yml
+promtool check config --syntax-only prometheus.yml
+
+step "agent services in the sandbox's Cloud Run"
+terraform output -json agent_uris
+
 echo
 echo "demo: applied, and the second plan is empty. The sandbox keeps running: 'make demo-down' stops it."

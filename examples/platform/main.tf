@@ -51,3 +51,65 @@ resource "alfred_rbac_table_policy" "task_results" {
   delete_permission = "task_results.delete"
   owner_column      = "owner_id"
 }
+
+# Agents on Cloud Run: private by default, called only by the listed principals.
+locals {
+  agents = {
+    "alfred-bot" = {
+      image = "europe-west1-docker.pkg.dev/alfred-sandbox/agents/alfred-bot:1.4.2"
+      args  = ["--queue", "tasks"]
+      max   = 20
+    }
+    "social-intel" = {
+      image = "europe-west1-docker.pkg.dev/alfred-sandbox/agents/social-intel:0.9.0"
+      args  = ["--queue", "social"]
+      max   = 5
+    }
+  }
+}
+
+resource "alfred_agent_service" "agent" {
+  for_each = local.agents
+
+  name  = each.key
+  image = each.value.image
+  args  = each.value.args
+  env = {
+    LOG_LEVEL = "info"
+  }
+  secret_env = {
+    OPENAI_API_KEY = { secret = "openai-api-key", version = "3" }
+  }
+  memory          = "1Gi"
+  min_instances   = 0
+  max_instances   = each.value.max
+  concurrency     = 40
+  service_account = "${each.key}@alfred-sandbox.iam.gserviceaccount.com"
+  ingress         = "internal-and-cloud-load-balancing"
+  invokers        = ["serviceAccount:gateway@alfred-sandbox.iam.gserviceaccount.com"]
+  labels = {
+    team  = "agents"
+    agent = each.key
+  }
+  metrics = {
+    path = "/metrics"
+  }
+}
+
+# Prometheus scrapes every agent's /metrics (ops guide, scrape config).
+data "alfred_prometheus_scrape_config" "agents" {
+  job_name          = "alfred-agents"
+  scrape_interval   = "30s"
+  bearer_token_file = "/etc/prometheus/secrets/agent-invoker-token"
+  services = [
+    for name, svc in alfred_agent_service.agent : { name = name, uri = svc.uri }
+  ]
+}
+
+output "agent_uris" {
+  value = { for name, svc in alfred_agent_service.agent : name => svc.uri }
+}
+
+output "prometheus_scrape_configs" {
+  value = data.alfred_prometheus_scrape_config.agents.yaml
+}
