@@ -148,7 +148,7 @@ func expectWrites(d *testDB, sub, owner string, wantInsert bool, wantUpdated, wa
 		}
 		for stmt, want := range map[string]int64{
 			`update public.task_results set body = body || '!'`: wantUpdated,
-			`delete from public.task_results`:                    wantDeleted,
+			`delete from public.task_results`:                   wantDeleted,
 		} {
 			var affected int64
 			err := d.As("authenticated", claimsOf(sub), func(ctx context.Context, tx pgx.Tx) error {

@@ -213,8 +213,10 @@ func TestDebugAPIMakesSupabaseReplicasFailInChosenRegions(t *testing.T) {
 		return resp
 	}
 	ref := sb.Env["ALFRED_SUPABASE_PROJECT_REF"]
-	if resp := do("POST", "/v1/projects/"+ref+"/read-replicas/setup", `{"read_replica_region":"ap-south-1"}`); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("setup: %d", resp.StatusCode)
+	setup := do("POST", "/v1/projects/"+ref+"/read-replicas/setup", `{"read_replica_region":"ap-south-1"}`)
+	setup.Body.Close()
+	if setup.StatusCode != http.StatusCreated {
+		t.Fatalf("setup: %d", setup.StatusCode)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
