@@ -3,7 +3,6 @@ package agentservice_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,38 +52,8 @@ func BenchmarkAgentService50(b *testing.B) {
 	if os.Getenv("TF_ACC") == "" {
 		b.Skip("set TF_ACC=1: the benchmark runs Terraform")
 	}
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	cli := acctest.NewCLI(b)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-alfred"), ".")
-	build.Dir = acctest.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.terraform.io/alfred-platform/alfred" = %q
-  }
-  direct {}
-}
-`, bin)), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	run := func(work string, okCodes []int, args ...string) int {
-		cmd := exec.Command(tf, args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
-		out, err := cmd.CombinedOutput()
-		code := cmd.ProcessState.ExitCode()
-		for _, c := range okCodes {
-			if code == c {
-				return code
-			}
-		}
-		b.Fatalf("terraform %v: %v\n%s", args, err, out)
-		return code
-	}
 	b.ResetTimer()
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
@@ -99,11 +68,11 @@ func BenchmarkAgentService50(b *testing.B) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		run(work, []int{0}, "apply", "-auto-approve", "-input=false")
+		cli.Run(b, work, []int{0}, "apply", "-auto-approve", "-input=false")
 		apply := time.Since(start)
 		k.ResetCalls()
 		start = time.Now()
-		run(work, []int{0}, "plan", "-input=false", "-detailed-exitcode") // 2 (changes) fails the benchmark
+		cli.Run(b, work, []int{0}, "plan", "-input=false", "-detailed-exitcode") // 2 (changes) fails the benchmark
 		plan := time.Since(start)
 		b.StopTimer()
 		calls := k.Calls()
@@ -117,6 +86,6 @@ func BenchmarkAgentService50(b *testing.B) {
 		b.ReportMetric(float64(calls["/google.cloud.run.v2.Services/GetService"])/50, "GetService/resource")
 		b.ReportMetric(float64(calls["/google.cloud.run.v2.Services/GetIamPolicy"])/50, "GetIamPolicy/resource")
 		b.Logf("no-op plan calls: %v", calls)
-		run(work, []int{0}, "destroy", "-auto-approve", "-input=false")
+		cli.Run(b, work, []int{0}, "destroy", "-auto-approve", "-input=false")
 	}
 }

@@ -3,7 +3,6 @@ package rbac_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -78,32 +77,8 @@ func BenchmarkRBACApply200Roles400Assignments(b *testing.B) {
 	if os.Getenv("TF_ACC") == "" {
 		b.Skip("set TF_ACC=1: the benchmark runs Terraform against a real PostgreSQL")
 	}
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	cli := acctest.NewCLI(b)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-alfred"), ".")
-	build.Dir = acctest.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.terraform.io/alfred-platform/alfred" = %q
-  }
-  direct {}
-}
-`, bin)), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	run := func(work string, args ...string) {
-		cmd := exec.Command(tf, args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("terraform %v: %v\n%s", args, err, out)
-		}
-	}
 	b.ResetTimer()
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
@@ -117,9 +92,9 @@ func BenchmarkRBACApply200Roles400Assignments(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		run(work, "apply", "-auto-approve", "-input=false", "-parallelism=10")
+		cli.Run(b, work, []int{0}, "apply", "-auto-approve", "-input=false", "-parallelism=10")
 		b.StopTimer()
-		run(work, "plan", "-input=false", "-detailed-exitcode") // exit 2 (changes) fails the benchmark
-		run(work, "destroy", "-auto-approve", "-input=false", "-parallelism=10")
+		cli.Run(b, work, []int{0}, "plan", "-input=false", "-detailed-exitcode") // exit 2 (changes) fails the benchmark
+		cli.Run(b, work, []int{0}, "destroy", "-auto-approve", "-input=false", "-parallelism=10")
 	}
 }

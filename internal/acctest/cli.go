@@ -1,0 +1,67 @@
+package acctest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/provider"
+)
+
+// CLI runs the Terraform CLI (TF_ACC_TERRAFORM_PATH) against the real provider binary, installed through
+// dev_overrides in a CLI configuration of its own: what benchmarks use to time Terraform end to end.
+type CLI struct {
+	// Terraform is the path of the Terraform binary.
+	Terraform string
+	// PluginDir holds the freshly built terraform-provider-alfred.
+	PluginDir string
+	// ConfigFile is the CLI configuration (TF_CLI_CONFIG_FILE) with the dev_overrides for provider.Address.
+	ConfigFile string
+}
+
+// NewCLI builds the provider from RepoRoot() into a temporary plugin directory and writes a CLI
+// configuration whose dev_overrides point provider.Address at it.
+func NewCLI(tb testing.TB) *CLI {
+	tb.Helper()
+	PreCheck(tb)
+	dir := tb.TempDir()
+	c := &CLI{
+		Terraform:  os.Getenv("TF_ACC_TERRAFORM_PATH"),
+		PluginDir:  filepath.Join(dir, "plugins"),
+		ConfigFile: filepath.Join(dir, "terraformrc"),
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(c.PluginDir, "terraform-provider-alfred"), ".")
+	build.Dir = RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	rc := fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    %q = %q
+  }
+  direct {}
+}
+`, provider.Address, c.PluginDir)
+	if err := os.WriteFile(c.ConfigFile, []byte(rc), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// Run runs `terraform args...` in workDir with the CLI configuration, no TF_LOG and no checkpoint calls,
+// and returns its exit code and combined output. An exit code outside okCodes fails tb with the output.
+func (c *CLI) Run(tb testing.TB, workDir string, okCodes []int, args ...string) (exitCode int, output string) {
+	tb.Helper()
+	cmd := exec.Command(c.Terraform, args...)
+	cmd.Dir = workDir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.ConfigFile, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+	out, err := cmd.CombinedOutput()
+	code := cmd.ProcessState.ExitCode() // -1 when the command did not start
+	if !slices.Contains(okCodes, code) {
+		tb.Fatalf("terraform %v: exit code %d: %v\n%s", args, code, err, out)
+	}
+	return code, string(out)
+}
