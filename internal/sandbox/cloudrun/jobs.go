@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -124,14 +123,7 @@ func (s *Server) finishJobOpLater(op *longrunningpb.Operation, name string, gen 
 }
 
 func (s *Server) stampJobLocked(job *runpb.Job, opID string) {
-	if job.Annotations == nil {
-		job.Annotations = map[string]string{}
-	}
-	if job.Labels == nil {
-		job.Labels = map[string]string{}
-	}
-	job.Annotations[AnnotationOperationID] = opID
-	job.Labels[LabelLocation] = strings.Split(job.Name, "/")[3]
+	stampMeta(job.Name, &job.Labels, &job.Annotations, opID)
 	job.Etag = ""
 	job.Etag = etagOf(job)
 }
@@ -175,11 +167,10 @@ func (a *jobsAPI) CreateJob(_ context.Context, req *runpb.CreateJobRequest) (*lo
 	job.TerminalCondition = &runpb.Condition{Type: "Ready", State: runpb.Condition_CONDITION_RECONCILING, LastTransitionTime: now}
 	if req.GetValidateOnly() {
 		s.stampJobLocked(job, "validate-only")
-		return &longrunningpb.Operation{Name: req.GetParent() + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(job), Result: &longrunningpb.Operation_Response{Response: mustAny(job)}}, nil
+		return s.validateOnlyOpLocked(req.GetParent(), job), nil
 	}
 	op := s.newOpLocked(req.GetParent(), "job", job)
-	s.stampJobLocked(job, op.Name[strings.LastIndex(op.Name, "/")+1:])
+	s.stampJobLocked(job, opID(op))
 	s.jobs[job.Name] = job
 	s.finishJobOpLater(op, job.Name, job.Generation)
 	s.save()
@@ -211,22 +202,11 @@ func (a *jobsAPI) ListJobs(_ context.Context, req *runpb.ListJobsRequest) (*runp
 			list = append(list, j)
 		}
 	}
-	sort.Slice(list, func(i, j int) bool {
-		ti, tj := list[i].CreateTime.AsTime(), list[j].CreateTime.AsTime()
-		if ti.Equal(tj) {
-			return list[i].Name < list[j].Name
-		}
-		return ti.After(tj)
-	})
-	start, end, next, err := page(len(list), req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	resp := &runpb.ListJobsResponse{NextPageToken: next}
-	for _, j := range list[start:end] {
-		resp.Jobs = append(resp.Jobs, proto.Clone(j).(*runpb.Job))
-	}
-	return resp, nil
+	return &runpb.ListJobsResponse{Jobs: items, NextPageToken: next}, nil
 }
 
 func (a *jobsAPI) UpdateJob(ctx context.Context, req *runpb.UpdateJobRequest) (*longrunningpb.Operation, error) {
@@ -255,22 +235,11 @@ func (a *jobsAPI) UpdateJob(ctx context.Context, req *runpb.UpdateJobRequest) (*
 	if !ok {
 		return nil, notFoundJob(req.GetJob().GetName())
 	}
-	if e := req.GetJob().GetEtag(); e != "" && e != cur.Etag {
-		return nil, status.Errorf(codes.Aborted, "The etag %s does not match the current etag %s of job '%s'.", e, cur.Etag, id)
+	if err := checkEtag(req.GetJob().GetEtag(), cur.Etag, "job '"+id+"'"); err != nil {
+		return nil, err
 	}
 	in := proto.Clone(req.GetJob()).(*runpb.Job)
-	owned := map[string]string{}
-	for k, v := range cur.Labels {
-		if reservedKey(k) {
-			owned[k] = v
-		}
-	}
-	for k, v := range cur.Annotations {
-		if reservedKey(k) {
-			owned[k] = v
-		}
-	}
-	if err := validateJob(in, owned); err != nil {
+	if err := validateJob(in, serverOwnedMeta(cur)); err != nil {
 		return nil, err
 	}
 	next := proto.Clone(cur).(*runpb.Job)
@@ -287,11 +256,10 @@ func (a *jobsAPI) UpdateJob(ctx context.Context, req *runpb.UpdateJobRequest) (*
 	next.Reconciling = true
 	if req.GetValidateOnly() {
 		s.stampJobLocked(next, "validate-only")
-		return &longrunningpb.Operation{Name: parent + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(next), Result: &longrunningpb.Operation_Response{Response: mustAny(next)}}, nil
+		return s.validateOnlyOpLocked(parent, next), nil
 	}
 	op := s.newOpLocked(parent, "job", next)
-	s.stampJobLocked(next, op.Name[strings.LastIndex(op.Name, "/")+1:])
+	s.stampJobLocked(next, opID(op))
 	s.jobs[next.Name] = next
 	s.finishJobOpLater(op, next.Name, next.Generation)
 	s.save()
@@ -310,15 +278,14 @@ func (a *jobsAPI) DeleteJob(_ context.Context, req *runpb.DeleteJobRequest) (*lo
 	if !ok {
 		return nil, notFoundJob(req.GetName())
 	}
-	if e := req.GetEtag(); e != "" && e != cur.Etag {
-		return nil, status.Errorf(codes.Aborted, "The etag %s does not match the current etag %s of job '%s'.", e, cur.Etag, id)
+	if err := checkEtag(req.GetEtag(), cur.Etag, "job '"+id+"'"); err != nil {
+		return nil, err
 	}
 	snap := proto.Clone(cur).(*runpb.Job)
 	snap.DeleteTime = timestamppb.Now()
 	snap.Reconciling = true
 	if req.GetValidateOnly() {
-		return &longrunningpb.Operation{Name: parent + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(snap), Result: &longrunningpb.Operation_Response{Response: mustAny(snap)}}, nil
+		return s.validateOnlyOpLocked(parent, snap), nil
 	}
 	op := s.newOpLocked(parent, "job", snap)
 	s.jobs[req.GetName()] = snap
@@ -367,8 +334,8 @@ func (s *Server) runJob(req *runpb.RunJobRequest) (*longrunningpb.Operation, err
 	if job.DeleteTime != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "Job '%s' is being deleted.", req.GetName())
 	}
-	if e := req.GetEtag(); e != "" && e != job.Etag {
-		return nil, status.Errorf(codes.Aborted, "The etag %s does not match the current etag %s of the job.", e, job.Etag)
+	if err := checkEtag(req.GetEtag(), job.Etag, "the job"); err != nil {
+		return nil, err
 	}
 	jobID := job.Name[strings.LastIndex(job.Name, "/")+1:]
 	tmpl := proto.Clone(job.Template.Template).(*runpb.TaskTemplate)
@@ -437,8 +404,7 @@ func (s *Server) runJob(req *runpb.RunJobRequest) (*longrunningpb.Operation, err
 	}
 	ex.Etag = etagOf(ex)
 	if req.GetValidateOnly() {
-		return &longrunningpb.Operation{Name: strings.Join(strings.Split(job.Name, "/")[:4], "/") + "/operations/validate-" + s.uuidLocked(),
-			Done: true, Metadata: mustAny(ex), Result: &longrunningpb.Operation_Response{Response: mustAny(ex)}}, nil
+		return s.validateOnlyOpLocked(strings.Join(strings.Split(job.Name, "/")[:4], "/"), ex), nil
 	}
 	s.execs[ex.Name] = ex
 	job.ExecutionCount++
@@ -645,22 +611,11 @@ func (a *executionsAPI) ListExecutions(_ context.Context, req *runpb.ListExecuti
 			list = append(list, ex)
 		}
 	}
-	sort.Slice(list, func(i, j int) bool {
-		ti, tj := list[i].CreateTime.AsTime(), list[j].CreateTime.AsTime()
-		if ti.Equal(tj) {
-			return list[i].Name < list[j].Name
-		}
-		return ti.After(tj)
-	})
-	start, end, next, err := page(len(list), req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	resp := &runpb.ListExecutionsResponse{NextPageToken: next}
-	for _, ex := range list[start:end] {
-		resp.Executions = append(resp.Executions, proto.Clone(ex).(*runpb.Execution))
-	}
-	return resp, nil
+	return &runpb.ListExecutionsResponse{Executions: items, NextPageToken: next}, nil
 }
 
 func (a *executionsAPI) DeleteExecution(_ context.Context, req *runpb.DeleteExecutionRequest) (*longrunningpb.Operation, error) {
@@ -671,15 +626,14 @@ func (a *executionsAPI) DeleteExecution(_ context.Context, req *runpb.DeleteExec
 	if !ok {
 		return nil, notFoundExecution(req.GetName())
 	}
-	if e := req.GetEtag(); e != "" && e != ex.Etag {
-		return nil, status.Errorf(codes.Aborted, "The etag %s does not match the current etag %s of the execution.", e, ex.Etag)
+	if err := checkEtag(req.GetEtag(), ex.Etag, "the execution"); err != nil {
+		return nil, err
 	}
 	snap := proto.Clone(ex).(*runpb.Execution)
 	snap.DeleteTime = timestamppb.Now()
 	parent := strings.Join(strings.Split(ex.Name, "/")[:4], "/")
 	if req.GetValidateOnly() {
-		return &longrunningpb.Operation{Name: parent + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(snap), Result: &longrunningpb.Operation_Response{Response: mustAny(snap)}}, nil
+		return s.validateOnlyOpLocked(parent, snap), nil
 	}
 	if cancel, ok := s.cancels()[ex.Name]; ok {
 		cancel()
@@ -706,8 +660,7 @@ func (a *executionsAPI) CancelExecution(_ context.Context, req *runpb.CancelExec
 	}
 	parent := strings.Join(strings.Split(ex.Name, "/")[:4], "/")
 	if req.GetValidateOnly() {
-		return &longrunningpb.Operation{Name: parent + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(ex), Result: &longrunningpb.Operation_Response{Response: mustAny(ex)}}, nil
+		return s.validateOnlyOpLocked(parent, ex), nil
 	}
 	if ex.CompletionTime != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "Execution '%s' has already completed and cannot be cancelled.", req.GetName())

@@ -3,7 +3,6 @@ package cloudrun
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -152,19 +151,9 @@ func validateService(svc *runpb.Service, serverOwned map[string]string) error {
 	return nil
 }
 
-func serverOwnedMeta(svc *runpb.Service) map[string]string {
-	out := map[string]string{}
-	for k, v := range svc.GetLabels() {
-		if reservedKey(k) {
-			out[k] = v
-		}
-	}
-	for k, v := range svc.GetAnnotations() {
-		if reservedKey(k) {
-			out[k] = v
-		}
-	}
-	return out
+// serviceEtagOf names service id in the message of checkEtag.
+func serviceEtagOf(id string) string {
+	return fmt.Sprintf("service '%s': it was changed concurrently. Read it again and retry", id)
 }
 
 func condition(typ string, st runpb.Condition_State, msg string, now *timestamppb.Timestamp) *runpb.Condition {
@@ -172,15 +161,7 @@ func condition(typ string, st runpb.Condition_State, msg string, now *timestampp
 }
 
 func (s *Server) stampLocked(svc *runpb.Service, opID string) {
-	if svc.Annotations == nil {
-		svc.Annotations = map[string]string{}
-	}
-	if svc.Labels == nil {
-		svc.Labels = map[string]string{}
-	}
-	p := strings.Split(svc.Name, "/")
-	svc.Annotations[AnnotationOperationID] = opID
-	svc.Labels[LabelLocation] = p[3]
+	stampMeta(svc.Name, &svc.Labels, &svc.Annotations, opID)
 	svc.Etag = ""
 	svc.Etag = etagOf(svc)
 }
@@ -319,12 +300,10 @@ func (a *servicesAPI) CreateService(_ context.Context, req *runpb.CreateServiceR
 	s.newRevisionLocked(svc)
 	if req.GetValidateOnly() {
 		s.stampLocked(svc, "validate-only")
-		op := &longrunningpb.Operation{Name: req.GetParent() + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(svc), Result: &longrunningpb.Operation_Response{Response: mustAny(svc)}}
-		return op, nil
+		return s.validateOnlyOpLocked(req.GetParent(), svc), nil
 	}
 	op := s.newOpLocked(req.GetParent(), "svc", svc)
-	s.stampLocked(svc, op.Name[strings.LastIndex(op.Name, "/")+1:])
+	s.stampLocked(svc, opID(op))
 	s.ops[op.Name].Metadata = mustAny(svc)
 	op.Metadata = mustAny(svc)
 	s.services[svc.Name] = svc
@@ -363,22 +342,11 @@ func (a *servicesAPI) ListServices(_ context.Context, req *runpb.ListServicesReq
 		}
 	}
 	// Sorted by creation time, descending.
-	sort.Slice(list, func(i, j int) bool {
-		ti, tj := list[i].CreateTime.AsTime(), list[j].CreateTime.AsTime()
-		if ti.Equal(tj) {
-			return list[i].Name < list[j].Name
-		}
-		return ti.After(tj)
-	})
-	start, end, next, err := page(len(list), req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	resp := &runpb.ListServicesResponse{NextPageToken: next}
-	for _, svc := range list[start:end] {
-		resp.Services = append(resp.Services, proto.Clone(svc).(*runpb.Service))
-	}
-	return resp, nil
+	return &runpb.ListServicesResponse{Services: items, NextPageToken: next}, nil
 }
 
 func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServiceRequest) (*longrunningpb.Operation, error) {
@@ -410,8 +378,8 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 	if cur.DeleteTime != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "Service '%s' is being deleted.", id)
 	}
-	if e := req.GetService().GetEtag(); e != "" && e != cur.Etag {
-		return nil, status.Errorf(codes.Aborted, "The etag %s does not match the current etag %s of service '%s': it was changed concurrently. Read it again and retry.", e, cur.Etag, id)
+	if err := checkEtag(req.GetService().GetEtag(), cur.Etag, serviceEtagOf(id)); err != nil {
+		return nil, err
 	}
 	in := proto.Clone(req.GetService()).(*runpb.Service)
 	if err := validateService(in, serverOwnedMeta(cur)); err != nil {
@@ -453,11 +421,10 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 	}
 	if req.GetValidateOnly() {
 		s.stampLocked(next, "validate-only")
-		return &longrunningpb.Operation{Name: parent + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(next), Result: &longrunningpb.Operation_Response{Response: mustAny(next)}}, nil
+		return s.validateOnlyOpLocked(parent, next), nil
 	}
 	op := s.newOpLocked(parent, "svc", next)
-	s.stampLocked(next, op.Name[strings.LastIndex(op.Name, "/")+1:])
+	s.stampLocked(next, opID(op))
 	s.ops[op.Name].Metadata = mustAny(next)
 	op.Metadata = mustAny(next)
 	s.services[next.Name] = next
@@ -478,15 +445,14 @@ func (a *servicesAPI) DeleteService(_ context.Context, req *runpb.DeleteServiceR
 	if !ok {
 		return nil, notFoundService(req.GetName())
 	}
-	if e := req.GetEtag(); e != "" && e != cur.Etag {
-		return nil, status.Errorf(codes.Aborted, "The etag %s does not match the current etag %s of service '%s': it was changed concurrently. Read it again and retry.", e, cur.Etag, id)
+	if err := checkEtag(req.GetEtag(), cur.Etag, serviceEtagOf(id)); err != nil {
+		return nil, err
 	}
 	snap := proto.Clone(cur).(*runpb.Service)
 	snap.DeleteTime = timestamppb.Now()
 	snap.Reconciling = true
 	if req.GetValidateOnly() {
-		return &longrunningpb.Operation{Name: parent + "/operations/validate-" + s.uuidLocked(), Done: true,
-			Metadata: mustAny(snap), Result: &longrunningpb.Operation_Response{Response: mustAny(snap)}}, nil
+		return s.validateOnlyOpLocked(parent, snap), nil
 	}
 	op := s.newOpLocked(parent, "svc", snap)
 	snap.Etag = ""
