@@ -72,48 +72,32 @@ func (a *alertServer) GetAlertPolicy(_ context.Context, req *monitoringpb.GetAle
 	defer s.mu.Unlock()
 	p, ok := s.policies[req.GetName()]
 	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: alert policy %s", req.GetName())
+		return nil, notFound("alert policy", req.GetName())
 	}
 	return clone(p), nil
 }
 
 func (a *alertServer) ListAlertPolicies(_ context.Context, req *monitoringpb.ListAlertPoliciesRequest) (*monitoringpb.ListAlertPoliciesResponse, error) {
-	project, err := parseProject(req.GetName(), "name")
+	project, f, err := parseList(req.GetName(), req.GetFilter())
 	if err != nil {
 		return nil, err
 	}
-	f, err := parseFilter(req.GetFilter())
-	if err != nil {
+	if err := checkOrderBy(req.GetOrderBy()); err != nil {
 		return nil, err
-	}
-	if req.GetOrderBy() != "" {
-		return nil, status.Error(codes.Unimplemented, "sandbox: order_by is not supported; results are ordered by name")
 	}
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	prefix := "projects/" + project + "/alertPolicies/"
-	var keys []string
-	for name, p := range s.policies {
-		if !strings.HasPrefix(name, prefix) {
-			continue
-		}
-		ok, err := f.match(protoLookup(p, map[string]string{"user_label": "user_labels"}))
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			keys = append(keys, name)
-		}
-	}
-	total := len(keys)
-	keys, next, err := page(keys, req.GetPageSize(), req.GetPageToken(), 1000)
+	policies, next, total, err := listPage(s.policies, "projects/"+project+"/alertPolicies/", f,
+		func(p *monitoringpb.AlertPolicy) lookupFunc {
+			return protoLookup(p, map[string]string{"user_label": "user_labels"})
+		}, req.GetPageSize(), req.GetPageToken(), 1000)
 	if err != nil {
 		return nil, err
 	}
 	resp := &monitoringpb.ListAlertPoliciesResponse{NextPageToken: next, TotalSize: int32(total)}
-	for _, k := range keys {
-		resp.AlertPolicies = append(resp.AlertPolicies, clone(s.policies[k]))
+	for _, p := range policies {
+		resp.AlertPolicies = append(resp.AlertPolicies, clone(p))
 	}
 	return resp, nil
 }
@@ -132,7 +116,7 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 	defer s.mu.Unlock()
 	old, ok := s.policies[in.GetName()]
 	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: alert policy %s", in.GetName())
+		return nil, notFound("alert policy", in.GetName())
 	}
 	var p *monitoringpb.AlertPolicy
 	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
@@ -166,7 +150,7 @@ func (a *alertServer) DeleteAlertPolicy(_ context.Context, req *monitoringpb.Del
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.policies[req.GetName()]; !ok {
-		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: alert policy %s", req.GetName())
+		return nil, notFound("alert policy", req.GetName())
 	}
 	delete(s.policies, req.GetName())
 	if err := s.saveLocked(); err != nil {

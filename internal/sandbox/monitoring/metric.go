@@ -132,43 +132,28 @@ func (m *metricServer) DeleteMetricDescriptor(_ context.Context, req *monitoring
 }
 
 func (m *metricServer) ListMetricDescriptors(_ context.Context, req *monitoringpb.ListMetricDescriptorsRequest) (*monitoringpb.ListMetricDescriptorsResponse, error) {
-	project, err := parseProject(req.GetName(), "name")
-	if err != nil {
-		return nil, err
-	}
-	f, err := parseFilter(req.GetFilter())
+	project, f, err := parseList(req.GetName(), req.GetFilter())
 	if err != nil {
 		return nil, err
 	}
 	s := m.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	prefix := "projects/" + project + "/metricDescriptors/"
-	var keys []string
-	for name, d := range s.descriptors {
-		if !strings.HasPrefix(name, prefix) {
-			continue
-		}
-		ok, err := f.match(func(field string) (string, bool, bool) {
-			if field == "metric.type" || field == "metric_type" {
-				return d.Type, true, true
+	descriptors, next, _, err := listPage(s.descriptors, "projects/"+project+"/metricDescriptors/", f,
+		func(d *metric.MetricDescriptor) lookupFunc {
+			return func(field string) (string, bool, bool) {
+				if field == "metric.type" || field == "metric_type" {
+					return d.Type, true, true
+				}
+				return "", false, false
 			}
-			return "", false, false
-		})
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			keys = append(keys, name)
-		}
-	}
-	keys, next, err := page(keys, req.GetPageSize(), req.GetPageToken(), 10000)
+		}, req.GetPageSize(), req.GetPageToken(), 10000)
 	if err != nil {
 		return nil, err
 	}
 	resp := &monitoringpb.ListMetricDescriptorsResponse{NextPageToken: next}
-	for _, k := range keys {
-		resp.MetricDescriptors = append(resp.MetricDescriptors, clone(s.descriptors[k]))
+	for _, d := range descriptors {
+		resp.MetricDescriptors = append(resp.MetricDescriptors, clone(d))
 	}
 	return resp, nil
 }
@@ -365,11 +350,7 @@ func (m *metricServer) CreateTimeSeries(_ context.Context, req *monitoringpb.Cre
 }
 
 func (m *metricServer) ListTimeSeries(_ context.Context, req *monitoringpb.ListTimeSeriesRequest) (*monitoringpb.ListTimeSeriesResponse, error) {
-	project, err := parseProject(req.GetName(), "name")
-	if err != nil {
-		return nil, err
-	}
-	f, err := parseFilter(req.GetFilter())
+	project, f, err := parseList(req.GetName(), req.GetFilter())
 	if err != nil {
 		return nil, err
 	}

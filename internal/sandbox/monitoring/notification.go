@@ -114,7 +114,7 @@ func (c *channelServer) GetNotificationChannelDescriptor(_ context.Context, req 
 	}
 	ct, ok := channelTypes[typ]
 	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel descriptor %s", req.GetName())
+		return nil, notFound("notification channel descriptor", req.GetName())
 	}
 	return descriptorFor(project, typ, ct), nil
 }
@@ -158,48 +158,32 @@ func (c *channelServer) GetNotificationChannel(_ context.Context, req *monitorin
 	defer s.mu.Unlock()
 	ch, ok := s.channels[req.GetName()]
 	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel %s", req.GetName())
+		return nil, notFound("notification channel", req.GetName())
 	}
 	return masked(ch), nil
 }
 
 func (c *channelServer) ListNotificationChannels(_ context.Context, req *monitoringpb.ListNotificationChannelsRequest) (*monitoringpb.ListNotificationChannelsResponse, error) {
-	project, err := parseProject(req.GetName(), "name")
+	project, f, err := parseList(req.GetName(), req.GetFilter())
 	if err != nil {
 		return nil, err
 	}
-	f, err := parseFilter(req.GetFilter())
-	if err != nil {
+	if err := checkOrderBy(req.GetOrderBy()); err != nil {
 		return nil, err
-	}
-	if req.GetOrderBy() != "" {
-		return nil, status.Error(codes.Unimplemented, "sandbox: order_by is not supported; results are ordered by name")
 	}
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	prefix := "projects/" + project + "/notificationChannels/"
-	var keys []string
-	for name, ch := range s.channels {
-		if !strings.HasPrefix(name, prefix) {
-			continue
-		}
-		ok, err := f.match(protoLookup(ch, map[string]string{"user_label": "user_labels", "label": "labels"}))
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			keys = append(keys, name)
-		}
-	}
-	total := len(keys)
-	keys, next, err := page(keys, req.GetPageSize(), req.GetPageToken(), 1000)
+	channels, next, total, err := listPage(s.channels, "projects/"+project+"/notificationChannels/", f,
+		func(ch *monitoringpb.NotificationChannel) lookupFunc {
+			return protoLookup(ch, map[string]string{"user_label": "user_labels", "label": "labels"})
+		}, req.GetPageSize(), req.GetPageToken(), 1000)
 	if err != nil {
 		return nil, err
 	}
 	resp := &monitoringpb.ListNotificationChannelsResponse{NextPageToken: next, TotalSize: int32(total)}
-	for _, k := range keys {
-		resp.NotificationChannels = append(resp.NotificationChannels, masked(s.channels[k]))
+	for _, ch := range channels {
+		resp.NotificationChannels = append(resp.NotificationChannels, masked(ch))
 	}
 	return resp, nil
 }
@@ -217,7 +201,7 @@ func (c *channelServer) UpdateNotificationChannel(_ context.Context, req *monito
 	defer s.mu.Unlock()
 	old, ok := s.channels[in.GetName()]
 	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel %s", in.GetName())
+		return nil, notFound("notification channel", in.GetName())
 	}
 	in = clone(in)
 	// A masked sensitive value sent back unchanged keeps the stored secret.
@@ -263,7 +247,7 @@ func (c *channelServer) DeleteNotificationChannel(_ context.Context, req *monito
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.channels[req.GetName()]; !ok {
-		return nil, status.Errorf(codes.NotFound, "Requested entity was not found: notification channel %s", req.GetName())
+		return nil, notFound("notification channel", req.GetName())
 	}
 	var users []string
 	for _, p := range s.policies {
