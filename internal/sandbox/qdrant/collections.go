@@ -155,14 +155,11 @@ func (s *Server) info(c *collection) *pb.CollectionInfo {
 func (a *collectionsAPI) Get(ctx context.Context, req *pb.GetCollectionInfoRequest) (*pb.GetCollectionInfoResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	return &pb.GetCollectionInfoResponse{Result: s.info(c), Time: elapsed(start)}, nil
 }
 
@@ -252,14 +249,11 @@ func orEmpty(h *pb.HnswConfigDiff) *pb.HnswConfigDiff {
 func (a *collectionsAPI) Update(ctx context.Context, req *pb.UpdateCollection) (*pb.CollectionOperationResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), false)
+	if err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	c, ok := s.cols[req.GetCollectionName()]
-	if !ok {
-		return nil, notFound(req.GetCollectionName())
-	}
 	cfg := proto.Clone(c.config).(*pb.CollectionConfig)
 	if p := req.GetParams(); p != nil {
 		if p.ReplicationFactor != nil {
@@ -396,13 +390,10 @@ func (s *Server) aliases(col string) []*pb.AliasDescription {
 func (a *collectionsAPI) ListCollectionAliases(ctx context.Context, req *pb.ListCollectionAliasesRequest) (*pb.ListAliasesResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
+	if _, err := s.lockCollection(ctx, req.GetCollectionName(), false); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if _, ok := s.cols[req.GetCollectionName()]; !ok {
-		return nil, notFound(req.GetCollectionName())
-	}
 	return &pb.ListAliasesResponse{Aliases: s.aliases(req.GetCollectionName()), Time: elapsed(start)}, nil
 }
 
@@ -419,14 +410,11 @@ func (a *collectionsAPI) ListAliases(ctx context.Context, _ *pb.ListAliasesReque
 // CollectionClusterInfo answers as the first peer: its replicas are local shards, the others remote.
 func (a *collectionsAPI) CollectionClusterInfo(ctx context.Context, req *pb.CollectionClusterInfoRequest) (*pb.CollectionClusterInfoResponse, error) {
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	self := s.peers[0].ID
 	perShard := shardPointCounts(c)
 	out := &pb.CollectionClusterInfoResponse{PeerId: self, ShardCount: uint64(len(c.shards))}
@@ -458,14 +446,11 @@ func (s *Server) checkPeer(id uint64) error {
 
 func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *pb.UpdateCollectionClusterSetupRequest) (*pb.UpdateCollectionClusterSetupResponse, error) {
 	s := a.s
-	if err := s.begin(ctx); err != nil {
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), false)
+	if err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	c, ok := s.cols[req.GetCollectionName()]
-	if !ok {
-		return nil, notFound(req.GetCollectionName())
-	}
 	startTransfer := func(shardID uint32, from, to uint64, move bool) error {
 		sh := c.shard(shardID)
 		if sh == nil {
@@ -496,7 +481,6 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		c.transfers = append(c.transfers, &transfer{Shard: shardID, From: from, To: to, Move: move, Started: now})
 		return nil
 	}
-	var err error
 	switch op := req.GetOperation().(type) {
 	case *pb.UpdateCollectionClusterSetupRequest_ReplicateShard:
 		r := op.ReplicateShard

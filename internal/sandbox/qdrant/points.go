@@ -100,22 +100,23 @@ func checkVectors(c *collection, p *pb.PointStruct) (map[string][]float32, error
 	return out, nil
 }
 
-func (s *Server) updated(start time.Time) *pb.PointsOperationResponse {
+// savedUpdate saves the state and answers a completed points operation begun at start.
+func (s *Server) savedUpdate(start time.Time) (*pb.PointsOperationResponse, error) {
+	if err := s.save(); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
 	s.opID++
-	return &pb.PointsOperationResponse{Result: &pb.UpdateResult{OperationId: u64(s.opID), Status: pb.UpdateStatus_Completed}, Time: elapsed(start)}
+	return &pb.PointsOperationResponse{Result: &pb.UpdateResult{OperationId: u64(s.opID), Status: pb.UpdateStatus_Completed}, Time: elapsed(start)}, nil
 }
 
 func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.PointsOperationResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	if req.UpdateFilter != nil {
 		return nil, status.Error(codes.Unimplemented, "sandbox: conditional upsert (update_filter) is not emulated")
 	}
@@ -131,23 +132,17 @@ func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.Point
 	for _, p := range req.GetPoints() {
 		c.points[pointKey(p.GetId())] = proto.Clone(p).(*pb.PointStruct)
 	}
-	if err := s.save(); err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	return s.updated(start), nil
+	return s.savedUpdate(start)
 }
 
 func (a *pointsAPI) Delete(ctx context.Context, req *pb.DeletePoints) (*pb.PointsOperationResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	ids := req.GetPoints().GetPoints()
 	if ids == nil {
 		return nil, status.Error(codes.Unimplemented, "sandbox: deleting points by filter is not emulated; select them by id")
@@ -155,10 +150,7 @@ func (a *pointsAPI) Delete(ctx context.Context, req *pb.DeletePoints) (*pb.Point
 	for _, id := range ids.GetIds() {
 		delete(c.points, pointKey(id))
 	}
-	if err := s.save(); err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	return s.updated(start), nil
+	return s.savedUpdate(start)
 }
 
 // withPayload: nil means true for scroll and get (Qdrant's default), false when disabled.
@@ -212,14 +204,11 @@ func emptyFilter(f *pb.Filter) bool {
 func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.ScrollResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	if !emptyFilter(req.GetFilter()) || req.OrderBy != nil {
 		return nil, status.Error(codes.Unimplemented, "sandbox: scroll with a filter or order_by is not emulated")
 	}
@@ -247,14 +236,11 @@ func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.Scrol
 func (a *pointsAPI) Count(ctx context.Context, req *pb.CountPoints) (*pb.CountResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	if !emptyFilter(req.GetFilter()) {
 		return nil, status.Error(codes.Unimplemented, "sandbox: count with a filter is not emulated")
 	}
@@ -264,14 +250,11 @@ func (a *pointsAPI) Count(ctx context.Context, req *pb.CountPoints) (*pb.CountRe
 func (a *pointsAPI) Get(ctx context.Context, req *pb.GetPoints) (*pb.GetResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	out := &pb.GetResponse{}
 	for _, id := range req.GetIds() {
 		if p, ok := c.points[pointKey(id)]; ok {
@@ -290,14 +273,11 @@ func schemaType(ft pb.FieldType) pb.PayloadSchemaType {
 func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldIndexCollection) (*pb.PointsOperationResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	if req.GetFieldName() == "" {
 		return nil, badInput("field_name is required")
 	}
@@ -305,26 +285,17 @@ func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldInd
 		return nil, badInput("field_type is required to create an index on %q", req.GetFieldName())
 	}
 	c.schema[req.GetFieldName()] = &pb.PayloadSchemaInfo{DataType: schemaType(req.GetFieldType()), Params: req.GetFieldIndexParams()}
-	if err := s.save(); err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	return s.updated(start), nil
+	return s.savedUpdate(start)
 }
 
 func (a *pointsAPI) DeleteFieldIndex(ctx context.Context, req *pb.DeleteFieldIndexCollection) (*pb.PointsOperationResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	c, err := s.collection(req.GetCollectionName())
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
+	defer s.mu.Unlock()
 	delete(c.schema, req.GetFieldName()) // deleting an index that does not exist succeeds, as in Qdrant
-	if err := s.save(); err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	return s.updated(start), nil
+	return s.savedUpdate(start)
 }

@@ -379,6 +379,26 @@ func badInput(format string, a ...any) error {
 	return status.Errorf(codes.InvalidArgument, "Wrong input: "+format, a...)
 }
 
+// lockCollection is begin followed by the lookup of collection name, also through an alias when
+// viaAlias. On success s.mu is held and the caller unlocks it; on failure it is not held.
+func (s *Server) lockCollection(ctx context.Context, name string, viaAlias bool) (*collection, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	var c *collection
+	var err error
+	if viaAlias {
+		c, err = s.collection(name)
+	} else if c = s.cols[name]; c == nil {
+		err = notFound(name)
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	return c, nil
+}
+
 // collection resolves a collection name or alias.
 func (s *Server) collection(name string) (*collection, error) {
 	if c, ok := s.cols[name]; ok {

@@ -176,14 +176,11 @@ func (s *Server) recoverFrom(name string, sc *snapshotContent) error {
 func (a *snapshotsAPI) Create(ctx context.Context, req *pb.CreateSnapshotRequest) (*pb.CreateSnapshotResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
+	c, err := s.lockCollection(ctx, req.GetCollectionName(), false)
+	if err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	c, ok := s.cols[req.GetCollectionName()]
-	if !ok {
-		return nil, notFound(req.GetCollectionName())
-	}
 	d, err := s.createSnapshot(c)
 	if err != nil {
 		return nil, status.Error(codes.Internal, "Service internal error: "+err.Error())
@@ -194,13 +191,10 @@ func (a *snapshotsAPI) Create(ctx context.Context, req *pb.CreateSnapshotRequest
 func (a *snapshotsAPI) List(ctx context.Context, req *pb.ListSnapshotsRequest) (*pb.ListSnapshotsResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
+	if _, err := s.lockCollection(ctx, req.GetCollectionName(), false); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if _, ok := s.cols[req.GetCollectionName()]; !ok {
-		return nil, notFound(req.GetCollectionName())
-	}
 	list, err := s.listSnapshots(req.GetCollectionName())
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
@@ -211,13 +205,10 @@ func (a *snapshotsAPI) List(ctx context.Context, req *pb.ListSnapshotsRequest) (
 func (a *snapshotsAPI) Delete(ctx context.Context, req *pb.DeleteSnapshotRequest) (*pb.DeleteSnapshotResponse, error) {
 	start := time.Now()
 	s := a.s
-	if err := s.begin(ctx); err != nil {
+	if _, err := s.lockCollection(ctx, req.GetCollectionName(), false); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if _, ok := s.cols[req.GetCollectionName()]; !ok {
-		return nil, notFound(req.GetCollectionName())
-	}
 	if err := s.deleteSnapshot(req.GetCollectionName(), req.GetSnapshotName()); err != nil {
 		return nil, err
 	}
