@@ -38,7 +38,14 @@ provider_installation {
 RC
 export TF_CLI_CONFIG_FILE=$work/terraformrc
 cp "$root"/examples/platform/*.tf "$work/"
+# examples/platform calls ../../modules/platform, which resolves from .alfred/demo too.
 cd "$work"
+# init installs the modules; the provider comes from a plugin directory holding the binary just built
+# (no registry is reachable), and dev_overrides makes every later command run that same binary.
+plugins=$work/plugins/registry.terraform.io/alfred-platform/alfred/0.0.1/$(go env GOOS)_$(go env GOARCH)
+mkdir -p "$plugins"
+cp "$bin/terraform-provider-alfred" "$plugins/terraform-provider-alfred_v0.0.1"
+terraform init -input=false -no-color -plugin-dir="$work/plugins" >/dev/null
 terraform apply -auto-approve -input=false -no-color
 
 step "a second plan must be empty"

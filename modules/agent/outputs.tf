@@ -1,0 +1,18 @@
+output "id" {
+  description = "Full resource name of the Cloud Run service."
+  value       = alfred_agent_service.this.id
+}
+
+output "uri" {
+  description = "The service's URL."
+  value       = alfred_agent_service.this.uri
+}
+
+output "scrape_target" {
+  description = "The agent as an element of alfred_prometheus_scrape_config's `services`."
+  value = {
+    name         = alfred_agent_service.this.name
+    uri          = alfred_agent_service.this.uri
+    metrics_path = var.metrics_path
+  }
+}

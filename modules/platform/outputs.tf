@@ -1,0 +1,18 @@
+output "agent_uris" {
+  description = "URL of each agent."
+  value       = { for name, a in module.agent : name => a.uri }
+}
+
+output "prometheus_scrape_configs" {
+  description = "prometheus.yml fragment with a top-level `scrape_configs` list."
+  value       = one(data.alfred_prometheus_scrape_config.agents[*].yaml)
+}
+
+output "rbac" {
+  description = "What the security module created."
+  value = {
+    roles          = module.security.role_names
+    assignments    = module.security.assignment_ids
+    table_policies = module.security.table_policy_ids
+  }
+}

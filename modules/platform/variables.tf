@@ -1,0 +1,65 @@
+variable "project" {
+  description = "Project ID of the agents (default: the provider's)."
+  type        = string
+  default     = null
+}
+
+variable "agents" {
+  description = "Agents by name. Each is a private Cloud Run service; see modules/agent for the fields."
+  type = map(object({
+    image         = string
+    args          = optional(list(string), [])
+    env           = optional(map(string), {})
+    secret_env    = optional(map(object({ secret = string, version = optional(string, "latest") })), {})
+    memory        = optional(string, "1Gi")
+    cpu           = optional(string, "1")
+    min_instances = optional(number, 0)
+    max_instances = optional(number, 10)
+    concurrency   = optional(number, 40)
+    invokers      = optional(set(string), [])
+    labels        = optional(map(string), {})
+    metrics_path  = optional(string, "/metrics")
+  }))
+  default = {}
+}
+
+variable "roles" {
+  description = "RBAC roles; see modules/security."
+  type = map(object({
+    description = optional(string, "")
+    permissions = optional(set(string), [])
+    inherits    = optional(set(string), [])
+  }))
+  default = {}
+}
+
+variable "assignments" {
+  description = "RBAC role assignments; see modules/security."
+  type = map(object({
+    principal = string
+    roles     = set(string)
+  }))
+  default = {}
+}
+
+variable "table_policies" {
+  description = "Row-level security on the application's tables; see modules/security."
+  type = map(object({
+    select_permission = optional(string)
+    insert_permission = optional(string)
+    update_permission = optional(string)
+    delete_permission = optional(string)
+    owner_column      = optional(string)
+  }))
+  default = {}
+}
+
+variable "prometheus" {
+  description = "How Prometheus scrapes the agents."
+  type = object({
+    job_name          = optional(string, "alfred-agents")
+    scrape_interval   = optional(string, "30s")
+    bearer_token_file = optional(string)
+  })
+  default = {}
+}
