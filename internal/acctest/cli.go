@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -20,6 +21,9 @@ type CLI struct {
 	PluginDir string
 	// ConfigFile is the CLI configuration (TF_CLI_CONFIG_FILE) with the dev_overrides for provider.Address.
 	ConfigFile string
+	// MirrorDir holds the same binary in the layout of `terraform init -plugin-dir`, for configurations
+	// that need init (modules): no registry is reachable.
+	MirrorDir string
 }
 
 // NewCLI builds the provider from RepoRoot() into a temporary plugin directory and writes a CLI
@@ -32,11 +36,19 @@ func NewCLI(tb testing.TB) *CLI {
 		Terraform:  os.Getenv("TF_ACC_TERRAFORM_PATH"),
 		PluginDir:  filepath.Join(dir, "plugins"),
 		ConfigFile: filepath.Join(dir, "terraformrc"),
+		MirrorDir:  filepath.Join(dir, "mirror"),
 	}
 	build := exec.Command("go", "build", "-o", filepath.Join(c.PluginDir, "terraform-provider-alfred"), ".")
 	build.Dir = RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	mirrored := filepath.Join(c.MirrorDir, provider.Address, "0.0.1", runtime.GOOS+"_"+runtime.GOARCH)
+	if err := os.MkdirAll(mirrored, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(c.PluginDir, "terraform-provider-alfred"), filepath.Join(mirrored, "terraform-provider-alfred_v0.0.1")); err != nil {
+		tb.Fatal(err)
 	}
 	rc := fmt.Sprintf(`provider_installation {
   dev_overrides {
@@ -64,4 +76,11 @@ func (c *CLI) Run(tb testing.TB, workDir string, okCodes []int, args ...string) 
 		tb.Fatalf("terraform %v: exit code %d: %v\n%s", args, code, err, out)
 	}
 	return code, string(out)
+}
+
+// Init runs `terraform init` in workDir with the provider taken from MirrorDir; later commands still run
+// the binary through dev_overrides.
+func (c *CLI) Init(tb testing.TB, workDir string) {
+	tb.Helper()
+	c.Run(tb, workDir, []int{0}, "init", "-input=false", "-no-color", "-plugin-dir="+c.MirrorDir)
 }

@@ -5,7 +5,7 @@ resource "alfred_agent_service" "this" {
   image           = var.image
   project         = var.project
   region          = var.region
-  args            = var.args
+  args            = length(var.args) > 0 ? var.args : null # the resource takes no empty list
   env             = var.env
   secret_env      = var.secret_env
   cpu             = var.cpu
