@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,7 +67,7 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 		}
 	})
 
-	if out := run("sandbox", "up"); !strings.Contains(out, "sandbox ready in") {
+	if out := run("sandbox", "up", "--latency", "40ms", "--fault-rate", "0.25", "--seed", "9"); !strings.Contains(out, "sandbox ready in") {
 		t.Fatalf("up: %s", out)
 	}
 	if len(processesUnder(t, dir)) < 3 {
@@ -78,6 +80,26 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 	file, err := os.ReadFile(filepath.Join(dir, "sandbox.env"))
 	if err != nil || env != string(file) || !strings.Contains(env, "ALFRED_POSTGRES_DSN=") {
 		t.Errorf("env must print sandbox.env; got %q, file %q (%v)", env, file, err)
+	}
+	// The flags reach every emulator through the shared kit; its debug API reports them.
+	var debugURL string
+	for _, line := range strings.Split(env, "\n") {
+		if v, ok := strings.CutPrefix(line, "ALFRED_SANDBOX_DEBUG_URL="); ok {
+			debugURL = strings.Trim(v, "'")
+		}
+	}
+	resp, err := http.Get(debugURL + "/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var faults struct {
+		Rate      float64 `json:"rate"`
+		LatencyMS int64   `json:"latency_ms"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&faults)
+	resp.Body.Close()
+	if err != nil || faults.Rate != 0.25 || faults.LatencyMS != 40 {
+		t.Errorf("--fault-rate 0.25 --latency 40ms must be in force, debug API says %+v (%v)", faults, err)
 	}
 	run("sandbox", "down")
 	if pids := processesUnder(t, dir); len(pids) != 0 {
