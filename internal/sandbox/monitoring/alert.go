@@ -121,7 +121,7 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 	var p *monitoringpb.AlertPolicy
 	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
 		p = clone(old)
-		if err := applyMask(p, in, paths, policyOutputOnly); err != nil {
+		if err := applyMask(p, in, policyMaskPaths(paths), policyOutputOnly); err != nil {
 			return nil, err
 		}
 	} else {
@@ -190,6 +190,20 @@ func (s *Server) finishPolicyLocked(p *monitoringpb.AlertPolicy, project string,
 	return nil
 }
 
+// policyMaskPaths rewrites the documented alias `user_label.nameofkey` (UpdateAlertPolicyRequest.update_mask:
+// "Examples of valid field masks include ... `user_labels`, `user_label.nameofkey`") to the field's real
+// path `user_labels.nameofkey`.
+func policyMaskPaths(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if key, ok := strings.CutPrefix(p, "user_label."); ok {
+			p = "user_labels." + key
+		}
+		out[i] = p
+	}
+	return out
+}
+
 func invalid(format string, args ...any) error {
 	return status.Errorf(codes.InvalidArgument, format, args...)
 }
@@ -207,6 +221,20 @@ func (s *Server) validatePolicyLocked(p *monitoringpb.AlertPolicy, project strin
 	if d := p.Documentation; d != nil {
 		if d.MimeType != "" && d.MimeType != "text/markdown" {
 			return invalid("alert_policy.documentation.mime_type must be \"text/markdown\", got %q", d.MimeType)
+		}
+		// "The content may not exceed 8,192 Unicode characters and may not exceed more than 10,240 bytes
+		// when encoded in UTF-8 format, whichever is smaller."
+		if utf8.RuneCountInString(d.Content) > 8192 || len(d.Content) > 10240 {
+			return invalid("alert_policy.documentation.content may not exceed 8,192 Unicode characters or 10,240 bytes (got %d characters, %d bytes)",
+				utf8.RuneCountInString(d.Content), len(d.Content))
+		}
+		// "The subject line may not exceed 10,240 bytes."
+		if len(d.Subject) > 10240 {
+			return invalid("alert_policy.documentation.subject may not exceed 10,240 bytes (got %d)", len(d.Subject))
+		}
+		// "This field can contain up to 3 entries."
+		if len(d.Links) > 3 {
+			return invalid("alert_policy.documentation.links can contain up to 3 entries, got %d", len(d.Links))
 		}
 	}
 	n := len(p.Conditions)

@@ -726,3 +726,51 @@ func TestState_survivesRestart(t *testing.T) {
 		t.Fatalf("time series after restart: %v", ts)
 	}
 }
+
+// UpdateAlertPolicyRequest.update_mask lists `user_label.nameofkey` among the valid masks: it names one
+// key of user_labels.
+func TestAlertPolicy_userLabelMaskAlias(t *testing.T) {
+	c, _ := start(t, "")
+	in := policy("p", promql(`up == 0`))
+	in.UserLabels = map[string]string{"team": "ops", "tier": "1"}
+	orig := createPolicy(t, c, in)
+	got, err := c.alerts.UpdateAlertPolicy(context.Background(), &monitoringpb.UpdateAlertPolicyRequest{
+		AlertPolicy: &monitoringpb.AlertPolicy{Name: orig.Name, UserLabels: map[string]string{"team": "platform", "tier": "9"}},
+		UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"user_label.team"}},
+	})
+	if err != nil {
+		t.Fatalf("user_label.team is a documented mask path: %v", err)
+	}
+	if got.UserLabels["team"] != "platform" || got.UserLabels["tier"] != "1" {
+		t.Fatalf("only user_labels[team] must change, got %v", got.UserLabels)
+	}
+}
+
+// AlertPolicy.Documentation: content at most 8,192 characters and 10,240 bytes, subject at most 10,240
+// bytes, at most 3 links.
+func TestAlertPolicy_documentationLimits(t *testing.T) {
+	c, _ := start(t, "")
+	create := func(d *monitoringpb.AlertPolicy_Documentation) error {
+		p := policy("doc", promql(`up == 0`))
+		p.Documentation = d
+		_, err := c.alerts.CreateAlertPolicy(context.Background(), &monitoringpb.CreateAlertPolicyRequest{Name: project, AlertPolicy: p})
+		return err
+	}
+	md := "text/markdown"
+	if err := create(&monitoringpb.AlertPolicy_Documentation{MimeType: md, Content: strings.Repeat("a", 8192)}); err != nil {
+		t.Fatalf("8192 characters are allowed: %v", err)
+	}
+	wantCode(t, create(&monitoringpb.AlertPolicy_Documentation{MimeType: md, Content: strings.Repeat("a", 8193)}),
+		codes.InvalidArgument, "8193 characters")
+	// 4000 three-byte characters: under 8,192 characters but over 10,240 bytes.
+	wantCode(t, create(&monitoringpb.AlertPolicy_Documentation{MimeType: md, Content: strings.Repeat("€", 4000)}),
+		codes.InvalidArgument, "content over 10,240 bytes")
+	wantCode(t, create(&monitoringpb.AlertPolicy_Documentation{MimeType: md, Subject: strings.Repeat("s", 10241)}),
+		codes.InvalidArgument, "subject over 10,240 bytes")
+	link := &monitoringpb.AlertPolicy_Documentation_Link{DisplayName: "runbook", Url: "https://example.com/runbook"}
+	if err := create(&monitoringpb.AlertPolicy_Documentation{MimeType: md, Links: []*monitoringpb.AlertPolicy_Documentation_Link{link, link, link}}); err != nil {
+		t.Fatalf("three links are allowed: %v", err)
+	}
+	wantCode(t, create(&monitoringpb.AlertPolicy_Documentation{MimeType: md, Links: []*monitoringpb.AlertPolicy_Documentation_Link{link, link, link, link}}),
+		codes.InvalidArgument, "four links")
+}
