@@ -451,7 +451,20 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	startTransfer := func(shardID uint32, from, to uint64, move bool) error {
+	startTransfer := func(shardID uint32, from, to uint64, move bool, method *pb.ShardTransferMethod) error {
+		// Target's initial state as in Qdrant's start_shard_transfer: Partial for stream_records (the
+		// default), Recovery for snapshot and wal_delta.
+		m := pb.ShardTransferMethod_StreamRecords
+		if method != nil {
+			m = *method
+		}
+		initial := pb.ReplicaState_Partial
+		switch m {
+		case pb.ShardTransferMethod_Snapshot, pb.ShardTransferMethod_WalDelta:
+			initial = pb.ReplicaState_Recovery
+		case pb.ShardTransferMethod_ReshardingStreamRecords:
+			return status.Error(codes.Unimplemented, "sandbox: resharding transfers are not emulated")
+		}
 		sh := c.shard(shardID)
 		if sh == nil {
 			return badInput("Shard %d does not exist", shardID)
@@ -477,17 +490,17 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 			}
 		}
 		now := s.opts.Now()
-		sh.Replicas = append(sh.Replicas, &replica{Peer: to, State: pb.ReplicaState_Partial, Since: now})
-		c.transfers = append(c.transfers, &transfer{Shard: shardID, From: from, To: to, Move: move, Started: now})
+		sh.Replicas = append(sh.Replicas, &replica{Peer: to, State: initial, Since: now})
+		c.transfers = append(c.transfers, &transfer{Shard: shardID, From: from, To: to, Move: move, Started: now, Method: m})
 		return nil
 	}
 	switch op := req.GetOperation().(type) {
 	case *pb.UpdateCollectionClusterSetupRequest_ReplicateShard:
 		r := op.ReplicateShard
-		err = startTransfer(r.GetShardId(), r.GetFromPeerId(), r.GetToPeerId(), false)
+		err = startTransfer(r.GetShardId(), r.GetFromPeerId(), r.GetToPeerId(), false, r.Method)
 	case *pb.UpdateCollectionClusterSetupRequest_MoveShard:
 		m := op.MoveShard
-		err = startTransfer(m.GetShardId(), m.GetFromPeerId(), m.GetToPeerId(), true)
+		err = startTransfer(m.GetShardId(), m.GetFromPeerId(), m.GetToPeerId(), true, m.Method)
 	case *pb.UpdateCollectionClusterSetupRequest_AbortTransfer:
 		ab := op.AbortTransfer
 		i := -1

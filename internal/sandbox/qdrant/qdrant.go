@@ -79,11 +79,14 @@ type shard struct {
 }
 
 type transfer struct {
-	Shard   uint32    `json:"shard"`
-	From    uint64    `json:"from"`
-	To      uint64    `json:"to"`
-	Move    bool      `json:"move"` // a move drops the source replica when done
-	Started time.Time `json:"started"`
+	Shard uint32 `json:"shard"`
+	From  uint64 `json:"from"`
+	To    uint64 `json:"to"`
+	Move  bool   `json:"move"` // a move drops the source replica when done
+	// Method is the requested ShardTransferMethod: snapshot and wal_delta transfers put the target
+	// replica in Recovery first, stream_records (the default) in Partial.
+	Method  pb.ShardTransferMethod `json:"method,omitempty"`
+	Started time.Time              `json:"started"`
 }
 
 type collection struct {
@@ -241,6 +244,13 @@ func (s *Server) advance() {
 		var keep []*transfer
 		for _, t := range c.transfers {
 			if now.Sub(t.Started) < s.opts.ReplicaSyncDelay {
+				// A snapshot or WAL-delta transfer recovers the target (Recovery), then streams the
+				// rest (Partial): the sandbox switches half-way.
+				if r := c.replica(t.Shard, t.To); r != nil && r.State == pb.ReplicaState_Recovery &&
+					now.Sub(t.Started) >= s.opts.ReplicaSyncDelay/2 {
+					r.State = pb.ReplicaState_Partial
+					changed = true
+				}
 				keep = append(keep, t)
 				continue
 			}

@@ -802,3 +802,81 @@ func TestStateSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// "/" is on Qdrant's api-key whitelist (with /healthz, /readyz, /livez): it answers without a key.
+func TestRootWithoutAPIKey(t *testing.T) {
+	e := start(t, sandbox.Options{})
+	resp, err := http.Get(e.rest + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var root struct {
+		Title   string `json:"title"`
+		Version string `json:"version"`
+	}
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&root) != nil || root.Version != sandbox.Version {
+		t.Fatalf("GET / without api-key: %d %+v", resp.StatusCode, root)
+	}
+}
+
+// A snapshot (or WAL-delta) shard transfer puts the target replica in Recovery, not Partial (Qdrant's
+// start_shard_transfer), and it ends Active.
+func TestSnapshotTransferStartsInRecovery(t *testing.T) {
+	e := start(t, sandbox.Options{ReplicaSyncDelay: 600 * time.Millisecond})
+	e.create("rec", 4, 1, 1)
+	var from uint64
+	for p := range e.states("rec")[0] {
+		from = p
+	}
+	var to uint64
+	for _, p := range e.srv.PeerIDs() {
+		if p != from {
+			to = p
+			break
+		}
+	}
+	err := e.client.UpdateClusterCollectionSetup(ctx(t), qdrant.NewUpdateCollectionClusterReplicateShard("rec",
+		&qdrant.ReplicateShard{ShardId: 0, FromPeerId: from, ToPeerId: to, Method: qdrant.ShardTransferMethod_Snapshot.Enum()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.states("rec")[0]; st[to] != qdrant.ReplicaState_Recovery || st[from] != qdrant.ReplicaState_Active {
+		t.Fatalf("right after a snapshot transfer starts: %v", st)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.states("rec")[0][to] != qdrant.ReplicaState_Active {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica still %v", e.states("rec")[0])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A wrong upload checksum is Qdrant's ChecksumMismatch: HTTP 400, "Checksum mismatch: expected
+// <file's sha256>, actual <requested>".
+func TestSnapshotChecksumMismatchMessage(t *testing.T) {
+	e := start(t, sandbox.Options{Dir: t.TempDir()})
+	e.create("ck", 4, 1, 1)
+	d, err := e.client.CreateSnapshot(ctx(t), "ck")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, file := restDo(t, "GET", e.rest+"/collections/ck/snapshots/"+d.GetName(), "", nil)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("snapshot", "x.snapshot")
+	fw.Write(file)
+	mw.Close()
+	wrong := strings.Repeat("0", 64)
+	c, b := restDo(t, "POST", e.rest+"/collections/other/snapshots/upload?checksum="+wrong, mw.FormDataContentType(), &buf)
+	var env struct {
+		Status struct {
+			Error string `json:"error"`
+		} `json:"status"`
+	}
+	want := "Checksum mismatch: expected " + d.GetChecksum() + ", actual " + wrong
+	if c != 400 || json.Unmarshal(b, &env) != nil || env.Status.Error != want {
+		t.Fatalf("wrong checksum: %d %s, want error %q", c, b, want)
+	}
+}

@@ -27,7 +27,8 @@ func (s *Server) RESTHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { text(w, "healthz check passed") })
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { text(w, "livez check passed") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { text(w, "all shards are ready") })
-	s.rest(mux, "GET /{$}", s.restRoot)
+	// "/" is on Qdrant's api-key whitelist with /healthz, /readyz and /livez (src/actix/mod.rs).
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { s.restRoot(&restCtx{w: w, r: r, start: time.Now()}) })
 	s.rest(mux, "GET /cluster", s.restCluster)
 	s.rest(mux, "GET /collections", s.restCollections)
 	s.rest(mux, "GET /collections/{name}/snapshots", s.restListSnapshots)
@@ -236,7 +237,9 @@ func (s *Server) restoreBody(c *restCtx, col string, body []byte, checksum strin
 	if checksum != "" {
 		sum := sha256.Sum256(body)
 		if !strings.EqualFold(hex.EncodeToString(sum[:]), checksum) {
-			c.fail(http.StatusBadRequest, "Wrong input: Snapshot checksum mismatch: expected "+checksum+", got "+hex.EncodeToString(sum[:]))
+			// Qdrant's StorageError::ChecksumMismatch (HTTP 400), built as checksum_mismatch(file's hash,
+			// requested checksum): "Checksum mismatch: expected {file's}, actual {requested}".
+			c.fail(http.StatusBadRequest, "Checksum mismatch: expected "+hex.EncodeToString(sum[:])+", actual "+checksum)
 			return
 		}
 	}
