@@ -360,11 +360,15 @@ func (a *api) waitReconciled(ctx context.Context, name string, gen int64) (*runp
 		if err != nil {
 			return nil, err
 		}
-		if !svc.GetReconciling() && svc.GetObservedGeneration() >= gen {
+		// A failed rollout leaves observed_generation at the last serving generation (0 for a new service),
+		// so a settled service with a failed terminal condition is done too.
+		if !svc.GetReconciling() {
 			if svc.GetTerminalCondition().GetState() == runpb.Condition_CONDITION_FAILED {
 				return svc, status.Error(codes.FailedPrecondition, svc.GetTerminalCondition().GetMessage())
 			}
-			return svc, nil
+			if svc.GetObservedGeneration() >= gen {
+				return svc, nil
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -229,6 +229,61 @@ func TestCreateService_malformedOrUnsupportedResources(t *testing.T) {
 	create(t, c, "agent", s)
 }
 
+// "Configure CPU limits" / "Configure memory limits": memory required per CPU (1 CPU up to 4 GiB, 2 up
+// to 8 GiB, 4: 2-16 GiB, 6: 4-24 GiB, 8: 4-32 GiB), below 1 CPU only in steps of 0.001 with concurrency
+// 1 (the default concurrency is 80), more than 512 MiB needs 0.5 CPU and more than 1 GiB needs 1 CPU;
+// the second generation execution environment needs at least 512 MiB. Service.description: "This
+// field currently has a 512-character limit."
+func TestCreateService_cpuMemoryCombinationRules(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	type tc struct {
+		lim         map[string]string
+		concurrency int32
+		gen2        bool
+	}
+	try := func(x tc) error {
+		s := service("x:1")
+		s.Template.Containers[0].Resources = &runpb.ResourceRequirements{Limits: x.lim}
+		s.Template.MaxInstanceRequestConcurrency = x.concurrency
+		if x.gen2 {
+			s.Template.ExecutionEnvironment = runpb.ExecutionEnvironment_EXECUTION_ENVIRONMENT_GEN2
+		}
+		_, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s, ValidateOnly: true})
+		return err
+	}
+	for _, x := range []tc{
+		{lim: map[string]string{"cpu": "1", "memory": "8Gi"}},
+		{lim: map[string]string{"cpu": "2", "memory": "16Gi"}},
+		{lim: map[string]string{"cpu": "4", "memory": "20Gi"}},
+		{lim: map[string]string{"cpu": "6", "memory": "32Gi"}},
+		{lim: map[string]string{"cpu": "500m"}},                                  // default concurrency 80
+		{lim: map[string]string{"cpu": "0.0805"}, concurrency: 1},                // not a multiple of 0.001
+		{lim: map[string]string{"cpu": "250m", "memory": "1Gi"}, concurrency: 1}, // > 512Mi needs 0.5 CPU
+		{lim: map[string]string{"cpu": "500m", "memory": "2Gi"}, concurrency: 1}, // > 1Gi needs 1 CPU
+		{lim: map[string]string{"memory": "256Mi"}, gen2: true},
+	} {
+		if err := try(x); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("limits %v concurrency %d gen2 %v: want INVALID_ARGUMENT, got %v", x.lim, x.concurrency, x.gen2, err)
+		}
+	}
+	for _, x := range []tc{
+		{lim: map[string]string{"cpu": "1", "memory": "4Gi"}},
+		{lim: map[string]string{"cpu": "2", "memory": "8Gi"}},
+		{lim: map[string]string{"cpu": "8", "memory": "32Gi"}},
+		{lim: map[string]string{"cpu": "500m", "memory": "1Gi"}, concurrency: 1},
+		{lim: map[string]string{"cpu": "0.083", "memory": "128Mi"}, concurrency: 1},
+		{lim: map[string]string{"memory": "256Mi"}},
+	} {
+		if err := try(x); err != nil {
+			t.Errorf("limits %v concurrency %d: want accepted, got %v", x.lim, x.concurrency, err)
+		}
+	}
+	s := service("x:1")
+	s.Description = strings.Repeat("d", 513)
+	_, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s})
+	wantCode(t, err, codes.InvalidArgument, "512")
+}
+
 func TestCreateService_validateOnlyPersistsNothing(t *testing.T) {
 	_, c := start(t, cloudrun.Options{})
 	op, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: service("x:1"), ValidateOnly: true})
@@ -253,6 +308,33 @@ func TestUpdateService_templateChangeCreatesRevisionMetadataChangeDoesNot(t *tes
 	}
 	if op.Done() {
 		t.Fatal("update operation done on return")
+	}
+	// While the rollout runs, the operation's metadata (a Service, as UpdateServiceOperation.Metadata
+	// decodes it) and GetService show reconciling, the new generation, and observed_generation still at
+	// the serving one; latest_created_revision is the new revision, latest_ready_revision the old one.
+	meta, err := op.Metadata()
+	if err != nil {
+		t.Fatalf("Metadata: %v", err)
+	}
+	mid, err := c.svc.GetService(ctxT(t), &runpb.GetServiceRequest{Name: v1.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*runpb.Service{meta, mid} {
+		if !s.GetReconciling() || s.GetGeneration() != 2 || s.GetObservedGeneration() != 1 ||
+			s.GetLatestReadyRevision() != v1.GetLatestReadyRevision() || s.GetLatestCreatedRevision() == v1.GetLatestCreatedRevision() ||
+			s.GetTerminalCondition().GetState() != runpb.Condition_CONDITION_RECONCILING {
+			t.Fatalf("during the rollout: reconciling %v generation %d observed %d ready %q created %q terminal %v",
+				s.GetReconciling(), s.GetGeneration(), s.GetObservedGeneration(), s.GetLatestReadyRevision(),
+				s.GetLatestCreatedRevision(), s.GetTerminalCondition())
+		}
+	}
+	types := map[string]runpb.Condition_State{}
+	for _, cond := range mid.GetConditions() {
+		types[cond.GetType()] = cond.GetState()
+	}
+	if types["RoutesReady"] != runpb.Condition_CONDITION_RECONCILING || types["ConfigurationsReady"] != runpb.Condition_CONDITION_RECONCILING {
+		t.Fatalf("conditions during the rollout: %v", mid.GetConditions())
 	}
 	v2, err := op.Wait(ctxT(t))
 	if err != nil {
@@ -361,6 +443,18 @@ func TestRollout_imageTaggedFailEndsWithTerminalCondition(t *testing.T) {
 		!strings.Contains(tc.GetMessage(), "PORT=8080") || svc.GetLatestReadyRevision() != "" || svc.GetReconciling() {
 		t.Fatalf("failed service: %v", svc)
 	}
+	// Service.reconciling: "If reconciliation failed, traffic_statuses, observed_generation, and
+	// latest_ready_revision will have the state of the last serving revision, or empty for newly created
+	// Services."
+	if svc.GetObservedGeneration() != 0 || len(svc.GetTrafficStatuses()) != 0 || svc.GetGeneration() != 1 {
+		t.Fatalf("failed new service: observed_generation %d (want 0), traffic_statuses %v (want none)",
+			svc.GetObservedGeneration(), svc.GetTrafficStatuses())
+	}
+	for _, cond := range svc.GetConditions() {
+		if cond.GetState() != runpb.Condition_CONDITION_FAILED {
+			t.Fatalf("condition %s is %v after a failed rollout", cond.GetType(), cond.GetState())
+		}
+	}
 	// A good image repairs it.
 	svc.Template.Containers[0].Image = "example.com/agent:v1"
 	op2, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{Service: svc})
@@ -370,6 +464,30 @@ func TestRollout_imageTaggedFailEndsWithTerminalCondition(t *testing.T) {
 	fixed, err := op2.Wait(ctxT(t))
 	if err != nil || fixed.GetTerminalCondition().GetState() != runpb.Condition_CONDITION_SUCCEEDED || fixed.GetLatestReadyRevision() == "" {
 		t.Fatalf("repair: %v %v", fixed, err)
+	}
+	if fixed.GetObservedGeneration() != fixed.GetGeneration() || fixed.GetLatestReadyRevision() != fixed.GetLatestCreatedRevision() {
+		t.Fatalf("repaired service does not match: %v", fixed)
+	}
+	// A failed update of a serving service keeps the serving state: the last ready revision, its
+	// generation and its traffic, while latest_created_revision names the failed revision.
+	fixed.Template.Containers[0].Image = "example.com/agent:fail"
+	op3, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{Service: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = op3.Wait(ctxT(t))
+	wantCode(t, err, codes.FailedPrecondition, "is not ready and cannot serve traffic")
+	after, err := c.svc.GetService(ctxT(t), &runpb.GetServiceRequest{Name: parent + "/services/agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.GetGeneration() != fixed.GetGeneration()+1 || after.GetObservedGeneration() != fixed.GetGeneration() ||
+		after.GetLatestReadyRevision() != fixed.GetLatestReadyRevision() || after.GetLatestCreatedRevision() == fixed.GetLatestReadyRevision() ||
+		len(after.GetTrafficStatuses()) != 1 || after.GetTrafficStatuses()[0].GetRevision() != fixed.GetLatestReadyRevision() ||
+		after.GetTerminalCondition().GetState() != runpb.Condition_CONDITION_FAILED || after.GetReconciling() {
+		t.Fatalf("failed update of a serving service: generation %d observed %d ready %q created %q traffic %v terminal %v",
+			after.GetGeneration(), after.GetObservedGeneration(), after.GetLatestReadyRevision(), after.GetLatestCreatedRevision(),
+			after.GetTrafficStatuses(), after.GetTerminalCondition())
 	}
 }
 

@@ -91,7 +91,11 @@ func validateJob(job *runpb.Job, serverOwned map[string]string) error {
 		if len(c.GetPorts()) > 0 {
 			return invalid(fmt.Sprintf("job.template.template.containers[%d].ports", i), "Jobs do not support container ports.")
 		}
-		if err := validateContainer(fmt.Sprintf("job.template.template.containers[%d]", i), c, 1); err != nil {
+		minMem := 128.0 * (1 << 20)
+		if et.GetTemplate().GetExecutionEnvironment() == runpb.ExecutionEnvironment_EXECUTION_ENVIRONMENT_GEN2 {
+			minMem = 512 * (1 << 20)
+		}
+		if err := validateContainer(fmt.Sprintf("job.template.template.containers[%d]", i), c, 1, minMem); err != nil {
 			return err
 		}
 	}

@@ -105,6 +105,9 @@ func defaultTemplate(project string, t *runpb.RevisionTemplate) {
 }
 
 func validateService(svc *runpb.Service, serverOwned map[string]string) error {
+	if n := len([]rune(svc.GetDescription())); n > 512 {
+		return invalid("service.description", "description has %d characters; it is limited to 512.", n)
+	}
 	if err := validateMeta("service", svc.GetLabels(), svc.GetAnnotations(), serverOwned); err != nil {
 		return err
 	}
@@ -130,8 +133,16 @@ func validateService(svc *runpb.Service, serverOwned map[string]string) error {
 				sc.GetMinInstanceCount(), sc.GetMaxInstanceCount())
 		}
 	}
+	concurrency := t.GetMaxInstanceRequestConcurrency()
+	if concurrency == 0 {
+		concurrency = 80 // the default the server fills
+	}
+	minMem := 128.0 * (1 << 20)
+	if t.GetExecutionEnvironment() == runpb.ExecutionEnvironment_EXECUTION_ENVIRONMENT_GEN2 {
+		minMem = 512 * (1 << 20)
+	}
 	for i, c := range t.GetContainers() {
-		if err := validateContainer(fmt.Sprintf("service.template.containers[%d]", i), c, t.GetMaxInstanceRequestConcurrency()); err != nil {
+		if err := validateContainer(fmt.Sprintf("service.template.containers[%d]", i), c, concurrency, minMem); err != nil {
 			return err
 		}
 	}
@@ -171,7 +182,6 @@ func (s *Server) stampLocked(svc *runpb.Service, opID string) {
 func (s *Server) rolloutLocked(svc *runpb.Service) *status.Status {
 	now := timestamppb.Now()
 	svc.Reconciling = false
-	svc.ObservedGeneration = svc.Generation
 	rev := svc.LatestCreatedRevision
 	var failed bool
 	for _, c := range svc.GetTemplate().GetContainers() {
@@ -186,14 +196,21 @@ func (s *Server) rolloutLocked(svc *runpb.Service) *status.Status {
 			port = ps[0].GetContainerPort()
 		}
 		msg := fmt.Sprintf("Revision '%s' is not ready and cannot serve traffic. The user-provided container failed to start "+
-			"and listen on the port defined provided by the PORT=%d environment variable.", rev, port)
+			"and listen on the port defined provided by the PORT=%d environment variable within the allocated timeout. "+
+			"This can happen when the container port is misconfigured or if the timeout is too short. The health check "+
+			"timeout can be extended. Logs for this revision might contain more information.", rev, port)
 		svc.TerminalCondition = condition("Ready", runpb.Condition_CONDITION_FAILED, msg, now)
 		svc.Conditions = []*runpb.Condition{
 			condition("RoutesReady", runpb.Condition_CONDITION_FAILED, msg, now),
 			condition("ConfigurationsReady", runpb.Condition_CONDITION_FAILED, msg, now),
 		}
+		// "If reconciliation failed, traffic_statuses, observed_generation, and latest_ready_revision will
+		// have the state of the last serving revision, or empty for newly created Services."
 		st = status.New(codes.FailedPrecondition, msg)
 	} else {
+		// "If reconciliation succeeded, the following fields will match: traffic and traffic_statuses,
+		// observed_generation and generation, latest_ready_revision and latest_created_revision."
+		svc.ObservedGeneration = svc.Generation
 		svc.LatestReadyRevision = rev
 		svc.TerminalCondition = condition("Ready", runpb.Condition_CONDITION_SUCCEEDED, "", now)
 		svc.TerminalCondition.Severity = runpb.Condition_SEVERITY_UNSPECIFIED
@@ -202,7 +219,7 @@ func (s *Server) rolloutLocked(svc *runpb.Service) *status.Status {
 			{Type: "ConfigurationsReady", State: runpb.Condition_CONDITION_SUCCEEDED, LastTransitionTime: now},
 		}
 	}
-	if svc.LatestReadyRevision != "" {
+	if !failed && svc.LatestReadyRevision != "" {
 		var ts []*runpb.TrafficTargetStatus
 		for _, t := range svc.Traffic {
 			r := t.Revision

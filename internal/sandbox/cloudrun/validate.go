@@ -100,7 +100,9 @@ func parseQuantity(q string) (float64, bool) {
 }
 
 // validateContainer checks what Cloud Run checks in a container: an image, cpu and memory limits.
-func validateContainer(field string, c *runpb.Container, concurrency int32) error {
+// concurrency is the instance's effective maximum concurrency (1 for jobs); minMemory is 128 MiB, or
+// 512 MiB in the second generation execution environment ("Configure memory limits": minimum memory).
+func validateContainer(field string, c *runpb.Container, concurrency int32, minMemory float64) error {
 	if c.GetImage() == "" {
 		return invalid(field+".image", "Container image is required.")
 	}
@@ -138,14 +140,17 @@ func validateContainer(field string, c *runpb.Container, concurrency int32) erro
 			return invalid(field+".resources.limits.cpu", "Invalid value %q for cpu: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'.", v)
 		}
 		whole := n >= 1 && n == math.Trunc(n)
+		milli := n * 1000
 		switch {
 		case whole && (n == 1 || n == 2 || n == 4 || n == 6 || n == 8):
-		case n >= 0.08 && n < 1:
-			if concurrency > 1 {
-				return invalid(field+".resources.limits.cpu", "Invalid value %q for cpu: a cpu limit below 1 requires a maximum concurrency of 1.", v)
+		case n >= 0.08 && n < 1 && math.Abs(milli-math.Round(milli)) < 1e-6:
+			// "If you use less than 1 CPU ... Maximum concurrency must be set to 1." An unset concurrency
+			// is the default 80, so it must be set explicitly.
+			if concurrency != 1 {
+				return invalid(field+".resources.limits.cpu", "Invalid value %q for cpu: a cpu limit below 1 requires max_instance_request_concurrency = 1.", v)
 			}
 		default:
-			return invalid(field+".resources.limits.cpu", "Invalid value %q for cpu: the supported values are 1, 2, 4, 6 and 8 (or fractional values from 0.08 to 1 with concurrency 1).", v)
+			return invalid(field+".resources.limits.cpu", "Invalid value %q for cpu: the supported values are 1, 2, 4, 6 and 8, or a value from 0.08 to 1 in increments of 0.001 (with concurrency 1).", v)
 		}
 		cpu = n
 	}
@@ -154,18 +159,35 @@ func validateContainer(field string, c *runpb.Container, concurrency int32) erro
 		if !ok {
 			return invalid(field+".resources.limits.memory", "Invalid value %q for memory: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'.", v)
 		}
-		if n < 128*(1<<20) || n > 32*(1<<30) {
-			return invalid(field+".resources.limits.memory", "Invalid value %q for memory: it must be between 128Mi and 32Gi.", v)
+		if n < minMemory || n > 32*(1<<30) {
+			return invalid(field+".resources.limits.memory", "Invalid value %q for memory: it must be between %s and 32Gi.", v, formatMi(minMemory))
 		}
 		mem = n
 	}
+	// "Configure CPU limits" (memory required per CPU): 4 CPU 2-16 GiB, 6 CPU 4-24 GiB, 8 CPU 4-32 GiB;
+	// "Configure memory limits" (minimum CPUs): more than 4 GiB needs 2, more than 8 GiB 4, more than
+	// 16 GiB 6, more than 24 GiB 8; below 1 CPU: more than 512 MiB needs 0.5 CPU, more than 1 GiB needs 1.
 	if cpu >= 4 && mem < 2*(1<<30) {
 		return invalid(field+".resources.limits", "Setting %v CPU requires at least 2Gi of memory.", cpu)
 	}
 	if cpu >= 6 && mem < 4*(1<<30) {
 		return invalid(field+".resources.limits", "Setting %v CPU requires at least 4Gi of memory.", cpu)
 	}
+	for _, r := range []struct{ overGi, minCPU float64 }{{24, 8}, {16, 6}, {8, 4}, {4, 2}, {1, 1}, {0.5, 0.5}} {
+		if mem > r.overGi*(1<<30) && cpu < r.minCPU {
+			return invalid(field+".resources.limits", "Setting %s of memory requires at least %v CPU (memory above %s needs %v CPU); got cpu %v.",
+				formatMi(mem), r.minCPU, formatMi(r.overGi*(1<<30)), r.minCPU, cpu)
+		}
+	}
 	return nil
+}
+
+// formatMi writes a byte count in Mi (or Gi when whole).
+func formatMi(b float64) string {
+	if g := b / (1 << 30); g == math.Trunc(g) {
+		return strconv.FormatFloat(g, 'f', -1, 64) + "Gi"
+	}
+	return strconv.FormatFloat(b/(1<<20), 'f', -1, 64) + "Mi"
 }
 
 // imageTag returns the tag of an image reference ("" when it has none or uses a digest).
