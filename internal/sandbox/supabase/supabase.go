@@ -232,13 +232,15 @@ func (s *Server) route(mux *http.ServeMux, pattern, scopeParam string, h http.Ha
 			writeMessage(w, http.StatusUnauthorized, "Unauthorized")
 			return
 		}
-		scope := "account"
+		// "per user, per project or organization, per endpoint": the user scope for routes without a
+		// project or organization, and every endpoint (route pattern) has its own count.
+		scope := "user"
 		if scopeParam != "" {
 			scope = scopeParam + ":" + r.PathValue(scopeParam)
 		}
-		if !s.allow(w, token+"|"+scope) {
+		if !s.allow(w, token+"|"+scope+"|"+pattern) {
 			writeMessage(w, http.StatusTooManyRequests, "Too many requests: the Management API allows "+
-				strconv.Itoa(s.opts.RateLimit)+" requests per minute per user and scope; retry after X-RateLimit-Reset seconds")
+				strconv.Itoa(s.opts.RateLimit)+" requests per minute per user, scope and endpoint; retry after X-RateLimit-Reset seconds")
 			return
 		}
 		h(w, r)
@@ -383,14 +385,36 @@ func (s *Server) listOrgProjects(w http.ResponseWriter, r *http.Request) {
 		var limit int
 		limit, err = queryInt(r, "limit", 100, 1, 100)
 		if err == nil {
-			s.writeOrgProjects(w, r, offset, limit)
+			sortBy := r.URL.Query().Get("sort")
+			if sortBy == "" {
+				sortBy = "name_asc" // the documented default
+			}
+			if !slices.Contains([]string{"name_asc", "name_desc", "created_asc", "created_desc"}, sortBy) {
+				writeMessage(w, http.StatusBadRequest, "sort must be one of the following values: name_asc, name_desc, created_asc, created_desc")
+				return
+			}
+			s.writeOrgProjects(w, r, offset, limit, sortBy)
 			return
 		}
 	}
 	writeMessage(w, http.StatusBadRequest, err.Error())
 }
 
-func (s *Server) writeOrgProjects(w http.ResponseWriter, r *http.Request, offset, limit int) {
+// orgProjectMatches applies the listing's `search` ("Search projects by name"; the sandbox matches a
+// case-insensitive substring) and `statuses` (comma-separated; ACTIVE_HEALTHY and INACTIVE are the
+// documented values; sandbox projects are always ACTIVE_HEALTHY) parameters.
+func orgProjectMatches(r *http.Request, p *project) bool {
+	q := r.URL.Query()
+	if search := q.Get("search"); search != "" && !strings.Contains(strings.ToLower(p.Name), strings.ToLower(search)) {
+		return false
+	}
+	if statuses := q.Get("statuses"); statuses != "" {
+		return slices.Contains(strings.Split(statuses, ","), StatusActiveHealthy)
+	}
+	return true
+}
+
+func (s *Server) writeOrgProjects(w http.ResponseWriter, r *http.Request, offset, limit int, sortBy string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	slug := r.PathValue("slug")
@@ -399,11 +423,25 @@ func (s *Server) writeOrgProjects(w http.ResponseWriter, r *http.Request, offset
 		return
 	}
 	now := s.opts.Now()
-	var all []map[string]any
+	var projects []*project
 	for _, p := range s.st.Projects {
-		if p.OrgSlug != slug {
-			continue
+		if p.OrgSlug == slug && orgProjectMatches(r, p) {
+			projects = append(projects, p)
 		}
+	}
+	slices.SortStableFunc(projects, func(a, b *project) int {
+		switch sortBy {
+		case "name_desc":
+			return strings.Compare(b.Name, a.Name)
+		case "created_asc":
+			return a.CreatedAt.Compare(b.CreatedAt)
+		case "created_desc":
+			return b.CreatedAt.Compare(a.CreatedAt)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	var all []map[string]any
+	for _, p := range projects {
 		dbs := []map[string]any{database(p.Ref, "PRIMARY", p.Region, StatusActiveHealthy)}
 		for _, rp := range p.Replicas {
 			dbs = append(dbs, database(rp.Identifier, "READ_REPLICA", rp.Region, s.status(rp, now)))

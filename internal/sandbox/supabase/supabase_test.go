@@ -409,9 +409,10 @@ func TestRateLimit429WithHeaders(t *testing.T) {
 	if h.Get("X-RateLimit-Remaining") != "0" || h.Get("X-RateLimit-Limit") != "120" {
 		t.Fatalf("429 headers: %v", h)
 	}
-	// The same project is limited on every endpoint; another scope (the organization) is not.
-	if code, _ := e.setup("us-east-1"); code != http.StatusTooManyRequests {
-		t.Fatalf("other endpoint, same project: %d", code)
+	// "Per user, per project or organization, per endpoint": another endpoint of the same project has its
+	// own count, and so has another scope (the organization).
+	if code, b := e.setup("us-east-1"); code != http.StatusCreated {
+		t.Fatalf("other endpoint, same project: %d %s", code, b)
 	}
 	if code, _, _ := e.do("GET", "/v1/organizations/"+org+"/projects", nil, true); code != 200 {
 		t.Fatalf("organization scope: %d", code)
@@ -454,5 +455,57 @@ func TestStateSurvivesRestart(t *testing.T) {
 	time.Sleep(400 * time.Millisecond)
 	if st := e2.replicas()[0].Status; st != "ACTIVE_HEALTHY" {
 		t.Fatalf("status after restart and delay: %s", st)
+	}
+}
+
+// Requests without a project or organization count against the user, per endpoint: exhausting
+// GET /v1/projects leaves GET /v1/organizations untouched.
+func TestRateLimitPerEndpointInUserScope(t *testing.T) {
+	e := start(t, supabase.Options{RateLimit: 2})
+	for i := 0; i < 2; i++ {
+		if code, _, _ := e.do("GET", "/v1/projects", nil, true); code != 200 {
+			t.Fatalf("request %d: %d", i, code)
+		}
+	}
+	if code, _, _ := e.do("GET", "/v1/projects", nil, true); code != http.StatusTooManyRequests {
+		t.Fatalf("3rd GET /v1/projects: %d", code)
+	}
+	if code, _, _ := e.do("GET", "/v1/organizations", nil, true); code != 200 {
+		t.Fatalf("GET /v1/organizations has its own limit: %d", code)
+	}
+}
+
+// The organization listing's search, statuses and sort parameters.
+func TestOrganizationProjectsSearchStatusesSort(t *testing.T) {
+	e := start(t, supabase.Options{})
+	count := func(query string) int {
+		t.Helper()
+		code, _, b := e.do("GET", "/v1/organizations/"+org+"/projects"+query, nil, true)
+		if code != 200 {
+			t.Fatalf("%s: %d %s", query, code, b)
+		}
+		var out orgProjects
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Pagination.Count != len(out.Projects) {
+			t.Fatalf("%s: count %d for %d projects", query, out.Pagination.Count, len(out.Projects))
+		}
+		return len(out.Projects)
+	}
+	if n := count("?search=SANDBOX"); n != 1 {
+		t.Fatalf("search by name (any case): %d", n)
+	}
+	if n := count("?search=nothing-like-it"); n != 0 {
+		t.Fatalf("search without a match: %d", n)
+	}
+	if n := count("?statuses=INACTIVE"); n != 0 {
+		t.Fatalf("statuses=INACTIVE: %d", n)
+	}
+	if n := count("?statuses=ACTIVE_HEALTHY,INACTIVE&sort=created_desc"); n != 1 {
+		t.Fatalf("statuses=ACTIVE_HEALTHY,INACTIVE: %d", n)
+	}
+	if code, _, _ := e.do("GET", "/v1/organizations/"+org+"/projects?sort=sideways", nil, true); code != 400 {
+		t.Fatalf("unknown sort: %d", code)
 	}
 }
