@@ -207,6 +207,16 @@ func TestJob_invalidScheduleTimeZoneAndTargetsAreInvalidArgument(t *testing.T) {
 	wantCode(t, create(func(j *schedulerpb.Job) {
 		j.Target = &schedulerpb.Job_PubsubTarget{PubsubTarget: &schedulerpb.PubsubTarget{TopicName: "projects/alfred-test/topics/t"}}
 	}), codes.InvalidArgument, "empty Pub/Sub message")
+	// PubsubTarget.topic_name: "The topic must be in the same project as the Cloud Scheduler job."
+	wantCode(t, create(func(j *schedulerpb.Job) {
+		j.Target = &schedulerpb.Job_PubsubTarget{PubsubTarget: &schedulerpb.PubsubTarget{TopicName: "projects/other/topics/t", Data: []byte("x")}}
+	}), codes.InvalidArgument, "Pub/Sub topic in another project")
+	if err := create(func(j *schedulerpb.Job) {
+		j.Name = parent + "/jobs/pubsub"
+		j.Target = &schedulerpb.Job_PubsubTarget{PubsubTarget: &schedulerpb.PubsubTarget{TopicName: "projects/alfred-test/topics/t", Data: []byte("x")}}
+	}); err != nil {
+		t.Fatalf("a Pub/Sub topic in the job's project is valid: %v", err)
+	}
 	wantCode(t, create(func(j *schedulerpb.Job) { j.Name = parent + "/jobs/has space" }), codes.InvalidArgument, "bad job id")
 	_, err := e.client.CreateJob(context.Background(), &schedulerpb.CreateJobRequest{Parent: "projects/alfred-test", Job: httpJob("x", "http://127.0.0.1:1/")})
 	wantCode(t, err, codes.InvalidArgument, "parent without location")
@@ -449,4 +459,75 @@ func TestJob_listPagesAndStateSurvivesRestart(t *testing.T) {
 	if err != iterator.Done {
 		t.Fatalf("another location lists nothing, got %v %v", other, err)
 	}
+}
+
+// RetryConfig: "If retry_count is set to a non-zero number then Cloud Scheduler will retry failed
+// attempts, using exponential backoff, retry_count times, or until the next scheduled execution time,
+// whichever comes first"; the interval starts at min_backoff_duration and doubles; Job.schedule_time
+// "may be a retry of a previously failed attempt".
+func TestJob_failedScheduledAttemptIsRetriedWithBackoff(t *testing.T) {
+	var hits int
+	var mu sync.Mutex
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer ts.Close()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return hits }
+	now := time.Date(2026, 3, 1, 10, 2, 0, 0, time.UTC)
+	e := start(t, "", now)
+	j := httpJob("flaky", ts.URL+"/hook")
+	j.RetryConfig = &schedulerpb.RetryConfig{RetryCount: 2, MinBackoffDuration: durationpb.New(10 * time.Second)}
+	j = e.create(t, j)
+	at := func(h, m, s int) time.Time { return time.Date(2026, 3, 1, h, m, s, 0, time.UTC) }
+	waitFor := func(what string, attempts int, next time.Time) {
+		t.Helper()
+		e.waitJob(t, j.Name, what, func(j *schedulerpb.Job) bool {
+			return count() == attempts && j.Status.GetCode() == int32(codes.Unavailable) && j.ScheduleTime.AsTime().Equal(next)
+		})
+	}
+	e.clock.Advance(3*time.Minute + time.Second) // 10:05:01: the scheduled attempt fails
+	waitFor("first retry scheduled after min_backoff", 1, at(10, 5, 11))
+	e.clock.Advance(10 * time.Second) // 10:05:11: retry 1 fails, the interval doubles
+	waitFor("second retry scheduled after twice min_backoff", 2, at(10, 5, 31))
+	e.clock.Advance(20 * time.Second) // 10:05:31: retry 2 fails, retry_count is spent
+	waitFor("back to the schedule after retry_count retries", 3, at(10, 10, 0))
+	time.Sleep(50 * time.Millisecond)
+	if count() != 3 {
+		t.Fatalf("%d attempts, want 3 (one run and retry_count = 2 retries)", count())
+	}
+
+	// A retry that would come after the next scheduled time is not made.
+	late := httpJob("late", ts.URL+"/hook")
+	late.RetryConfig = &schedulerpb.RetryConfig{RetryCount: 5, MinBackoffDuration: durationpb.New(6 * time.Minute)}
+	late = e.create(t, late)                        // next run 10:10
+	e.clock.Advance(4*time.Minute + 30*time.Second) // 10:10:01
+	e.waitJob(t, late.Name, "no retry past the next run", func(j *schedulerpb.Job) bool {
+		return j.Status.GetCode() == int32(codes.Unavailable) && j.ScheduleTime.AsTime().Equal(at(10, 15, 0))
+	})
+
+	// retry_count 0 (the default): no retry.
+	none := e.create(t, httpJob("once", ts.URL+"/hook")) // next run 10:15
+	e.clock.Advance(5 * time.Minute)                     // 10:15:01; "flaky" and "late" fire too
+	e.waitJob(t, none.Name, "no retry with retry_count 0", func(j *schedulerpb.Job) bool {
+		return j.Status.GetCode() == int32(codes.Unavailable) && j.ScheduleTime.AsTime().Equal(at(10, 20, 0))
+	})
+}
+
+// Job.attempt_deadline: for App Engine HTTP targets "If the request deadline is set, it must be in the
+// interval [15 seconds, 24 hours 15 seconds]"; 0 means the default.
+func TestJob_appEngineAttemptDeadlineBounds(t *testing.T) {
+	e := start(t, "", time.Now())
+	ae := func(id string, d time.Duration) *schedulerpb.Job {
+		return &schedulerpb.Job{Name: parent + "/jobs/" + id, Schedule: "0 * * * *", AttemptDeadline: durationpb.New(d),
+			Target: &schedulerpb.Job_AppEngineHttpTarget{AppEngineHttpTarget: &schedulerpb.AppEngineHttpTarget{RelativeUri: "/cron"}}}
+	}
+	for _, d := range []time.Duration{10 * time.Second, 24*time.Hour + 16*time.Second} {
+		_, err := e.client.CreateJob(context.Background(), &schedulerpb.CreateJobRequest{Parent: parent, Job: ae("bad", d)})
+		wantCode(t, err, codes.InvalidArgument, "App Engine attempt_deadline "+d.String())
+	}
+	e.create(t, ae("day", 24*time.Hour))
+	e.create(t, ae("default", 0))
 }

@@ -68,6 +68,10 @@ type Server struct {
 	rng     *rand.Rand
 	jobs    map[string]*schedulerpb.Job
 	running map[string]bool // scheduled executions in flight ("never ... two simultaneously outstanding executions")
+	// Retries of a failed scheduled attempt (RetryConfig): how many have been made in the current chain,
+	// and whether the job's schedule_time is a retry ("this may be a retry of a previously failed attempt").
+	retries  map[string]int
+	retryDue map[string]bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -100,11 +104,13 @@ func New(opts Options) (*Server, error) {
 		opts.HTTPClient = &http.Client{Transport: &http.Transport{Proxy: nil}}
 	}
 	s := &Server{
-		opts:    opts,
-		store:   kit.NewStore(opts.Dir, "scheduler.json"),
-		rng:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7363686564)),
-		jobs:    map[string]*schedulerpb.Job{},
-		running: map[string]bool{},
+		opts:     opts,
+		store:    kit.NewStore(opts.Dir, "scheduler.json"),
+		rng:      rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x7363686564)),
+		jobs:     map[string]*schedulerpb.Job{},
+		running:  map[string]bool{},
+		retries:  map[string]int{},
+		retryDue: map[string]bool{},
 	}
 	var st persisted
 	if err := s.store.Load(&st); err != nil {
@@ -274,10 +280,19 @@ func validateJob(j *schedulerpb.Job) error {
 		if !regexp.MustCompile(`^projects/[^/]+/topics/[^/]+$`).MatchString(p.TopicName) {
 			return invalid("pubsub_target.topic_name must have the form projects/PROJECT_ID/topics/TOPIC_ID, got %q", p.TopicName)
 		}
+		// "The topic must be in the same project as the Cloud Scheduler job."
+		if jobProject, topicProject := strings.Split(j.Name, "/")[1], strings.Split(p.TopicName, "/")[1]; jobProject != topicProject {
+			return invalid("pubsub_target.topic_name %q must be in the job's project %q", p.TopicName, jobProject)
+		}
 		if len(p.Data) == 0 && len(p.Attributes) == 0 {
 			return invalid("Pubsub message must contain either non-empty data, or at least one attribute")
 		}
 	case *schedulerpb.Job_AppEngineHttpTarget:
+		// "If the request deadline is set, it must be in the interval [15 seconds, 24 hours 15 seconds]."
+		if d := j.AttemptDeadline; d != nil && d.AsDuration() != 0 &&
+			(d.AsDuration() < 15*time.Second || d.AsDuration() > 24*time.Hour+15*time.Second) {
+			return invalid("attempt_deadline for an App Engine HTTP target must be between 15s and 24h15s, got %s", d.AsDuration())
+		}
 	}
 	return nil
 }
@@ -456,6 +471,7 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 	}
 	j.UserUpdateTime = timestamppb.New(now)
 	j.ScheduleTime = timestamppb.New(next)
+	s.endRetriesLocked(j.Name)
 	s.jobs[j.Name] = j
 	if err := s.saveLocked(); err != nil {
 		return nil, err
@@ -507,6 +523,7 @@ func (s *Server) DeleteJob(_ context.Context, req *schedulerpb.DeleteJobRequest)
 		return nil, notFound(req.GetName())
 	}
 	delete(s.jobs, req.GetName())
+	s.endRetriesLocked(req.GetName())
 	if err := s.saveLocked(); err != nil {
 		return nil, err
 	}
@@ -537,6 +554,7 @@ func (s *Server) setState(name string, from, to schedulerpb.Job_State) (*schedul
 		return nil, status.Errorf(codes.FailedPrecondition, "Job %s is %s; it must be %s to become %s", name, j.State, from, to)
 	}
 	j.State = to
+	s.endRetriesLocked(name)
 	if to == schedulerpb.Job_ENABLED {
 		// A resumed job runs at its next scheduled time from now, not at the times it missed.
 		next, err := nextRun(j, s.opts.Now())
@@ -603,6 +621,10 @@ func (s *Server) fireDue() {
 		if err != nil {
 			continue
 		}
+		if !s.retryDue[name] {
+			delete(s.retries, name) // a scheduled run starts a new retry chain
+		}
+		delete(s.retryDue, name)
 		j.ScheduleTime = timestamppb.New(next)
 		s.running[name] = true
 		s.startAttemptLocked(j, scheduled, true)
@@ -626,9 +648,61 @@ func (s *Server) startAttemptLocked(j *schedulerpb.Job, scheduled time.Time, fro
 		}
 		if cur, ok := s.jobs[name]; ok {
 			cur.Status = st
+			if fromSchedule {
+				s.retryLocked(cur, st.GetCode() != int32(codes.OK))
+			}
 			_ = s.saveLocked()
 		}
 	}()
+}
+
+// retryLocked schedules the retry of a failed scheduled attempt as RetryConfig describes: "If retry_count
+// is set to a non-zero number then Cloud Scheduler will retry failed attempts, using exponential backoff,
+// retry_count times, or until the next scheduled execution time, whichever comes first." The retry time
+// becomes the job's schedule_time.
+func (s *Server) retryLocked(j *schedulerpb.Job, failed bool) {
+	rc := j.GetRetryConfig()
+	n := s.retries[j.Name]
+	if !failed || j.State != schedulerpb.Job_ENABLED || n >= int(rc.GetRetryCount()) {
+		s.endRetriesLocked(j.Name)
+		return
+	}
+	at := s.opts.Now().Add(backoff(rc, n))
+	if j.ScheduleTime != nil && !at.Before(j.ScheduleTime.AsTime()) {
+		s.endRetriesLocked(j.Name)
+		return
+	}
+	s.retries[j.Name] = n + 1
+	s.retryDue[j.Name] = true
+	j.ScheduleTime = timestamppb.New(at)
+}
+
+func (s *Server) endRetriesLocked(name string) {
+	delete(s.retries, name)
+	delete(s.retryDue, name)
+}
+
+// backoff is the wait before retry i (0-based): "A job's retry interval starts at min_backoff_duration,
+// then doubles max_doublings times, then increases linearly, and finally retries at intervals of
+// max_backoff_duration" (min 10s, max 300s, 3 doublings: 10s, 20s, 40s, 80s, 160s, 240s, 300s, 300s).
+func backoff(rc *schedulerpb.RetryConfig, i int) time.Duration {
+	lo, hi, d := 5*time.Second, time.Hour, int(rc.GetMaxDoublings())
+	if rc.GetMinBackoffDuration() != nil {
+		lo = rc.GetMinBackoffDuration().AsDuration()
+	}
+	if rc.GetMaxBackoffDuration() != nil {
+		hi = rc.GetMaxBackoffDuration().AsDuration()
+	}
+	var b time.Duration
+	if i <= d {
+		b = lo << i
+	} else {
+		b = (lo << d) * time.Duration(i-d+1)
+	}
+	if b > hi || b < 0 {
+		b = hi
+	}
+	return b
 }
 
 // dispatch delivers one attempt and returns its status.
