@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -35,6 +36,22 @@ func (b *base) checkPlan(diags *diag.Diagnostics) {
 	}
 }
 
+// dsnUnknown reports whether the DSN is not known yet: it comes from a resource that is still to be
+// created or changed, so this is a plan, and there is nowhere to connect to.
+func (b *base) dsnUnknown() bool {
+	return b.data != nil && b.data.Postgres != nil && b.data.Postgres.Unknown
+}
+
+// keepStateWhileDSNUnknown is called first by Read: with the DSN unknown it leaves the prior state as it
+// is (the framework hands Read the prior state as its result) rather than connecting to libpq's defaults.
+func (b *base) keepStateWhileDSNUnknown(ctx context.Context) bool {
+	if !b.dsnUnknown() {
+		return false
+	}
+	tflog.Info(ctx, "postgres dsn is unknown until apply; keeping the prior state of "+b.typeName)
+	return true
+}
+
 // store returns the database adapter, installing or migrating alfred_rbac on first use.
 func (b *base) store(ctx context.Context, diags *diag.Diagnostics) *store {
 	if b.data == nil {
@@ -44,6 +61,13 @@ func (b *base) store(ctx context.Context, diags *diag.Diagnostics) *store {
 	}
 	b.checkPlan(diags)
 	if diags.HasError() {
+		return nil
+	}
+	if b.dsnUnknown() {
+		diags.AddError("The postgres DSN is not known yet",
+			b.typeName+" needs the provider's postgres dsn, which depends on a value that is only known after "+
+				"apply. Apply the resources the DSN comes from first (terraform apply -target=...), or set "+
+				"ALFRED_POSTGRES_DSN.")
 		return nil
 	}
 	s, err := storeFor(ctx, b.data.Postgres.DSN)

@@ -99,6 +99,9 @@ func (r *roleAssignmentResource) Create(ctx context.Context, req resource.Create
 }
 
 func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.keepStateWhileDSNUnknown(ctx) {
+		return
+	}
 	var state roleAssignmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	s := r.store(ctx, &resp.Diagnostics)

@@ -167,6 +167,9 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 }
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.keepStateWhileDSNUnknown(ctx) {
+		return
+	}
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	s := r.store(ctx, &resp.Diagnostics)

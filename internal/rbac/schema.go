@@ -184,7 +184,10 @@ $$`
 
 // migrate brings the alfred_rbac schema up to date.
 func migrate(ctx context.Context, conn *pgx.Conn) error {
-	tx, err := conn.Begin(ctx)
+	// Read committed, whatever the database's default_transaction_isolation: under repeatable read or
+	// serializable the snapshot would be taken by the lock statement itself, before the lock is granted, so a
+	// process that waited would not see the schema the first one just installed and would install it again.
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return err
 	}

@@ -52,13 +52,16 @@ func storeFor(ctx context.Context, dsn string) (*store, error) {
 	storesMu.Lock()
 	s, ok := stores[dsn]
 	if !ok {
+		rememberSecrets(dsn)
 		cfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
 			storesMu.Unlock()
-			// Never echo the DSN: it may hold a password.
-			return nil, fmt.Errorf("the postgres DSN could not be parsed (%s); use a URL such as "+
-				"postgres://user:password@host:5432/dbname or key=value pairs", redactErr(err))
+			return nil, fmt.Errorf("the postgres DSN could not be parsed: %s. Use a URL such as "+
+				"postgres://user:password@host:5432/dbname (percent-encode special characters in the password) "+
+				"or key=value pairs such as \"host=db.example.com user=postgres password=... dbname=postgres\"",
+				parseProblem(err))
 		}
+		rememberSecret(cfg.ConnConfig.Password)
 		cfg.MaxConns = maxConns
 		cfg.MinConns = 0
 		cfg.MaxConnIdleTime = 15 * time.Second
@@ -79,18 +82,6 @@ func storeFor(ctx context.Context, dsn string) (*store, error) {
 	return s, s.ready(ctx)
 }
 
-// redactErr drops anything that looks like a connection string from a pgx error.
-func redactErr(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "postgres://"); i >= 0 {
-		msg = msg[:i] + "<dsn>"
-	}
-	if i := strings.Index(msg, "postgresql://"); i >= 0 {
-		msg = msg[:i] + "<dsn>"
-	}
-	return msg
-}
-
 // ready migrates the schema once per process; a failure is retried by the next caller.
 func (s *store) ready(ctx context.Context) error {
 	s.mu.Lock()
@@ -98,12 +89,7 @@ func (s *store) ready(ctx context.Context) error {
 	if s.migrated {
 		return nil
 	}
-	err := s.retry(ctx, func(ctx context.Context) error {
-		conn, err := s.pool.Acquire(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Release()
+	err := s.with(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
 		return migrate(ctx, conn.Conn())
 	})
 	if err != nil {
@@ -114,29 +100,91 @@ func (s *store) ready(ctx context.Context) error {
 	return nil
 }
 
-// retryable: serialization failures and deadlocks roll the whole transaction back, so repeating it is safe;
-// so is a connection that could not be established.
+// pgBackoff outlasts a PostgreSQL restart (a managed database's minor upgrade or failover takes seconds):
+// up to 12 attempts over roughly 20 to 40 seconds.
+var pgBackoff = shared.Backoff{Initial: 200 * time.Millisecond, Max: 5 * time.Second, Attempts: 12}
+
+// connLostError is an error after which the session was gone (the server restarted or ended it, or the
+// network dropped it). Whatever the session had not committed was rolled back by the server.
+type connLostError struct{ err error }
+
+func (e *connLostError) Error() string { return e.err.Error() }
+func (e *connLostError) Unwrap() error { return e.err }
+
+// commitUnknownError is a COMMIT whose outcome is unknown: the connection broke after the COMMIT was sent.
+// It is never repeated, as the transaction may have taken effect.
+type commitUnknownError struct{ err error }
+
+func (e *commitUnknownError) Error() string {
+	return "the connection to PostgreSQL broke while committing (" + e.err.Error() + "), so the change may or " +
+		"may not have been applied. Run terraform apply again: the refresh shows what the database holds"
+}
+func (e *commitUnknownError) Unwrap() error { return e.err }
+
+// retryable reports whether repeating the failed work is safe and may succeed: serialization failures and
+// deadlocks (the transaction was rolled back), a lock or connection slot that was not available, a server
+// that is starting or shutting down, a session that was ended before committing (57P01 admin_shutdown as
+// during a restart or pg_terminate_backend, 57P02, class 08 connection exceptions), and a connection that
+// could not be established or to which nothing was sent.
 func retryable(err error) bool {
+	var unknown *commitUnknownError
+	if errors.As(err, &unknown) {
+		return false
+	}
+	var lost *connLostError
+	if errors.As(err, &lost) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "40001", "40P01", "55P03", "57P03", "53300":
+		case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300":
 			return true
 		}
-		return false
+		return strings.HasPrefix(pgErr.Code, "08")
 	}
 	var connErr *pgconn.ConnectError
-	return errors.As(err, &connErr)
+	return errors.As(err, &connErr) || pgconn.SafeToRetry(err)
 }
 
-func (s *store) retry(ctx context.Context, fn func(context.Context) error) error {
-	return shared.Retry(ctx, shared.DefaultBackoff, retryable, fn)
+// with runs fn on a pooled connection, repeating it on a new connection when retryable says so. An error
+// after which the connection is closed is marked as a lost session.
+func (s *store) with(ctx context.Context, fn func(context.Context, *pgxpool.Conn) error) error {
+	return shared.Retry(ctx, pgBackoff, retryable, func(ctx context.Context) error {
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		err = fn(ctx, conn)
+		var unknown *commitUnknownError
+		if err != nil && ctx.Err() == nil && conn.Conn().IsClosed() && !errors.As(err, &unknown) {
+			return &connLostError{err: err}
+		}
+		return err
+	})
 }
 
-// tx runs fn in a transaction, repeating it on serialization failures and deadlocks.
+// tx runs fn in a read-committed transaction (the advisory locks below rely on each statement seeing what
+// was committed before the lock was granted, whatever the database's default isolation), repeating it on
+// serialization failures, deadlocks and lost sessions. A COMMIT interrupted by a broken connection is not
+// repeated.
 func (s *store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return s.retry(ctx, func(ctx context.Context) error {
-		return pgx.BeginFunc(ctx, s.pool, fn)
+	return s.with(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			_ = tx.Rollback(ctx)
+			return err
+		}
+		err = tx.Commit(ctx)
+		var pgErr *pgconn.PgError
+		if err != nil && !errors.As(err, &pgErr) && !pgconn.SafeToRetry(err) && ctx.Err() == nil {
+			return &commitUnknownError{err: err}
+		}
+		return err
 	})
 }
 
@@ -278,8 +326,8 @@ func writeRoleChildren(ctx context.Context, tx pgx.Tx, r Role) error {
 // GetRole reads a role; errNotFound when it does not exist.
 func (s *store) GetRole(ctx context.Context, name string) (*Role, error) {
 	r := &Role{Name: name}
-	err := s.retry(ctx, func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, `
+	err := s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `
 			select r.description,
 				coalesce((select array_agg(p.permission order by p.permission collate "C")
 					from alfred_rbac.role_permissions p where p.role = r.name), '{}'),
@@ -376,8 +424,8 @@ func (s *store) CreateAssignment(ctx context.Context, principal, role string) er
 // AssignmentExists reports whether the assignment is present.
 func (s *store) AssignmentExists(ctx context.Context, principal, role string) (bool, error) {
 	var ok bool
-	err := s.retry(ctx, func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, `select exists (select from alfred_rbac.assignments
+	err := s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
+		return c.QueryRow(ctx, `select exists (select from alfred_rbac.assignments
 			where principal = $1 and role = $2)`, principal, role).Scan(&ok)
 	})
 	return ok, err
@@ -385,8 +433,8 @@ func (s *store) AssignmentExists(ctx context.Context, principal, role string) (b
 
 // DeleteAssignment removes the assignment; a missing one is success.
 func (s *store) DeleteAssignment(ctx context.Context, principal, role string) error {
-	return s.retry(ctx, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, `delete from alfred_rbac.assignments where principal = $1 and role = $2`, principal, role)
+	return s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, `delete from alfred_rbac.assignments where principal = $1 and role = $2`, principal, role)
 		return err
 	})
 }
@@ -496,14 +544,34 @@ func (s *store) ApplyTablePolicy(ctx context.Context, p TablePolicy, create bool
 		var rec struct {
 			exists  bool
 			rlsByUs bool
+			raw     []byte
 		}
-		err = tx.QueryRow(ctx, `select rls_enabled_by_provider from alfred_rbac.table_policies
-			where schema_name = $1 and table_name = $2 for update`, p.Schema, p.Table).Scan(&rec.rlsByUs)
+		err = tx.QueryRow(ctx, `select rls_enabled_by_provider, policies from alfred_rbac.table_policies
+			where schema_name = $1 and table_name = $2 for update`, p.Schema, p.Table).Scan(&rec.rlsByUs, &rec.raw)
 		switch {
 		case err == nil:
 			rec.exists = true
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
+		}
+		// A record none of whose policies is on the table any more outlived what it described: the table was
+		// dropped and recreated (Read then dropped the resource from the state) or every policy was dropped.
+		// Nothing governs the table, so a new resource takes it over.
+		if create && rec.exists {
+			live, err := currentPolicies(ctx, tx, p.Schema, p.Table)
+			if err != nil {
+				return err
+			}
+			var recorded map[string]policyExpr
+			if err := json.Unmarshal(rec.raw, &recorded); err != nil {
+				return err
+			}
+			governed := false
+			for cmd, want := range recorded {
+				got, ok := live[cmd]
+				governed = governed || ok && eqPtr(want.Qual, got.Qual) && eqPtr(want.WithCheck, got.WithCheck)
+			}
+			rec.exists = governed
 		}
 		if create && rec.exists {
 			return applyErrorf("Table %s is already governed by another alfred_rbac_table_policy. Keep one "+
@@ -606,9 +674,9 @@ func currentPolicies(ctx context.Context, q interface {
 // manage the table or the table is gone.
 func (s *store) GetTablePolicy(ctx context.Context, schema, table string) (*TablePolicy, error) {
 	var out *TablePolicy
-	err := s.retry(ctx, func(ctx context.Context) error {
+	err := s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
 		out = nil
-		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
 			var perms [4]*string
 			var owner *string
 			var raw []byte

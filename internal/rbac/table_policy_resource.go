@@ -139,6 +139,9 @@ func (r *tablePolicyResource) Create(ctx context.Context, req resource.CreateReq
 }
 
 func (r *tablePolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.keepStateWhileDSNUnknown(ctx) {
+		return
+	}
 	var state tablePolicyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	s := r.store(ctx, &resp.Diagnostics)
