@@ -4,13 +4,19 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -82,8 +88,8 @@ func (p *alfredProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 	resp.Schema = providerSchema()
 }
 
-func str(desc string, sensitive bool) schema.StringAttribute {
-	return schema.StringAttribute{Optional: true, Sensitive: sensitive, MarkdownDescription: desc}
+func str(desc string, sensitive bool, validators ...validator.String) schema.StringAttribute {
+	return schema.StringAttribute{Optional: true, Sensitive: sensitive, MarkdownDescription: desc, Validators: validators}
 }
 
 func providerSchema() schema.Schema {
@@ -99,9 +105,9 @@ func providerSchema() schema.Schema {
 					"project":             str("Default project ID. Environment: `ALFRED_GCP_PROJECT`.", false),
 					"region":              str("Default region, e.g. `europe-west1`. Environment: `ALFRED_GCP_REGION`.", false),
 					"credentials":         str("Service account key JSON. Defaults to Application Default Credentials.", true),
-					"run_endpoint":        str("Cloud Run API endpoint (host:port). Environment: `ALFRED_GCP_RUN_ENDPOINT`.", false),
-					"monitoring_endpoint": str("Cloud Monitoring API endpoint (host:port). Environment: `ALFRED_GCP_MONITORING_ENDPOINT`.", false),
-					"scheduler_endpoint":  str("Cloud Scheduler API endpoint (host:port). Environment: `ALFRED_GCP_SCHEDULER_ENDPOINT`.", false),
+					"run_endpoint":        str("Cloud Run API endpoint (host:port). Environment: `ALFRED_GCP_RUN_ENDPOINT`.", false, hostPortValidator()),
+					"monitoring_endpoint": str("Cloud Monitoring API endpoint (host:port). Environment: `ALFRED_GCP_MONITORING_ENDPOINT`.", false, hostPortValidator()),
+					"scheduler_endpoint":  str("Cloud Scheduler API endpoint (host:port). Environment: `ALFRED_GCP_SCHEDULER_ENDPOINT`.", false, hostPortValidator()),
 					"insecure": schema.BoolAttribute{Optional: true, MarkdownDescription: "Plaintext gRPC without " +
 						"credentials, for the local sandbox only. Environment: `ALFRED_GCP_INSECURE`."},
 				},
@@ -110,15 +116,15 @@ func providerSchema() schema.Schema {
 				MarkdownDescription: "Supabase Management API.",
 				Attributes: map[string]schema.Attribute{
 					"access_token":      str("Personal access token. Environment: `SUPABASE_ACCESS_TOKEN`.", true),
-					"api_url":           str("API base URL. Environment: `ALFRED_SUPABASE_API_URL`. Default `https://api.supabase.com`.", false),
+					"api_url":           str("API base URL. Environment: `ALFRED_SUPABASE_API_URL`. Default `https://api.supabase.com`.", false, urlValidator()),
 					"organization_slug": str("Organization slug. Environment: `ALFRED_SUPABASE_ORG_SLUG`.", false),
 				},
 			},
 			"qdrant": schema.SingleNestedBlock{
 				MarkdownDescription: "Qdrant cluster.",
 				Attributes: map[string]schema.Attribute{
-					"url":      str("gRPC address (host:port). Environment: `ALFRED_QDRANT_URL`.", false),
-					"rest_url": str("REST base URL, used for snapshots. Environment: `ALFRED_QDRANT_REST_URL`.", false),
+					"url":      str("gRPC address (host:port). Environment: `ALFRED_QDRANT_URL`.", false, hostPortValidator()),
+					"rest_url": str("REST base URL, used for snapshots. Environment: `ALFRED_QDRANT_REST_URL`.", false, urlValidator()),
 					"api_key":  str("API key. Environment: `QDRANT_API_KEY`.", true),
 				},
 			},
@@ -132,7 +138,7 @@ func providerSchema() schema.Schema {
 				MarkdownDescription: "S3-compatible object store for backups.",
 				Attributes: map[string]schema.Attribute{
 					"region":            str("Region. Environment: `AWS_REGION`.", false),
-					"endpoint":          str("Endpoint URL for S3-compatible stores. Environment: `ALFRED_S3_ENDPOINT`.", false),
+					"endpoint":          str("Endpoint URL for S3-compatible stores. Environment: `ALFRED_S3_ENDPOINT`.", false, urlValidator()),
 					"access_key_id":     str("Access key ID. Environment: `AWS_ACCESS_KEY_ID`.", false),
 					"secret_access_key": str("Secret access key. Environment: `AWS_SECRET_ACCESS_KEY`.", true),
 					"force_path_style": schema.BoolAttribute{Optional: true, MarkdownDescription: "Path-style " +
@@ -160,16 +166,40 @@ func pick(v types.String, env ...string) (val string, unknown bool) {
 	return "", false
 }
 
-func pickBool(v types.Bool, env string, def bool) bool {
+// pickBool returns the configured value, else the environment variable's, else def. An environment value
+// that is not a boolean is an error at attr, not a silent false: ALFRED_GCP_INSECURE=yes must not quietly
+// mean TLS with credentials against a plaintext sandbox, nor =fasle mean true.
+func pickBool(v types.Bool, env string, def bool, attr path.Path, diags *diag.Diagnostics) bool {
 	if !v.IsNull() && !v.IsUnknown() {
 		return v.ValueBool()
 	}
 	if s := os.Getenv(env); s != "" {
-		if b, err := strconv.ParseBool(s); err == nil {
-			return b
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			diags.AddAttributeError(attr, "Invalid environment variable "+env,
+				fmt.Sprintf("%s=%q is not a boolean. Set it to true or false (1, 0, t, f, TRUE, FALSE are accepted "+
+					"too), or unset it.", env, s))
+			return def
 		}
+		return b
 	}
 	return def
+}
+
+// checkValue reports, at attr, a resolved value that fails check. Values written in HCL were validated
+// already (or were unknown then); this catches the ones that came from the environment.
+func checkValue(val string, attr path.Path, env string, check func(string) string, rule string, diags *diag.Diagnostics) {
+	if val == "" {
+		return
+	}
+	if p := check(val); p != "" {
+		if u, err := url.Parse(val); err == nil && u.User != nil {
+			val = u.Redacted() // never echo a password written into a URL
+		}
+		diags.AddAttributeError(attr, "Invalid provider configuration value",
+			fmt.Sprintf("%q (from the %s attribute or the environment variable %s) is not valid: %s. Expected: %s",
+				val, attr, env, p, rule))
+	}
 }
 
 func (p *alfredProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -178,7 +208,10 @@ func (p *alfredProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	data := resolve(cfg)
+	data := resolve(cfg, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	tflog.Debug(ctx, "configured alfred provider", map[string]any{
 		"gcp": data.GCP != nil, "supabase": data.Supabase != nil, "qdrant": data.Qdrant != nil,
 		"postgres": data.Postgres != nil, "s3": data.S3 != nil,
@@ -189,7 +222,7 @@ func (p *alfredProvider) Configure(ctx context.Context, req provider.ConfigureRe
 
 // resolve merges HCL with the environment. A block counts as present when it is written in HCL or when any
 // of its environment variables is set.
-func resolve(cfg providerModel) *shared.ProviderData {
+func resolve(cfg providerModel, diags *diag.Diagnostics) *shared.ProviderData {
 	data := &shared.ProviderData{}
 	present := func(written bool, block string) bool {
 		if written {
@@ -214,7 +247,14 @@ func resolve(cfg providerModel) *shared.ProviderData {
 		c.RunEndpoint, _ = pick(g.RunEndpoint, "ALFRED_GCP_RUN_ENDPOINT")
 		c.MonitoringEndpoint, _ = pick(g.MonitoringEndpoint, "ALFRED_GCP_MONITORING_ENDPOINT")
 		c.SchedulerEndpoint, _ = pick(g.SchedulerEndpoint, "ALFRED_GCP_SCHEDULER_ENDPOINT")
-		c.Insecure = pickBool(g.Insecure, "ALFRED_GCP_INSECURE", false)
+		c.Insecure = pickBool(g.Insecure, "ALFRED_GCP_INSECURE", false, path.Root("gcp").AtName("insecure"), diags)
+		for attr, v := range map[string]struct{ val, env string }{
+			"run_endpoint":        {c.RunEndpoint, "ALFRED_GCP_RUN_ENDPOINT"},
+			"monitoring_endpoint": {c.MonitoringEndpoint, "ALFRED_GCP_MONITORING_ENDPOINT"},
+			"scheduler_endpoint":  {c.SchedulerEndpoint, "ALFRED_GCP_SCHEDULER_ENDPOINT"},
+		} {
+			checkValue(v.val, path.Root("gcp").AtName(attr), v.env, hostPortProblem, hostPortRule, diags)
+		}
 		data.GCP = c
 	}
 	if s := cfg.Supabase; present(s != nil, shared.BlockSupabase) {
@@ -228,6 +268,7 @@ func resolve(cfg providerModel) *shared.ProviderData {
 			c.APIURL = "https://api.supabase.com"
 		}
 		c.OrganizationSlug, _ = pick(s.OrganizationSlug, "ALFRED_SUPABASE_ORG_SLUG")
+		checkValue(c.APIURL, path.Root("supabase").AtName("api_url"), "ALFRED_SUPABASE_API_URL", urlProblem, urlRule, diags)
 		data.Supabase = c
 	}
 	if q := cfg.Qdrant; present(q != nil, shared.BlockQdrant) {
@@ -238,6 +279,8 @@ func resolve(cfg providerModel) *shared.ProviderData {
 		c.URL, _ = pick(q.URL, "ALFRED_QDRANT_URL")
 		c.RESTURL, _ = pick(q.RESTURL, "ALFRED_QDRANT_REST_URL")
 		c.APIKey, _ = pick(q.APIKey, "QDRANT_API_KEY")
+		checkValue(c.URL, path.Root("qdrant").AtName("url"), "ALFRED_QDRANT_URL", hostPortProblem, hostPortRule, diags)
+		checkValue(c.RESTURL, path.Root("qdrant").AtName("rest_url"), "ALFRED_QDRANT_REST_URL", urlProblem, urlRule, diags)
 		data.Qdrant = c
 	}
 	if pg := cfg.Postgres; present(pg != nil, shared.BlockPostgres) {
@@ -257,7 +300,9 @@ func resolve(cfg providerModel) *shared.ProviderData {
 		c.Endpoint, _ = pick(s.Endpoint, "ALFRED_S3_ENDPOINT")
 		c.AccessKeyID, _ = pick(s.AccessKeyID, "AWS_ACCESS_KEY_ID")
 		c.SecretAccessKey, _ = pick(s.SecretAccessKey, "AWS_SECRET_ACCESS_KEY")
-		c.ForcePathStyle = pickBool(s.ForcePathStyle, "ALFRED_S3_FORCE_PATH_STYLE", c.Endpoint != "")
+		c.ForcePathStyle = pickBool(s.ForcePathStyle, "ALFRED_S3_FORCE_PATH_STYLE", c.Endpoint != "",
+			path.Root("s3").AtName("force_path_style"), diags)
+		checkValue(c.Endpoint, path.Root("s3").AtName("endpoint"), "ALFRED_S3_ENDPOINT", urlProblem, urlRule, diags)
 		data.S3 = c
 	}
 	return data

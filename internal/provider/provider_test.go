@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -58,11 +59,15 @@ func TestResolveFillsFromEnvironmentAndKeepsAbsentBlocksNil(t *testing.T) {
 	t.Setenv("ALFRED_GCP_INSECURE", "true")
 	t.Setenv("ALFRED_GCP_RUN_ENDPOINT", "127.0.0.1:9")
 
+	var diags diag.Diagnostics
 	data := resolve(providerModel{
 		GCP: &gcpModel{Project: types.StringValue("written"), Region: types.StringNull(), Credentials: types.StringNull(),
 			RunEndpoint: types.StringNull(), MonitoringEndpoint: types.StringNull(), SchedulerEndpoint: types.StringNull(),
 			Insecure: types.BoolNull()},
-	})
+	}, &diags)
+	if diags.HasError() {
+		t.Fatalf("valid environment reported errors: %v", diags)
+	}
 	if data.Postgres == nil || data.Postgres.DSN != "postgres://u@127.0.0.1:1/db" {
 		t.Errorf("postgres block from ALFRED_POSTGRES_DSN: got %+v", data.Postgres)
 	}
@@ -74,7 +79,7 @@ func TestResolveFillsFromEnvironmentAndKeepsAbsentBlocksNil(t *testing.T) {
 	}
 
 	t.Setenv("ALFRED_S3_ENDPOINT", "http://127.0.0.1:7070")
-	data = resolve(providerModel{})
+	data = resolve(providerModel{}, &diags)
 	if data.S3 == nil || !data.S3.ForcePathStyle {
 		t.Errorf("an S3 endpoint turns on path-style addressing, got %+v", data.S3)
 	}
@@ -93,6 +98,106 @@ func TestMissingBlockMessageNamesBlockAndVariables(t *testing.T) {
 	for _, want := range []string{"alfred_rbac_role", "ALFRED_POSTGRES_DSN", "postgres {"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("detail %q lacks %s", detail, want)
+		}
+	}
+}
+
+func clearBlockEnv(t *testing.T) {
+	for _, vars := range shared.BlockEnv {
+		for _, v := range vars {
+			t.Setenv(v, "")
+		}
+	}
+	t.Setenv("ALFRED_S3_FORCE_PATH_STYLE", "")
+}
+
+// A non-boolean ALFRED_GCP_INSECURE used to mean false without a word: a sandbox user who wrote `yes` got
+// TLS with Application Default Credentials against a plaintext emulator and an obscure handshake error.
+func TestResolveRejectsNonBooleanEnvironmentFlags(t *testing.T) {
+	for _, c := range []struct{ env, val, attr string }{
+		{"ALFRED_GCP_INSECURE", "garbage", "gcp.insecure"},
+		{"ALFRED_GCP_INSECURE", "yes", "gcp.insecure"},
+		{"ALFRED_S3_FORCE_PATH_STYLE", "on", "s3.force_path_style"},
+	} {
+		clearBlockEnv(t)
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv(c.env, c.val)
+		var diags diag.Diagnostics
+		resolve(providerModel{}, &diags)
+		if !diags.HasError() {
+			t.Errorf("%s=%s was accepted silently", c.env, c.val)
+			continue
+		}
+		d := diags.Errors()[0]
+		wd, ok := d.(diag.DiagnosticWithPath)
+		if !ok || wd.Path().String() != c.attr {
+			t.Errorf("%s=%s: the error is not attached to %s: %v", c.env, c.val, c.attr, d)
+		}
+		for _, want := range []string{c.env, c.val, "true or false"} {
+			if !strings.Contains(d.Detail(), want) {
+				t.Errorf("%s=%s: the message %q does not mention %q", c.env, c.val, d.Detail(), want)
+			}
+		}
+	}
+	for _, ok := range []string{"true", "false", "1", "0", "TRUE", " true "} {
+		clearBlockEnv(t)
+		t.Setenv("ALFRED_GCP_INSECURE", ok)
+		var diags diag.Diagnostics
+		data := resolve(providerModel{}, &diags)
+		if diags.HasError() || data.GCP == nil {
+			t.Errorf("ALFRED_GCP_INSECURE=%q must be accepted: %v", ok, diags)
+		}
+	}
+}
+
+// Endpoints from the environment are checked as strictly as written ones: a URL where a URL is expected,
+// host:port where a gRPC address is expected; the message names the attribute and the variable, and never
+// shows a password written into a URL.
+func TestResolveRejectsMalformedEndpointsFromTheEnvironment(t *testing.T) {
+	for _, c := range []struct{ env, val, attr, want string }{
+		{"ALFRED_SUPABASE_API_URL", "api.supabase.com", "supabase.api_url", "no scheme"},
+		{"ALFRED_SUPABASE_API_URL", "ftp://api.supabase.com", "supabase.api_url", "scheme"},
+		{"ALFRED_SUPABASE_API_URL", "https://user:hunter2-secret@", "supabase.api_url", "no host"},
+		{"ALFRED_S3_ENDPOINT", "127.0.0.1:7070", "s3.endpoint", "http"},
+		{"ALFRED_S3_ENDPOINT", "http://127.0.0.1:99999", "s3.endpoint", "port"},
+		{"ALFRED_QDRANT_REST_URL", "localhost", "qdrant.rest_url", "scheme"},
+		{"ALFRED_QDRANT_URL", "http://127.0.0.1:6334", "qdrant.url", "without http"},
+		{"ALFRED_GCP_RUN_ENDPOINT", "https://run.googleapis.com", "gcp.run_endpoint", "without http"},
+		{"ALFRED_GCP_MONITORING_ENDPOINT", "127.0.0.1:port", "gcp.monitoring_endpoint", "port"},
+	} {
+		clearBlockEnv(t)
+		t.Setenv(c.env, c.val)
+		var diags diag.Diagnostics
+		resolve(providerModel{}, &diags)
+		if !diags.HasError() {
+			t.Errorf("%s=%s was accepted", c.env, c.val)
+			continue
+		}
+		d := diags.Errors()[0]
+		if wd, ok := d.(diag.DiagnosticWithPath); !ok || wd.Path().String() != c.attr {
+			t.Errorf("%s=%s: the error is not attached to %s: %v", c.env, c.val, c.attr, d)
+		}
+		if !strings.Contains(d.Detail(), c.env) || !strings.Contains(d.Detail(), c.want) {
+			t.Errorf("%s=%s: the message %q does not name the variable and say %q", c.env, c.val, d.Detail(), c.want)
+		}
+		if strings.Contains(d.Detail(), "hunter2-secret") {
+			t.Errorf("the message shows a password: %s", d.Detail())
+		}
+	}
+	for env, ok := range map[string]string{
+		"ALFRED_SUPABASE_API_URL":       "http://127.0.0.1:41234",
+		"ALFRED_S3_ENDPOINT":            "https://s3.eu-west-1.amazonaws.com",
+		"ALFRED_QDRANT_REST_URL":        "http://127.0.0.1:6333/",
+		"ALFRED_QDRANT_URL":             "127.0.0.1:6334",
+		"ALFRED_GCP_RUN_ENDPOINT":       "europe-west1-run.googleapis.com:443",
+		"ALFRED_GCP_SCHEDULER_ENDPOINT": "[::1]:50051",
+	} {
+		clearBlockEnv(t)
+		t.Setenv(env, ok)
+		var diags diag.Diagnostics
+		resolve(providerModel{}, &diags)
+		if diags.HasError() {
+			t.Errorf("%s=%s must be accepted: %v", env, ok, diags)
 		}
 	}
 }
