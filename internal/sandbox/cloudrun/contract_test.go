@@ -745,3 +745,40 @@ func TestKit_countsCallsPerMethod(t *testing.T) {
 		t.Fatalf("GetService counted %d times", n)
 	}
 }
+
+// "Set maximum retries for jobs": an integer from 0 to 10, default 3; "Set task timeout for jobs": up to
+// 168 hours, default 10 minutes.
+func TestCreateJob_maxRetriesAndTimeoutBounds(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	try := func(mut func(*runpb.TaskTemplate)) (*runpb.Job, error) {
+		j := job("example.com/worker:v1")
+		mut(j.Template.Template)
+		op, err := c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "worker", Job: j, ValidateOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		return op.Wait(ctxT(t))
+	}
+	for what, mut := range map[string]func(*runpb.TaskTemplate){
+		"max_retries 11": func(tt *runpb.TaskTemplate) { tt.Retries = &runpb.TaskTemplate_MaxRetries{MaxRetries: 11} },
+		"max_retries -1": func(tt *runpb.TaskTemplate) { tt.Retries = &runpb.TaskTemplate_MaxRetries{MaxRetries: -1} },
+		"timeout 169h":   func(tt *runpb.TaskTemplate) { tt.Timeout = durationpb.New(169 * time.Hour) },
+	} {
+		if _, err := try(mut); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: want INVALID_ARGUMENT, got %v", what, err)
+		}
+	}
+	got, err := try(func(tt *runpb.TaskTemplate) { tt.Retries = nil; tt.Timeout = nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt := got.GetTemplate().GetTemplate(); tt.GetMaxRetries() != 3 || tt.GetTimeout().AsDuration() != 10*time.Minute {
+		t.Fatalf("defaults: max_retries %d timeout %s", tt.GetMaxRetries(), tt.GetTimeout().AsDuration())
+	}
+	if _, err := try(func(tt *runpb.TaskTemplate) {
+		tt.Retries = &runpb.TaskTemplate_MaxRetries{MaxRetries: 10}
+		tt.Timeout = durationpb.New(168 * time.Hour)
+	}); err != nil {
+		t.Fatalf("max_retries 10 and timeout 168h are allowed: %v", err)
+	}
+}

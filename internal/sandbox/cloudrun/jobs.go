@@ -84,6 +84,10 @@ func validateJob(job *runpb.Job, serverOwned map[string]string) error {
 	if et.GetTaskCount() < 0 || et.GetParallelism() < 0 {
 		return invalid("job.template.task_count", "task_count and parallelism cannot be negative.")
 	}
+	// "Set maximum retries for jobs": "Specify the number of retries using an integer from 0 to 10."
+	if r := et.GetTemplate().GetMaxRetries(); r < 0 || r > 10 {
+		return invalid("job.template.template.max_retries", "max_retries must be between 0 and 10, got %d.", r)
+	}
 	if to := et.GetTemplate().GetTimeout(); to != nil && (to.AsDuration() <= 0 || to.AsDuration() > 168*time.Hour) {
 		return invalid("job.template.template.timeout", "timeout must be between 1s and 168h, got %s.", to.AsDuration())
 	}
