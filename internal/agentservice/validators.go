@@ -93,7 +93,13 @@ func cpuValidator() validator.String {
 		if !ok {
 			return fmt.Sprintf("%q is not a CPU quantity. Use a number of CPUs such as \"1\", \"2\" or \"1000m\".", s)
 		}
-		if (n >= 1 && n == math.Trunc(n) && (n == 1 || n == 2 || n == 4 || n == 6 || n == 8)) || (n >= 0.08 && n < 1) {
+		if n >= 1 && n == math.Trunc(n) && (n == 1 || n == 2 || n == 4 || n == 6 || n == 8) {
+			return ""
+		}
+		if n >= 0.08 && n < 1 {
+			if milli := n * 1000; math.Abs(milli-math.Round(milli)) > 1e-6 {
+				return fmt.Sprintf("A fractional CPU is set in steps of 0.001 (1m); got %q.", s)
+			}
 			return ""
 		}
 		return fmt.Sprintf("Cloud Run supports 1, 2, 4, 6 or 8 CPUs (or a fraction from 0.08 to 1 with concurrency = 1); got %q.", s)
@@ -197,12 +203,13 @@ func (crossValidator) Description(context.Context) string {
 func (v crossValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 func (crossValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var minI, maxI, conc types.Int64
-	var cpu types.String
+	var cpu, memory types.String
 	var env, secretEnv types.Map
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("min_instances"), &minI)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("max_instances"), &maxI)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("concurrency"), &conc)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("cpu"), &cpu)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("memory"), &memory)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("env"), &env)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("secret_env"), &secretEnv)...)
 	if resp.Diagnostics.HasError() {
@@ -222,6 +229,20 @@ func (crossValidator) ValidateResource(ctx context.Context, req resource.Validat
 				fmt.Sprintf("cpu = %q is below one CPU, which Cloud Run allows only with concurrency = 1.", cpu.ValueString()))
 		}
 	}
+	if !cpu.IsUnknown() && !memory.IsUnknown() {
+		c, m := cpu.ValueString(), memory.ValueString()
+		if cpu.IsNull() {
+			c = defaultCPU
+		}
+		if memory.IsNull() {
+			m = defaultMemory
+		}
+		cn, ok1 := parseQuantity(c)
+		mn, ok2 := parseQuantity(m)
+		if problem := cpuMemoryProblem(cn, mn); ok1 && ok2 && problem != "" {
+			resp.Diagnostics.AddAttributeError(path.Root("memory"), "CPU and memory do not fit together", problem)
+		}
+	}
 	if !env.IsNull() && !env.IsUnknown() && !secretEnv.IsNull() && !secretEnv.IsUnknown() {
 		for k := range secretEnv.Elements() {
 			if _, dup := env.Elements()[k]; dup {
@@ -230,4 +251,24 @@ func (crossValidator) ValidateResource(ctx context.Context, req resource.Validat
 			}
 		}
 	}
+}
+
+// cpuMemoryProblem applies Cloud Run's documented pairing of CPU and memory ("Configure CPU limits":
+// 4 CPUs need at least 2 GiB, 6 and 8 CPUs at least 4 GiB; "Configure memory limits": more than 512 MiB
+// needs 0.5 CPU, more than 1 GiB 1 CPU, more than 4 GiB 2, more than 8 GiB 4, more than 16 GiB 6, more
+// than 24 GiB 8). It returns what to change, or "".
+func cpuMemoryProblem(cpu, mem float64) string {
+	const gi = 1 << 30
+	for _, r := range []struct{ cpu, minGi float64 }{{6, 4}, {4, 2}} {
+		if cpu >= r.cpu && mem < r.minGi*gi {
+			return fmt.Sprintf("%v CPUs need at least %vGi of memory; raise memory or lower cpu.", cpu, r.minGi)
+		}
+	}
+	for _, r := range []struct{ overGi, minCPU float64 }{{24, 8}, {16, 6}, {8, 4}, {4, 2}, {1, 1}, {0.5, 0.5}} {
+		if mem > r.overGi*gi && cpu < r.minCPU {
+			return fmt.Sprintf("Memory above %s needs at least %v CPU (cpu is %v); raise cpu or lower memory.",
+				strconv.FormatFloat(r.overGi, 'f', -1, 64)+"Gi", r.minCPU, cpu)
+		}
+	}
+	return ""
 }
