@@ -127,6 +127,13 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 			return nil, err
 		}
 	}
+	// A server left running on this data directory (its supervisor was killed) is stopped first, so that
+	// the cluster comes up on the port asked for and nothing is left behind.
+	if _, err := c.run("pg_ctl", "-D", c.DataDir, "status"); err == nil {
+		if err := c.Stop(); err != nil {
+			return nil, fmt.Errorf("stopping a server left running on %s: %w", c.DataDir, err)
+		}
+	}
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='%s' "+
 		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "+
 		"-c shared_buffers=128MB -c max_locks_per_transaction=256", c.Port, dir)
