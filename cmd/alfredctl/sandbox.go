@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/localproc"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
 
@@ -209,6 +210,15 @@ func sandboxServe(cmd *cobra.Command, f *sandboxFlags) error {
 func sandboxDown(cmd *cobra.Command, f *sandboxFlags) error {
 	pid, alive := runningPID(f.dir)
 	if !alive {
+		// The supervisor may have been killed without stopping PostgreSQL (versitygw dies with it).
+		stopped, err := localproc.StopLeftover(filepath.Join(f.dir, "postgres"))
+		if err != nil {
+			return fmt.Errorf("the sandbox is not running, but stopping its leftover PostgreSQL failed: %w", err)
+		}
+		if stopped {
+			fmt.Fprintln(cmd.OutOrStdout(), "sandbox was not running; stopped the PostgreSQL server it left behind")
+			return nil
+		}
 		fmt.Fprintln(cmd.OutOrStdout(), "sandbox is not running")
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 )
@@ -109,4 +110,59 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "not running") {
 		t.Errorf("env of a stopped sandbox must fail clearly, got %v: %s", err, out)
 	}
+}
+
+// A supervisor killed outright (SIGKILL: no chance to stop anything) leaves PostgreSQL running; `down`
+// still stops it, and `up` starts cleanly on the same directory.
+func TestSandboxDownAfterTheSupervisorWasKilled(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "alfredctl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	vgw, err := acctest.InstallVersityGW()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "sandbox")
+	run := func(args ...string) string {
+		cmd := exec.Command(bin, append(args, "--dir", dir)...)
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(vgw)+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("alfredctl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command(bin, "sandbox", "down", "--dir", dir).Run()
+		for _, pid := range processesUnder(t, dir) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	run("sandbox", "up")
+	b, err := os.ReadFile(filepath.Join(dir, "sandbox.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out := run("sandbox", "down"); !strings.Contains(out, "stopped the PostgreSQL server it left behind") {
+		t.Errorf("down after a killed supervisor: %s", out)
+	}
+	// versitygw dies with its parent (Pdeathsig); give it a moment.
+	for i := 0; i < 100 && len(processesUnder(t, dir)) > 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if pids := processesUnder(t, dir); len(pids) != 0 {
+		t.Errorf("processes left behind: %v", pids)
+	}
+	if out := run("sandbox", "up"); !strings.Contains(out, "sandbox ready in") {
+		t.Errorf("up after the recovery: %s", out)
+	}
+	run("sandbox", "down")
 }

@@ -95,15 +95,9 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &PostgresCluster{BinDir: bin, DataDir: filepath.Join(dir, "data"), User: "postgres"}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("running as root, PostgreSQL needs an unprivileged user: %v (install Debian's postgresql package, which creates it)", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	c, err := cluster(bin, dir)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -167,6 +161,41 @@ func makeTraversable(dir string) error {
 			return nil
 		}
 	}
+}
+
+// cluster describes the cluster under dir, run by the `postgres` user when this process is root.
+func cluster(bin, dir string) (*PostgresCluster, error) {
+	c := &PostgresCluster{BinDir: bin, DataDir: filepath.Join(dir, "data"), User: "postgres"}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("running as root, PostgreSQL needs an unprivileged user: %v (install Debian's postgresql package, which creates it)", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	return c, nil
+}
+
+// StopLeftover stops a server still running on the cluster under dir (its owner died without stopping
+// it) and reports whether there was one.
+func StopLeftover(dir string) (bool, error) {
+	if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); err != nil {
+		return false, nil
+	}
+	bin, err := FindPostgresBin()
+	if err != nil {
+		return false, err
+	}
+	c, err := cluster(bin, dir)
+	if err != nil {
+		return false, err
+	}
+	if _, err := c.run("pg_ctl", "-D", c.DataDir, "status"); err != nil {
+		return false, nil
+	}
+	return true, c.Stop()
 }
 
 func (c *PostgresCluster) run(name string, args ...string) ([]byte, error) {
