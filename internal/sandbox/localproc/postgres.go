@@ -123,7 +123,7 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 	}
 	// A server left running on this data directory (its supervisor was killed) is stopped first, so that
 	// the cluster comes up on the port asked for and nothing is left behind.
-	if _, err := c.run("pg_ctl", "-D", c.DataDir, "status"); err == nil {
+	if c.running() {
 		if err := c.Stop(); err != nil {
 			return nil, fmt.Errorf("stopping a server left running on %s: %w", c.DataDir, err)
 		}
@@ -181,7 +181,7 @@ func cluster(bin, dir string) (*PostgresCluster, error) {
 // StopLeftover stops a server still running on the cluster under dir (its owner died without stopping
 // it) and reports whether there was one.
 func StopLeftover(dir string) (bool, error) {
-	if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); os.IsNotExist(err) {
 		return false, nil
 	}
 	bin, err := FindPostgresBin()
@@ -192,10 +192,16 @@ func StopLeftover(dir string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if _, err := c.run("pg_ctl", "-D", c.DataDir, "status"); err != nil {
+	if !c.running() {
 		return false, nil
 	}
 	return true, c.Stop()
+}
+
+// running reports whether a server runs on the data directory (`pg_ctl status` exits 0).
+func (c *PostgresCluster) running() bool {
+	_, err := c.run("pg_ctl", "-D", c.DataDir, "status")
+	return err == nil
 }
 
 func (c *PostgresCluster) run(name string, args ...string) ([]byte, error) {
