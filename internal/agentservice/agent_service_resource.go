@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -175,6 +177,15 @@ func (r *agentServiceResource) Create(ctx context.Context, req resource.CreateRe
 	name := svc.GetName()
 	tflog.Debug(ctx, "creating Cloud Run service", map[string]any{"name": name, "image": plan.Image.ValueString()})
 	op, existing, err := a.create(ctx, svc)
+	if status.Code(err) == codes.AlreadyExists {
+		st, _ := status.FromError(err)
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Agent service already exists",
+			fmt.Sprintf("Cannot create Cloud Run service %s: it already exists and this Terraform state does not manage it "+
+				"(the API said: %s). To manage it with Terraform, import it: `terraform import alfred_agent_service.<name> %s` "+
+				"(or an `import` block with id = %q); the next plan then shows how it differs from the configuration. "+
+				"Otherwise choose another name.", name, st.Message(), name, name))
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create agent service", a.rolloutError(ctx, "create", name, err))
 		return
@@ -280,7 +291,7 @@ func (r *agentServiceResource) Update(ctx context.Context, req resource.UpdateRe
 	keepPrior := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &state)...) }
 	if !proto.Equal(want, had) || plan.ServiceAccount.IsUnknown() {
 		tflog.Debug(ctx, "updating Cloud Run service", map[string]any{"name": name})
-		op, err := a.update(ctx, want)
+		op, err := a.update(ctx, want, had)
 		if err == nil {
 			_, err = wait(ctx, op)
 		}

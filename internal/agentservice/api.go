@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -155,11 +157,9 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 	m.Ingress = types.StringValue(ingressFromAPI(svc.GetIngress()))
 
 	t := svc.GetTemplate()
-	var c *runpb.Container
-	if len(t.GetContainers()) > 0 {
-		c = t.GetContainers()[0]
-	} else {
-		c = &runpb.Container{}
+	c := &runpb.Container{}
+	if cs := t.GetContainers(); len(cs) > 0 {
+		c = cs[ingressContainer(t)]
 	}
 	m.Image = types.StringValue(c.GetImage())
 	m.Command = listOrNull(c.GetCommand())
@@ -417,14 +417,92 @@ func cloneForCreate(svc *runpb.Service) *runpb.Service {
 	return &runpb.Service{Labels: svc.Labels, Annotations: svc.Annotations, Ingress: svc.Ingress, Template: svc.Template, Client: svc.Client}
 }
 
-func (a *api) update(ctx context.Context, svc *runpb.Service) (*run.UpdateServiceOperation, error) {
+// ingressContainer is the index of the container that serves requests: with sidecars, Cloud Run requires
+// exactly one container to declare a port, in any position; a single container is the ingress container.
+func ingressContainer(t *runpb.RevisionTemplate) int {
+	for i, c := range t.GetContainers() {
+		if len(c.GetPorts()) > 0 {
+			return i
+		}
+	}
+	return 0
+}
+
+// update changes the fields the resource manages and nothing else. UpdateService replaces the whole
+// service, so sending only what Terraform knows would wipe what other tools set and the plan never shows
+// (other labels and annotations, the description, sidecars, volumes, VPC access, a traffic pin). It
+// therefore reads the service, applies want over it (had, the prior state, says which labels Terraform
+// stops managing) and writes it back with the etag it read; a concurrent change makes the write fail with
+// ABORTED and the whole read-modify-write is repeated.
+func (a *api) update(ctx context.Context, want, had *runpb.Service) (*run.UpdateServiceOperation, error) {
 	var op *run.UpdateServiceOperation
-	// UpdateService replaces the spec with the same values on every attempt: safe to repeat.
-	err := retry(ctx, func(ctx context.Context) (err error) {
-		op, err = a.svc.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: svc})
+	err := retry(ctx, func(ctx context.Context) error {
+		cur, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: want.GetName()})
+		if err != nil {
+			return err
+		}
+		op, err = a.svc.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: applyManaged(cur, want, had)})
 		return err
 	})
 	return op, err
+}
+
+// applyManaged returns cur with the fields the resource manages set as in want.
+func applyManaged(cur, want, had *runpb.Service) *runpb.Service {
+	next := proto.Clone(cur).(*runpb.Service)
+	if next.Labels == nil {
+		next.Labels = map[string]string{}
+	}
+	for k := range had.GetLabels() {
+		if _, ok := want.GetLabels()[k]; !ok {
+			delete(next.Labels, k)
+		}
+	}
+	maps.Copy(next.Labels, want.GetLabels())
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
+	delete(next.Annotations, annotationMetricsPath)
+	delete(next.Annotations, annotationMetricsPort)
+	maps.Copy(next.Annotations, want.GetAnnotations())
+	next.Ingress, next.Client = want.GetIngress(), want.GetClient()
+
+	wt := want.GetTemplate()
+	if next.Template == nil || len(next.Template.Containers) == 0 {
+		next.Template = proto.Clone(wt).(*runpb.RevisionTemplate)
+		return next
+	}
+	t := next.Template
+	// A revision name set by another tool would be taken by the revision this update creates.
+	t.Revision = ""
+	if t.Scaling == nil {
+		t.Scaling = &runpb.RevisionScaling{}
+	}
+	t.Scaling.MinInstanceCount, t.Scaling.MaxInstanceCount = wt.GetScaling().GetMinInstanceCount(), wt.GetScaling().GetMaxInstanceCount()
+	t.MaxInstanceRequestConcurrency, t.Timeout, t.ServiceAccount = wt.GetMaxInstanceRequestConcurrency(), wt.GetTimeout(), wt.GetServiceAccount()
+
+	wc := wt.GetContainers()[0]
+	c := t.Containers[ingressContainer(t)]
+	c.Image, c.Command, c.Args, c.Env = wc.GetImage(), wc.GetCommand(), wc.GetArgs(), wc.GetEnv()
+	if len(c.Ports) > 0 {
+		c.Ports[0].ContainerPort = wc.GetPorts()[0].GetContainerPort() // keeps the port's name (http1 or h2c)
+	} else {
+		c.Ports = wc.GetPorts()
+	}
+	if c.Resources == nil {
+		c.Resources = &runpb.ResourceRequirements{}
+	}
+	if c.Resources.Limits == nil {
+		c.Resources.Limits = map[string]string{}
+	}
+	for k, def := range map[string]string{"cpu": defaultCPU, "memory": defaultMemory} {
+		if v, ok := wc.GetResources().GetLimits()[k]; ok {
+			c.Resources.Limits[k] = v
+		} else if cv, ok := c.Resources.Limits[k]; ok && !sameQuantity(cv, def) {
+			delete(c.Resources.Limits, k) // back to the default, which the server fills
+		}
+	}
+	return next
 }
 
 // delete sends DeleteService; NOT_FOUND (already gone, or deleted by an earlier attempt) is success.

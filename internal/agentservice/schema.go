@@ -43,7 +43,9 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "An Alfred agent running as a Cloud Run (v2) service. Apply waits until the new revision " +
 			"is ready; a failed rollout is an error quoting the service's terminal condition, and the resource is left " +
-			"tainted in state. The service is private unless `invokers` grants `roles/run.invoker`.",
+			"tainted in state. The service is private unless `invokers` grants `roles/run.invoker`. An update changes only the " +
+			"fields this resource manages: what other tools set on the service (other labels and annotations, the description, " +
+			"sidecar containers, volumes, VPC access, a traffic split or pin) is kept.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Full resource name, " +
 				"`projects/{project}/locations/{region}/services/{name}`.",
@@ -134,7 +136,8 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 			"uri": schema.StringAttribute{Computed: true, MarkdownDescription: "The service's `run.app` URL.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"latest_ready_revision": schema.StringAttribute{Computed: true,
-				MarkdownDescription: "The revision serving traffic; changes whenever the container configuration changes."},
+				MarkdownDescription: "The latest ready revision; changes whenever the container configuration changes. It serves " +
+					"all traffic unless the traffic was split or pinned outside Terraform, which apply keeps."},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
