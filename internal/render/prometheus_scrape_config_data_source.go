@@ -3,10 +3,10 @@ package render
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -102,8 +102,10 @@ func scrapeConfigSchema() schema.Schema {
 			"services": schema.ListNestedAttribute{Required: true, MarkdownDescription: "Agent services to scrape.",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Service name, used as the `service` label."},
-					"uri": str("The service URL (e.g. `alfred_agent_service.x.uri`). One of `uri` or `target`.",
+					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Service name, used as the `service` label.",
+						Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
+					"uri": str("The service URL (e.g. `alfred_agent_service.x.uri`). One of `uri` or `target`. The target is the URL's "+
+						"host and port; its path is ignored, and a URL whose scheme differs from the job's `scheme` is scraped with its own.",
 						stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("target"))),
 					"target": str("host or host:port to scrape, instead of `uri`.",
 						stringvalidator.RegexMatches(hostPortRE, "must be host or host:port")),
@@ -218,24 +220,32 @@ func render(m *scrapeConfigModel) (string, *path.Path, string) {
 			return "", &pp, fmt.Sprintf("service %q is listed twice; each service is one target labelled service=%q.", name, name)
 		}
 		seen[name] = true
+		labels := map[string]string{"service": name}
 		var host string
 		if !s.URI.IsNull() {
 			u, err := url.Parse(s.URI.ValueString())
-			if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") {
 				pp := p.AtName("uri")
 				return "", &pp, fmt.Sprintf("%q is not an http(s) URL such as https://alfred-bot-abc123-ew.a.run.app.", s.URI.ValueString())
 			}
+			// Only the authority is the target: path, query and user info are dropped.
 			host = u.Host
+			if !s.Port.IsNull() {
+				host = net.JoinHostPort(u.Hostname(), strconv.FormatInt(s.Port.ValueInt64(), 10))
+			}
+			if u.Scheme != sc.Scheme {
+				// The URI says how the service is reached; Prometheus reads __scheme__ per target.
+				labels["__scheme__"] = u.Scheme
+			}
 		} else {
 			host = s.Target.ValueString()
-		}
-		if !s.Port.IsNull() {
-			if h, _, ok := strings.Cut(host, ":"); ok {
-				host = h
+			if !s.Port.IsNull() {
+				if h, _, err := net.SplitHostPort(host); err == nil {
+					host = h
+				}
+				host = net.JoinHostPort(host, strconv.FormatInt(s.Port.ValueInt64(), 10))
 			}
-			host = fmt.Sprintf("%s:%d", host, s.Port.ValueInt64())
 		}
-		labels := map[string]string{"service": name}
 		if mp := s.MetricsPath.ValueString(); mp != "" && mp != jobPath {
 			// Per-target path through the reserved label Prometheus reads before scraping.
 			labels["__metrics_path__"] = mp
