@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -182,4 +185,66 @@ func TestAccAgentService_createOverExistingServiceSaysImport(t *testing.T) {
 	if img := s.get(t, full).GetTemplate().GetContainers()[0].GetImage(); img != "example.com/other:v1" {
 		t.Fatalf("the existing service was changed: image %s", img)
 	}
+}
+
+// TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings: labels, ingress, metrics and
+// invokers live on the service or its policy, not in the revision template, so the plan keeps
+// latest_ready_revision known and no revision is created; bindings of other roles in the policy survive.
+func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	full := name("p", "europe-west1", "meta")
+	base := "  name = \"meta\"\n  image = \"example.com/meta:v1\"\n"
+	var rev string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: agentHCL(s, base), Check: resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev))},
+			{
+				PreConfig: func() {
+					p, err := s.client.GetIamPolicy(context.Background(), &iampb.GetIamPolicyRequest{Resource: full})
+					if err != nil {
+						t.Fatal(err)
+					}
+					p.Bindings = append(p.Bindings, &iampb.Binding{Role: "roles/run.developer", Members: []string{"group:devs@example.com"}})
+					if _, err := s.client.SetIamPolicy(context.Background(), &iampb.SetIamPolicyRequest{Resource: full, Policy: p}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: agentHCL(s, base+`  labels = { team = "ai" }
+  ingress = "internal"
+  metrics = { path = "/prom" }
+  invokers = ["group:ops@example.com"]
+`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringFunc(func(v string) error {
+						if v != rev {
+							return fmt.Errorf("planned %q, want %q", v, rev)
+						}
+						return nil
+					})),
+				}},
+				Check: func(*terraform.State) error {
+					svc := s.get(t, full)
+					if svc.GetLatestCreatedRevision() != rev || svc.GetIngress() != runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY {
+						return fmt.Errorf("latest created revision %s (want %s), ingress %v", svc.GetLatestCreatedRevision(), rev, svc.GetIngress())
+					}
+					p, err := s.client.GetIamPolicy(context.Background(), &iampb.GetIamPolicyRequest{Resource: full})
+					if err != nil {
+						return err
+					}
+					roles := map[string]string{}
+					for _, b := range p.GetBindings() {
+						roles[b.GetRole()] = strings.Join(b.GetMembers(), ",")
+					}
+					if roles["roles/run.developer"] != "group:devs@example.com" || roles["roles/run.invoker"] != "group:ops@example.com" {
+						return fmt.Errorf("policy bindings: %v", roles)
+					}
+					return nil
+				},
+			},
+		},
+	})
 }
