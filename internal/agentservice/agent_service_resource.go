@@ -94,12 +94,19 @@ func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	// project and region default to the provider's gcp block.
 	for _, f := range []struct {
-		attr string
-		v    *types.String
-		def  string
-		env  string
-	}{{"project", &plan.Project, r.data.GCP.Project, "ALFRED_GCP_PROJECT"}, {"region", &plan.Region, r.data.GCP.Region, "ALFRED_GCP_REGION"}} {
+		attr       string
+		v          *types.String
+		def        string
+		defUnknown bool
+		env        string
+	}{{"project", &plan.Project, r.data.GCP.Project, r.data.GCP.ProjectUnknown, "ALFRED_GCP_PROJECT"},
+		{"region", &plan.Region, r.data.GCP.Region, r.data.GCP.RegionUnknown, "ALFRED_GCP_REGION"}} {
 		if f.v.IsNull() || (f.v.IsUnknown() && !configUnknown(ctx, req.Config, f.attr)) {
+			if f.defUnknown {
+				// The provider's value is known only at apply (e.g. a project created in the same run).
+				*f.v = types.StringUnknown()
+				continue
+			}
 			if f.def == "" {
 				resp.Diagnostics.AddAttributeError(path.Root(f.attr), "No "+f.attr+" for the agent service",
 					fmt.Sprintf("Set %q on the resource, or `%s` in the provider's gcp block (environment: %s).", f.attr, f.attr, f.env))
@@ -120,11 +127,12 @@ func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// Moving a service to another project or region recreates it: the API cannot move one.
-	if !plan.Project.IsUnknown() && !plan.Project.Equal(state.Project) {
+	// Moving a service to another project or region recreates it: the API cannot move one. A value not
+	// known until apply may move it too, so it is planned as a replacement the reviewer can see.
+	if !plan.Project.Equal(state.Project) {
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("project"))
 	}
-	if !plan.Region.IsUnknown() && !plan.Region.Equal(state.Region) {
+	if !plan.Region.Equal(state.Region) {
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("region"))
 	}
 	// service_account left unset keeps the default Cloud Run chose, unless it was set before.

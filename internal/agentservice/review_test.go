@@ -248,3 +248,47 @@ func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *test
 		},
 	})
 }
+
+// TestAccAgentService_projectFromUnknownProviderConfig: the provider's project comes from a resource of
+// the same run (unknown at plan time); the plan leaves the service's project unknown instead of failing,
+// and the apply creates the service in that project.
+func TestAccAgentService_projectFromUnknownProviderConfig(t *testing.T) {
+	s := newSandbox(t, 0)
+	cfg := fmt.Sprintf(`
+resource "terraform_data" "project" {
+  input = "made-later"
+}
+provider "alfred" {
+  gcp {
+    project      = terraform_data.project.output
+    region       = "europe-west1"
+    run_endpoint = %q
+    insecure     = true
+  }
+}
+resource "alfred_agent_service" "bot" {
+  name  = "later"
+  image = "example.com/later:v1"
+}
+`, s.Addr)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("project")),
+			}},
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr(addr, "project", "made-later"),
+				resource.TestCheckResourceAttr(addr, "id", name("made-later", "europe-west1", "later")),
+				func(*terraform.State) error {
+					if svc := s.get(t, name("made-later", "europe-west1", "later")); svc == nil {
+						return fmt.Errorf("the service is not in project made-later")
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}

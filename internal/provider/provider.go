@@ -241,8 +241,8 @@ func resolve(cfg providerModel, diags *diag.Diagnostics) *shared.ProviderData {
 			g = &gcpModel{}
 		}
 		c := &shared.GCPConfig{}
-		c.Project, _ = pick(g.Project, "ALFRED_GCP_PROJECT", "GOOGLE_CLOUD_PROJECT")
-		c.Region, _ = pick(g.Region, "ALFRED_GCP_REGION")
+		c.Project, c.ProjectUnknown = pick(g.Project, "ALFRED_GCP_PROJECT", "GOOGLE_CLOUD_PROJECT")
+		c.Region, c.RegionUnknown = pick(g.Region, "ALFRED_GCP_REGION")
 		c.Credentials, _ = pick(g.Credentials, "GOOGLE_CREDENTIALS")
 		c.RunEndpoint, _ = pick(g.RunEndpoint, "ALFRED_GCP_RUN_ENDPOINT")
 		c.MonitoringEndpoint, _ = pick(g.MonitoringEndpoint, "ALFRED_GCP_MONITORING_ENDPOINT")

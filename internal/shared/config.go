@@ -40,6 +40,9 @@ type GCPConfig struct {
 	MonitoringEndpoint string
 	SchedulerEndpoint  string
 	Insecure           bool
+	// ProjectUnknown and RegionUnknown are true while the value is not yet known at plan time (it comes
+	// from another resource, e.g. a project created in the same apply).
+	ProjectUnknown, RegionUnknown bool
 }
 
 // SupabaseConfig is the resolved `supabase` block.
