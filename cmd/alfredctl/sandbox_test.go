@@ -42,8 +42,11 @@ func processesUnder(t *testing.T, dir string) []int {
 	return pids
 }
 
-func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "alfredctl")
+// alfredctl builds the binary and returns it, a sandbox directory, and a runner of `alfredctl ARGS --dir
+// DIR` that fails the test on a non-zero exit. Cleanup stops the sandbox and kills anything left.
+func alfredctl(t *testing.T) (bin, dir string, run func(args ...string) string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "alfredctl")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -51,8 +54,9 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "sandbox")
-	run := func(args ...string) string {
+	dir = filepath.Join(t.TempDir(), "sandbox")
+	run = func(args ...string) string {
+		t.Helper()
 		cmd := exec.Command(bin, append(args, "--dir", dir)...)
 		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(vgw)+":"+os.Getenv("PATH"))
 		out, err := cmd.CombinedOutput()
@@ -67,6 +71,11 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
+	return bin, dir, run
+}
+
+func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
+	bin, dir, run := alfredctl(t)
 
 	if out := run("sandbox", "up", "--latency", "40ms", "--fault-rate", "0.25", "--seed", "9"); !strings.Contains(out, "sandbox ready in") {
 		t.Fatalf("up: %s", out)
@@ -115,30 +124,7 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 // A supervisor killed outright (SIGKILL: no chance to stop anything) leaves PostgreSQL running; `down`
 // still stops it, and `up` starts cleanly on the same directory.
 func TestSandboxDownAfterTheSupervisorWasKilled(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "alfredctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	vgw, err := acctest.InstallVersityGW()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "sandbox")
-	run := func(args ...string) string {
-		cmd := exec.Command(bin, append(args, "--dir", dir)...)
-		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(vgw)+":"+os.Getenv("PATH"))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("alfredctl %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	t.Cleanup(func() {
-		_ = exec.Command(bin, "sandbox", "down", "--dir", dir).Run()
-		for _, pid := range processesUnder(t, dir) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
+	_, dir, run := alfredctl(t)
 	run("sandbox", "up")
 	b, err := os.ReadFile(filepath.Join(dir, "sandbox.pid"))
 	if err != nil {
