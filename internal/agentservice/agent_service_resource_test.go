@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 )
@@ -568,5 +569,170 @@ resource "alfred_agent_service" "flaky" {
 				},
 			},
 		},
+	})
+}
+
+// createOutside makes a service through the official client, spelled as another tool (or the console)
+// would write it: cpu "1000m", memory "1024Mi", a timeout of 300s.
+func createOutside(t *testing.T, s *sandbox, id string) string {
+	t.Helper()
+	op, err := s.client.CreateService(context.Background(), &runpb.CreateServiceRequest{
+		Parent: "projects/p/locations/europe-west1", ServiceId: id,
+		Service: &runpb.Service{Template: &runpb.RevisionTemplate{
+			Timeout: durationpb.New(300 * time.Second),
+			Containers: []*runpb.Container{{Image: "example.com/" + id + ":v1",
+				Resources: &runpb.ResourceRequirements{Limits: map[string]string{"cpu": "1000m", "memory": "1024Mi"}}}},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("CreateService: %v", err)
+	}
+	if _, err := op.Wait(context.Background()); err != nil {
+		t.Fatalf("CreateService wait: %v", err)
+	}
+	return name("p", "europe-west1", id)
+}
+
+func importedHCL(s *sandbox, id, cpu, timeout, extra string) string {
+	return agentHCL(s, fmt.Sprintf(`
+  name    = %q
+  image   = "example.com/%s:v1"
+  cpu     = %q
+  memory  = "1Gi"
+  timeout = %q
+%s`, id, id, cpu, timeout, extra))
+}
+
+// TestAccAgentService_importedOtherSpellingPlansNoChange: a service imported as cpu "1000m", memory
+// "1024Mi", timeout "300s" under a configuration saying "1", "1Gi" and "5m" plans no change (before, the
+// first plan after import showed an update that made no API call). A real change, and drift made through
+// the API, still show.
+func TestAccAgentService_importedOtherSpellingPlansNoChange(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	full := createOutside(t, s, "imported")
+	limits := func() map[string]string {
+		return s.get(t, full).GetTemplate().GetContainers()[0].GetResources().GetLimits()
+	}
+	writes := func() int64 {
+		c := s.Kit.Calls()
+		return c["/google.cloud.run.v2.Services/UpdateService"] + c["/google.cloud.run.v2.Services/SetIamPolicy"]
+	}
+	cfg := importedHCL(s, "imported", "1", "5m", "")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				// terraform import: the state holds the API's spelling.
+				Config: cfg, ResourceName: addr, ImportState: true, ImportStatePersist: true, ImportStateId: full,
+				ImportStateCheck: func(is []*terraform.InstanceState) error {
+					if len(is) != 1 {
+						return fmt.Errorf("%d instances imported", len(is))
+					}
+					a := is[0].Attributes
+					if a["cpu"] != "1000m" || a["memory"] != "1024Mi" || a["timeout"] != "300s" {
+						return fmt.Errorf("imported cpu %q memory %q timeout %q, want the API's 1000m, 1024Mi, 300s", a["cpu"], a["memory"], a["timeout"])
+					}
+					return nil
+				},
+			},
+			{
+				PreConfig: s.Kit.ResetCalls,
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+				}},
+				Check: func(*terraform.State) error {
+					if n := writes(); n != 0 {
+						return fmt.Errorf("the apply after import wrote to the API %d times: %v", n, s.Kit.Calls())
+					}
+					return nil
+				},
+			},
+			{
+				// A real change plans exactly that change; the equivalent values keep their spelling.
+				Config: importedHCL(s, "imported", "1", "5m", `  labels  = { team = "ai" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("300s")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^imported-00001-`))),
+				}},
+			},
+			{
+				Config: importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("2")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("6m")),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
+				}},
+				Check: func(*terraform.State) error {
+					tm := s.get(t, full).GetTemplate()
+					if l := limits(); l["cpu"] != "2" || l["memory"] != "1024Mi" || tm.GetTimeout().AsDuration() != 6*time.Minute {
+						return fmt.Errorf("after the update the API has limits %v, timeout %v", l, tm.GetTimeout().AsDuration())
+					}
+					return nil
+				},
+			},
+			{
+				// Another tool re-spells memory: refresh keeps the state's spelling, nothing to plan.
+				PreConfig: func() {
+					s.update(t, full, func(svc *runpb.Service) {
+						svc.Template.Containers[0].Resources.Limits["memory"] = "1Gi"
+						svc.Template.Timeout = durationpb.New(6 * time.Minute)
+					})
+				},
+				Config:           importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("6m")),
+				},
+			},
+			{
+				// Drift to another amount is shown and repaired.
+				PreConfig: func() {
+					s.update(t, full, func(svc *runpb.Service) { svc.Template.Containers[0].Resources.Limits["memory"] = "2Gi" })
+				},
+				Config: importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1Gi")),
+				}},
+				Check: func(*terraform.State) error {
+					if l := limits(); l["memory"] != "1Gi" {
+						return fmt.Errorf("memory drift not repaired: %v", l)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// TestAccAgentService_importBlockWithOtherSpellingIsNoOp: the same through an `import` block (Terraform
+// 1.5+): the plan that imports the service has no change for it.
+func TestAccAgentService_importBlockWithOtherSpellingIsNoOp(t *testing.T) {
+	s := newSandbox(t, 50*time.Millisecond)
+	full := createOutside(t, s, "adopted")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: importedHCL(s, "adopted", "1", "5m", ""), ResourceName: addr, ImportState: true,
+			ImportStateKind: resource.ImportBlockWithID, ImportStateId: full,
+			// The testing framework itself fails an import block plan whose action is not a no-op.
+			ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("300s")),
+			}},
+		}},
 	})
 }

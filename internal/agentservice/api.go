@@ -146,8 +146,9 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // fromService writes what the API returned into m. prior is what Terraform knew before (state, or the plan
-// during create); values that only differ in spelling ("1" and "1000m", "5m" and "300s") keep prior's
-// spelling, and of the labels only those the configuration manages are kept.
+// during create and update): of the labels only those the configuration manages are kept, and an empty
+// env or secret_env map stays empty rather than null. cpu, memory and timeout are written in the API's
+// spelling; their types' semantic equality keeps prior's spelling when both mean the same.
 func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, prior *agentServiceModel, importing bool, m *agentServiceModel, diags *diag.Diagnostics) {
 	parts := strings.Split(svc.GetName(), "/")
 	m.ID = types.StringValue(svc.GetName())
@@ -185,9 +186,11 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 	m.Env = mapOrNull(types.StringType, plain, prior.Env)
 	m.SecretEnv = mapOrNull(secretRefType, secrets, prior.SecretEnv)
 
+	// The API's spelling is stored as it is; when it means what Terraform already knew ("1000m" for "1",
+	// "300s" for "5m"), the framework keeps the known spelling by the types' semantic equality.
 	lim := c.GetResources().GetLimits()
-	m.CPU = keepSpelling(lim["cpu"], defaultCPU, prior.CPU, sameQuantity)
-	m.Memory = keepSpelling(lim["memory"], defaultMemory, prior.Memory, sameQuantity)
+	m.CPU = newQuantity(orDefault(lim["cpu"], defaultCPU))
+	m.Memory = newQuantity(orDefault(lim["memory"], defaultMemory))
 	m.MinInstances = types.Int64Value(int64(t.GetScaling().GetMinInstanceCount()))
 	m.MaxInstances = types.Int64Value(int64(t.GetScaling().GetMaxInstanceCount()))
 	if m.MaxInstances.ValueInt64() == 0 {
@@ -197,15 +200,10 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 	if m.Concurrency.ValueInt64() == 0 {
 		m.Concurrency = types.Int64Value(defaultConcurrency)
 	}
-	apiTimeout := defaultTimeout
+	m.Timeout = newDuration(defaultTimeout)
 	if t.GetTimeout() != nil {
-		apiTimeout = fmt.Sprintf("%ds", int64(t.GetTimeout().AsDuration()/time.Second))
+		m.Timeout = newDuration(fmt.Sprintf("%ds", int64(t.GetTimeout().AsDuration()/time.Second)))
 	}
-	m.Timeout = keepSpelling(apiTimeout, defaultTimeout, prior.Timeout, func(a, b string) bool {
-		x, e1 := parseTimeout(a)
-		y, e2 := parseTimeout(b)
-		return e1 == nil && e2 == nil && x == y
-	})
 	m.ServiceAccount = types.StringValue(t.GetServiceAccount())
 
 	// Labels: Google's own (reserved namespaces) are never shown; of the rest, only the keys the
@@ -269,15 +267,12 @@ func mapOrNull(t attr.Type, el map[string]attr.Value, prior types.Map) types.Map
 	return types.MapValueMust(t, el)
 }
 
-// keepSpelling returns the API's value, or prior when both mean the same.
-func keepSpelling(apiVal, def string, prior types.String, same func(a, b string) bool) types.String {
-	if apiVal == "" {
-		apiVal = def
+// orDefault returns v, or def when the API left the field unset.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
 	}
-	if !prior.IsNull() && !prior.IsUnknown() && same(prior.ValueString(), apiVal) {
-		return prior
-	}
-	return types.StringValue(apiVal)
+	return v
 }
 
 // ---- calls ----

@@ -12,7 +12,7 @@ import (
 func emptyModel() agentServiceModel {
 	return agentServiceModel{
 		Env: types.MapNull(types.StringType), SecretEnv: types.MapNull(secretRefType), Labels: types.MapNull(types.StringType),
-		CPU: types.StringNull(), Memory: types.StringNull(), Timeout: types.StringNull(), Image: types.StringNull(),
+		CPU: quantityValue{types.StringNull()}, Memory: quantityValue{types.StringNull()}, Timeout: durationValue{types.StringNull()}, Image: types.StringNull(),
 	}
 }
 

@@ -18,12 +18,12 @@ type agentServiceModel struct {
 	Port                types.Int64    `tfsdk:"port"`
 	Env                 types.Map      `tfsdk:"env"`
 	SecretEnv           types.Map      `tfsdk:"secret_env"`
-	CPU                 types.String   `tfsdk:"cpu"`
-	Memory              types.String   `tfsdk:"memory"`
+	CPU                 quantityValue  `tfsdk:"cpu"`
+	Memory              quantityValue  `tfsdk:"memory"`
 	MinInstances        types.Int64    `tfsdk:"min_instances"`
 	MaxInstances        types.Int64    `tfsdk:"max_instances"`
 	Concurrency         types.Int64    `tfsdk:"concurrency"`
-	Timeout             types.String   `tfsdk:"timeout"`
+	Timeout             durationValue  `tfsdk:"timeout"`
 	ServiceAccount      types.String   `tfsdk:"service_account"`
 	Ingress             types.String   `tfsdk:"ingress"`
 	Invokers            types.Set      `tfsdk:"invokers"`

@@ -203,7 +203,7 @@ func (crossValidator) Description(context.Context) string {
 func (v crossValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 func (crossValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var minI, maxI, conc types.Int64
-	var cpu, memory types.String
+	var cpu, memory quantityValue
 	var env, secretEnv types.Map
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("min_instances"), &minI)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("max_instances"), &maxI)...)
