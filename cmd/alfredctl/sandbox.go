@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,8 +84,13 @@ func newSandboxCmd() *cobra.Command {
 	return cmd
 }
 
-// runningPID reads the supervisor's pid file and reports whether that process is alive.
+// runningPID reads the supervisor's pid file and reports whether that process is alive and is the
+// supervisor of dir: after a reboot or a killed supervisor the pid file may name an unrelated process,
+// which must be neither reported as the sandbox nor sent signals by `down`.
 func runningPID(dir string) (int, bool) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	b, err := os.ReadFile(filepath.Join(dir, supervisor.PIDFile))
 	if err != nil {
 		return 0, false
@@ -93,7 +99,35 @@ func runningPID(dir string) (int, bool) {
 	if err != nil || pid <= 0 {
 		return 0, false
 	}
-	return pid, syscall.Kill(pid, 0) == nil
+	return pid, syscall.Kill(pid, 0) == nil && isSupervisorOf(pid, dir)
+}
+
+// isSupervisorOf reports whether process pid runs `sandbox serve` with --dir naming dir (an absolute path).
+func isSupervisorOf(pid int, dir string) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return false
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	if len(args) < 3 || !slices.Contains(args, "sandbox") || !slices.Contains(args, "serve") {
+		return false
+	}
+	procDir := ".alfred/sandbox" // the flag's default
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--dir="); ok {
+			procDir = v
+		} else if a == "--dir" && i+1 < len(args) {
+			procDir = args[i+1]
+		}
+	}
+	if !filepath.IsAbs(procDir) {
+		cwd, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "cwd"))
+		if err != nil {
+			return false
+		}
+		procDir = filepath.Join(cwd, procDir)
+	}
+	return filepath.Clean(procDir) == filepath.Clean(dir)
 }
 
 func findVersityGW() string {
@@ -127,6 +161,9 @@ func sandboxUp(cmd *cobra.Command, f *sandboxFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := localproc.RotateLog(filepath.Join(dir, supervisor.LogFile), localproc.MaxLogBytes); err != nil {
+		return err
+	}
 	logf, err := os.OpenFile(filepath.Join(dir, supervisor.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -154,7 +191,14 @@ func sandboxUp(cmd *cobra.Command, f *sandboxFlags) error {
 		case err := <-exited:
 			return fmt.Errorf("the sandbox exited during start-up (%v); its log:\n%s", err, tail(filepath.Join(dir, supervisor.LogFile), 30))
 		case <-deadline:
+			// The supervisor stops what it started; wait for that, so that a retry finds nothing running.
 			_ = syscall.Kill(-child.Process.Pid, syscall.SIGTERM)
+			select {
+			case err := <-exited:
+				_ = err // the supervisor reports its own errors in the log shown below
+			case <-time.After(60 * time.Second):
+				_ = syscall.Kill(-child.Process.Pid, syscall.SIGKILL)
+			}
 			return fmt.Errorf("the sandbox was not ready within %s; its log:\n%s", f.timeout, tail(filepath.Join(dir, supervisor.LogFile), 30))
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -198,6 +242,10 @@ func sandboxServe(cmd *cobra.Command, f *sandboxFlags) error {
 		return err
 	}
 	defer sb.Stop()
+	if ctx.Err() != nil { // stopped while starting: never report ready
+		logf("start-up interrupted; stopping")
+		return nil
+	}
 	if err := os.WriteFile(filepath.Join(dir, supervisor.ReadyFile), []byte(time.Now().Format(time.RFC3339)), 0o644); err != nil {
 		return err
 	}

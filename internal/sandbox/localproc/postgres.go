@@ -40,13 +40,24 @@ func FindPostgresBin() (string, error) {
 		return "", fmt.Errorf("PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found. " +
 			"Install them, e.g. `sudo apt-get install -y postgresql`, or put their directory on PATH")
 	}
-	fmt.Fprintln(os.Stderr, "acctest: installing Debian's postgresql package")
-	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "postgresql"}} {
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+	// Test binaries of several packages run at once: one installs, the others wait and find it.
+	err := withFileLock(os.TempDir(), "alfred-apt", func() error {
+		if findPostgresBin() != "" {
+			return nil
 		}
+		fmt.Fprintln(os.Stderr, "localproc: installing Debian's postgresql package")
+		// The lock timeout waits for an apt or unattended-upgrades run already going on a fresh machine.
+		for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "postgresql"}} {
+			cmd := exec.Command("apt-get", append([]string{"-o", "DPkg::Lock::Timeout=600"}, args...)...)
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	if dir := findPostgresBin(); dir != "" {
 		return dir, nil
@@ -106,8 +117,12 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 		if err := os.Chown(dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
 			return nil, err
 		}
-		if err := makeTraversable(filepath.Dir(dir)); err != nil {
+		changed, err := makeTraversable(filepath.Dir(dir))
+		if err != nil {
 			return nil, err
+		}
+		for _, d := range changed {
+			fmt.Fprintf(os.Stderr, "localproc: added the search permission for others (o+x) to %s so that the postgres user can reach %s\n", d, dir)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(c.DataDir, "PG_VERSION")); err != nil {
@@ -128,37 +143,61 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 			return nil, fmt.Errorf("stopping a server left running on %s: %w", c.DataDir, err)
 		}
 	}
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='%s' "+
+	// TCP only: a Unix socket under dir fails the start when its path passes 107 bytes (a deep checkout).
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='' "+
 		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "+
-		"-c shared_buffers=128MB -c max_locks_per_transaction=256", c.Port, dir)
-	if out, err := c.run("pg_ctl", "-D", c.DataDir, "-l", filepath.Join(dir, "postgres.log"), "-o", opts,
-		"-w", "-t", "60", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
+		"-c shared_buffers=128MB -c max_locks_per_transaction=256", c.Port)
+	logPath := filepath.Join(dir, "postgres.log")
+	if err := RotateLog(logPath, MaxLogBytes); err != nil {
+		return nil, err
+	}
+	if out, err := c.run("pg_ctl", "-D", c.DataDir, "-l", logPath, "-o", opts, "-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(logPath)
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
 	return c, nil
 }
 
-// makeTraversable adds the execute (search) bit for others to dir and its ancestors where it is missing,
-// so that the unprivileged postgres user can reach a data directory below a root-only directory such as
-// a test's temporary directory. It never adds read or write bits.
-func makeTraversable(dir string) error {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
+// MaxLogBytes is the size past which a log file is rotated when its component starts.
+const MaxLogBytes = 10 << 20
+
+// RotateLog renames path to path.1 (replacing an older one) when it is larger than max bytes, so that a
+// log appended to by every start of a long-lived sandbox stays bounded at about twice max.
+func RotateLog(path string, max int64) error {
+	fi, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil || fi.Size() <= max {
 		return err
 	}
+	return os.Rename(path, path+".1")
+}
+
+// makeTraversable adds the execute (search) bit for others to dir and its ancestors where it is missing,
+// so that the unprivileged postgres user can reach a data directory below a root-only directory such as
+// /root or a test's temporary directory, and returns the directories it changed. It never adds read or
+// write bits: others can then open a path they already know below those directories, not list them.
+func makeTraversable(dir string) ([]string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
 	for d := abs; ; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
 		if err != nil {
-			return err
+			return changed, err
 		}
 		if fi.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(d, fi.Mode().Perm()|0o001); err != nil {
-				return fmt.Errorf("letting the postgres user reach %s: %w", abs, err)
+			// Keep setgid/sticky bits: Chmod with the permission bits alone would clear them.
+			if err := os.Chmod(d, fi.Mode()&(os.ModePerm|os.ModeSetgid|os.ModeSetuid|os.ModeSticky)|0o001); err != nil {
+				return changed, fmt.Errorf("letting the postgres user reach %s: %w", abs, err)
 			}
+			changed = append(changed, d)
 		}
 		if d == filepath.Dir(d) {
-			return nil
+			return changed, nil
 		}
 	}
 }
@@ -169,7 +208,9 @@ func cluster(bin, dir string) (*PostgresCluster, error) {
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			return nil, fmt.Errorf("running as root, PostgreSQL needs an unprivileged user: %v (install Debian's postgresql package, which creates it)", err)
+			return nil, fmt.Errorf("PostgreSQL refuses to run as root and runs as the unprivileged `postgres` user, "+
+				"which does not exist (%v): install Debian's postgresql package, which creates it, create it with "+
+				"`adduser --system --group postgres`, or run as a non-root user", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)

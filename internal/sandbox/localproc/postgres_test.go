@@ -3,6 +3,8 @@ package localproc_test
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -53,5 +55,94 @@ func TestStartPostgresTakesOverAServerLeftRunning(t *testing.T) {
 	var v int
 	if err := conn.QueryRow(ctx, `select v from kept`).Scan(&v); err != nil || v != 7 {
 		t.Errorf("data after the takeover: %d %v", v, err)
+	}
+}
+
+// A data directory deep enough that a Unix socket path under it would pass PostgreSQL's 107-byte limit
+// (a checkout under a long path) still starts: the cluster listens on TCP only.
+func TestStartPostgresUnderADeepDirectory(t *testing.T) {
+	base, err := os.MkdirTemp("", "alfred-pg-deep-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	dir := filepath.Join(base, strings.Repeat("d", 60), strings.Repeat("e", 40), "postgres")
+	if len(dir)+len("/.s.PGSQL.65535") <= 107 {
+		t.Fatalf("the directory is not deep enough to test the limit: %s", dir)
+	}
+	c, err := localproc.StartPostgres(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Stop() }()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+}
+
+// As root the cluster runs as the postgres user, which must be able to reach a data directory below a
+// directory only root may enter (like /root): the search bit for others is added there, and nothing else.
+func TestStartPostgresBelowARootOnlyDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root hands the cluster to the postgres user")
+	}
+	base, err := os.MkdirTemp("", "alfred-pg-private-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	private := filepath.Join(base, "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(private, 0o700|os.ModeSetgid); err != nil {
+		t.Fatal(err)
+	}
+	c, err := localproc.StartPostgres(filepath.Join(private, "sandbox", "postgres"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Stop() }()
+	fi, err := os.Stat(private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0o701 | os.ModeSetgid | os.ModeDir; fi.Mode() != want {
+		t.Errorf("mode of the root-only directory: %v, want %v (o+x only, setgid kept)", fi.Mode(), want)
+	}
+}
+
+func TestRotateLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.log")
+	if err := localproc.RotateLog(path, 10); err != nil {
+		t.Fatalf("a missing log is not an error: %v", err)
+	}
+	if err := os.WriteFile(path, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := localproc.RotateLog(path, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("a log of max bytes stays: %v", err)
+	}
+	if err := os.WriteFile(path+".1", []byte("older"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("0123456789x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := localproc.RotateLog(path, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a log over max bytes moves away: %v", err)
+	}
+	if b, _ := os.ReadFile(path + ".1"); string(b) != "0123456789x" {
+		t.Errorf("%s.1 holds %q, want the rotated log", path, b)
 	}
 }

@@ -2,6 +2,7 @@ package localproc
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,7 +61,14 @@ func InstallTerraform(binDir string) (string, error) {
 	})
 }
 
-// InstallVersityGW makes sure binDir/versitygw exists and returns its path.
+// VersityGWVersion is the versitygw release the sandbox and the tests run.
+const VersityGWVersion = "v1.8.0"
+
+// InstallVersityGW makes sure binDir/versitygw is versitygw VersityGWVersion (a binary of another version
+// is rebuilt) and returns its path.
 func InstallVersityGW(binDir string) (string, error) {
-	return GoInstall(binDir, "versitygw", "github.com/versity/versitygw/cmd/versitygw@v1.8.0", nil)
+	return GoInstall(binDir, "versitygw", "github.com/versity/versitygw/cmd/versitygw@"+VersityGWVersion, func(path string) bool {
+		info, err := buildinfo.ReadFile(path)
+		return err == nil && info.Main.Path == "github.com/versity/versitygw" && info.Main.Version == VersityGWVersion
+	})
 }

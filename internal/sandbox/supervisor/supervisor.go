@@ -105,16 +105,6 @@ func listen(id *Identity, name string) (net.Listener, error) {
 	return l, nil
 }
 
-// reservePort returns a port for a component that binds it itself (PostgreSQL, versitygw).
-func reservePort(id *Identity, name string) (int, error) {
-	l, err := listen(id, name)
-	if err != nil {
-		return 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	return port, l.Close()
-}
-
 // Sandbox is a running sandbox.
 type Sandbox struct {
 	cfg      Config
@@ -145,56 +135,85 @@ func Start(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	s := &Sandbox{cfg: cfg, id: id, Kit: kit.New(cfg.FaultRate, cfg.Latency, cfg.Seed), Env: map[string]string{}}
+	// PostgreSQL and versitygw start in the background; on a failure or an interruption, each start that
+	// was launched is waited for before everything is stopped, so that nothing is left running.
+	var launched []chan error
 	defer func() {
 		if err != nil {
+			for _, done := range launched {
+				for range done { // until the start ends (its error is reported or superseded)
+				}
+			}
 			s.Stop()
 		}
 	}()
+	launch := func(start func() error) chan error {
+		done := make(chan error, 1)
+		launched = append(launched, done)
+		go func() {
+			err := start()
+			done <- err
+			close(done)
+		}()
+		return done
+	}
 
-	// PostgreSQL and versitygw start in the background while the emulators come up.
-	type result struct{ err error }
-	pgDone, s3Done := make(chan result, 1), make(chan result, 1)
-	pgPort, err := reservePort(id, "postgres")
+	// The ports PostgreSQL and versitygw bind themselves stay held until every emulator has its own, so
+	// that no emulator is handed one of them in between.
+	pgL, err := listen(id, "postgres")
 	if err != nil {
 		return nil, err
 	}
-	s3Port, err := reservePort(id, "s3")
+	s3L, err := listen(id, "s3")
+	if err != nil {
+		_ = pgL.Close()
+		return nil, err
+	}
+	s.debugMux = s.Kit.DebugMux()
+	err = s.startEmulators()
+	var dl net.Listener
+	if err == nil {
+		if dl, err = listen(id, "debug"); err == nil {
+			s.serveHTTP(dl, s.debugMux)
+		}
+	}
+	pgPort, s3Port := pgL.Addr().(*net.TCPAddr).Port, s3L.Addr().(*net.TCPAddr).Port
+	_, _ = pgL.Close(), s3L.Close()
 	if err != nil {
 		return nil, err
 	}
-	go func() {
+	pgDone := launch(func() error {
 		pg, err := localproc.StartPostgres(filepath.Join(cfg.Dir, "postgres"), pgPort)
 		s.pg = pg
-		pgDone <- result{err}
-	}()
-	go func() {
+		return err
+	})
+	s3Done := launch(func() error {
 		if cfg.VersityGWPath == "" {
-			s3Done <- result{errors.New("versitygw binary not found: run `make tools` or put versitygw on PATH")}
-			return
+			return errors.New("versitygw binary not found: run `make tools` or put versitygw on PATH")
 		}
 		srv, err := localproc.StartS3(cfg.VersityGWPath, filepath.Join(cfg.Dir, "s3"), s3Port, id.S3AccessKey, id.S3SecretKey)
 		s.s3 = srv
-		s3Done <- result{err}
-	}()
-
-	s.debugMux = s.Kit.DebugMux()
-	if err := s.startEmulators(); err != nil {
-		return nil, err
+		return err
+	})
+	wait := func(done chan error, what string) error {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("starting %s: %w", what, err)
+			}
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("start-up interrupted while starting %s: %w", what, ctx.Err())
+		}
 	}
-	dl, err := listen(id, "debug")
-	if err != nil {
+	if err := wait(pgDone, "PostgreSQL"); err != nil {
 		return nil, err
-	}
-	s.serveHTTP(dl, s.debugMux)
-
-	if r := <-pgDone; r.err != nil {
-		return nil, fmt.Errorf("starting PostgreSQL: %w", r.err)
 	}
 	if err := bootstrapPostgres(ctx, s.pg.DSN("postgres")); err != nil {
 		return nil, err
 	}
-	if r := <-s3Done; r.err != nil {
-		return nil, fmt.Errorf("starting versitygw: %w", r.err)
+	if err := wait(s3Done, "versitygw"); err != nil {
+		return nil, err
 	}
 
 	s.Env["ALFRED_GCP_PROJECT"] = id.Project
