@@ -10,6 +10,14 @@ export PATH=$bin:$PATH CHECKPOINT_DISABLE=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
+for tool in psql promtool go; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "demo: $tool is not installed: run 'make deps' (as root, or install the Debian packages it names)" >&2
+    exit 1
+  fi
+done
+export PGOPTIONS='-c client_min_messages=warning' # no NOTICE for "already exists" on a second run
+
 step "starting the sandbox (alfredctl sandbox up --dir $sandbox)"
 "$bin/alfredctl" sandbox up --dir "$sandbox"
 set -a
@@ -37,12 +45,15 @@ provider_installation {
 }
 RC
 export TF_CLI_CONFIG_FILE=$work/terraformrc
+rm -f "$work"/*.tf # a file removed from the example must not linger
 cp "$root"/examples/platform/*.tf "$work/"
 # examples/platform calls ../../modules/platform, which resolves from .alfred/demo too.
 cd "$work"
 # init installs the modules; the provider comes from a plugin directory holding the binary just built
-# (no registry is reachable), and dev_overrides makes every later command run that same binary.
+# (no registry is reachable), and dev_overrides makes every later command run that same binary. The lock
+# file would pin the checksum of the binary of the previous run, failing init once the provider changed.
 plugins=$work/plugins/registry.terraform.io/alfred-platform/alfred/0.0.1/$(go env GOOS)_$(go env GOARCH)
+rm -rf "$work/plugins" "$work/.terraform.lock.hcl"
 mkdir -p "$plugins"
 cp "$bin/terraform-provider-alfred" "$plugins/terraform-provider-alfred_v0.0.1"
 terraform init -input=false -no-color -plugin-dir="$work/plugins" >/dev/null
