@@ -63,33 +63,59 @@ func validateVectorParams(name string, p *pb.VectorParams) error {
 	return nil
 }
 
+// Create registers the collection with its replicas Initializing, then waits, as Qdrant's dispatcher
+// does for a create in a cluster, until the consensus has activated every replica or the request's
+// `timeout` has passed; it answers true either way (Qdrant only logs "Awaiting for expected operations
+// timed out"). Readers see the Initializing replicas meanwhile.
 func (a *collectionsAPI) Create(ctx context.Context, req *pb.CreateCollection) (*pb.CollectionOperationResponse, error) {
 	start := time.Now()
 	s := a.s
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
+	if err := s.createLocked(req); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.mu.Unlock()
+	wait := s.opts.ReplicaInitDelay
+	if req.Timeout != nil && time.Duration(req.GetTimeout())*time.Second < wait {
+		wait = time.Duration(req.GetTimeout()) * time.Second
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case <-t.C:
+	}
+	s.mu.Lock()
+	s.advance()
+	s.mu.Unlock()
+	return &pb.CollectionOperationResponse{Result: true, Time: elapsed(start)}, nil
+}
+
+func (s *Server) createLocked(req *pb.CreateCollection) error {
 	name := req.GetCollectionName()
 	if !namePattern.MatchString(name) {
-		return nil, badInput("Validation error in path parameters: [name: collection name %q is invalid]", name)
+		return badInput("Validation error in path parameters: [name: collection name %q is invalid]", name)
 	}
 	if _, ok := s.cols[name]; ok {
-		return nil, status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", name)
+		return status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", name)
 	}
 	if _, ok := s.alias[name]; ok {
-		return nil, badInput("Alias `%s` already exists!", name)
+		return badInput("Alias `%s` already exists!", name)
 	}
 	vc := req.GetVectorsConfig()
 	switch {
 	case vc.GetParams() != nil:
 		if err := validateVectorParams("", vc.GetParams()); err != nil {
-			return nil, err
+			return err
 		}
 	case vc.GetParamsMap() != nil:
 		for n, p := range vc.GetParamsMap().GetMap() {
 			if err := validateVectorParams(n, p); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -105,7 +131,7 @@ func (a *collectionsAPI) Create(ctx context.Context, req *pb.CreateCollection) (
 		wcf = req.GetWriteConsistencyFactor()
 	}
 	if shardNumber < 1 || rf < 1 || wcf < 1 {
-		return nil, badInput("Validation error in JSON body: shard_number, replication_factor and write_consistency_factor must be at least 1")
+		return badInput("Validation error in JSON body: shard_number, replication_factor and write_consistency_factor must be at least 1")
 	}
 	onDisk := true
 	if req.OnDiskPayload != nil {
@@ -128,9 +154,9 @@ func (a *collectionsAPI) Create(ctx context.Context, req *pb.CreateCollection) (
 		schema: map[string]*pb.PayloadSchemaInfo{}, points: map[string]*pb.PointStruct{}}
 	if err := s.save(); err != nil {
 		delete(s.cols, name)
-		return nil, status.Error(codes.Internal, "Service internal error: "+err.Error())
+		return status.Error(codes.Internal, "Service internal error: "+err.Error())
 	}
-	return &pb.CollectionOperationResponse{Result: true, Time: elapsed(start)}, nil
+	return nil
 }
 
 func (s *Server) info(c *collection) *pb.CollectionInfo {
@@ -481,16 +507,25 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 				return err
 			}
 		}
-		if c.replica(shardID, to) != nil {
-			return badInput("Shard %d is already present on peer %d", shardID, to)
+		if from == to {
+			return badInput("Validation error in JSON body: [from_peer_id: source and target peers must be different]")
 		}
+		// Qdrant's check_transfer_conflicts: a transfer conflicts with another of the same shard only
+		// when they share a peer (as source or target).
 		for _, t := range c.transfers {
-			if t.Shard == shardID {
+			if t.Shard == shardID && (t.From == from || t.To == from || t.From == to || t.To == to) {
 				return badInput("Shard %d is already involved in transfer %d -> %d", shardID, t.From, t.To)
 			}
 		}
 		now := s.opts.Now()
-		sh.Replicas = append(sh.Replicas, &replica{Peer: to, State: initial, Since: now})
+		// Qdrant's start_shard_transfer creates the receiver's replica, "or simply set replica state
+		// otherwise": a replica already on the target (a Dead one, say) goes back through the transfer's
+		// initial state and is Active when the transfer finishes, which is how a dead replica is repaired.
+		if r := c.replica(shardID, to); r != nil {
+			r.State, r.Since = initial, now
+		} else {
+			sh.Replicas = append(sh.Replicas, &replica{Peer: to, State: initial, Since: now})
+		}
 		c.transfers = append(c.transfers, &transfer{Shard: shardID, From: from, To: to, Move: move, Started: now, Method: m})
 		return nil
 	}
@@ -502,20 +537,21 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		m := op.MoveShard
 		err = startTransfer(m.GetShardId(), m.GetFromPeerId(), m.GetToPeerId(), true, m.Method)
 	case *pb.UpdateCollectionClusterSetupRequest_AbortTransfer:
+		// Qdrant's abort (Collection::abort_shard_transfer): a replication's target replica becomes Dead
+		// (it is kept), a move's target is removed; the source is untouched.
 		ab := op.AbortTransfer
-		i := -1
-		for j, t := range c.transfers {
+		var found *transfer
+		for _, t := range c.transfers {
 			if t.Shard == ab.GetShardId() && t.From == ab.GetFromPeerId() && t.To == ab.GetToPeerId() {
-				i = j
+				found = t
 			}
 		}
-		if i < 0 {
-			err = status.Errorf(codes.NotFound, "Not found: Shard transfer %d -> %d of shard %d does not exist",
-				ab.GetFromPeerId(), ab.GetToPeerId(), ab.GetShardId())
+		if found == nil {
+			err = status.Errorf(codes.NotFound, "Not found: Shard transfer %d -> %d for collection %s:%d does not exist",
+				ab.GetFromPeerId(), ab.GetToPeerId(), c.name, ab.GetShardId())
 			break
 		}
-		c.dropReplica(ab.GetShardId(), ab.GetToPeerId())
-		c.transfers = append(c.transfers[:i], c.transfers[i+1:]...)
+		c.abortTransfer(found)
 	case *pb.UpdateCollectionClusterSetupRequest_DropReplica:
 		d := op.DropReplica
 		sh := c.shard(d.GetShardId())
@@ -538,17 +574,13 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 			err = badInput("Shard %d must have at least one active replica after removing peer %d", d.GetShardId(), d.GetPeerId())
 			break
 		}
-		var keep []*transfer
-		for _, t := range c.transfers {
+		// Transfers of this shard to or from the peer are aborted first (get_related_transfers), as
+		// any abort: a replication's target becomes Dead, a move's target is removed.
+		for _, t := range append([]*transfer(nil), c.transfers...) {
 			if t.Shard == d.GetShardId() && (t.To == d.GetPeerId() || t.From == d.GetPeerId()) {
-				if t.From == d.GetPeerId() {
-					c.dropReplica(t.Shard, t.To)
-				}
-				continue
+				c.abortTransfer(t)
 			}
-			keep = append(keep, t)
 		}
-		c.transfers = keep
 		c.dropReplica(d.GetShardId(), d.GetPeerId())
 	case nil:
 		err = badInput("operation is required")

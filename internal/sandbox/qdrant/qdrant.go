@@ -43,6 +43,10 @@ type Options struct {
 	// ReplicaSyncDelay is how long a shard transfer (replicate, move, recovery of a dead replica) takes
 	// before the new replica is Active (default 1s).
 	ReplicaSyncDelay time.Duration
+	// ReplicaInitDelay is how long the replicas of a new collection stay Initializing before the
+	// consensus activates them (default 50ms). Create answers once they are Active, as Qdrant's
+	// dispatcher waits for every replica's activation before answering a create.
+	ReplicaInitDelay time.Duration
 
 	Now func() time.Time // clock (default time.Now)
 }
@@ -105,6 +109,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.ReplicaSyncDelay <= 0 {
 		opts.ReplicaSyncDelay = time.Second
+	}
+	if opts.ReplicaInitDelay <= 0 {
+		opts.ReplicaInitDelay = 50 * time.Millisecond
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -183,15 +190,11 @@ func (s *Server) SetPeerDown(peerID uint64, down bool) error {
 	now := s.opts.Now()
 	for _, c := range s.cols {
 		if down {
-			var keep []*transfer
-			for _, t := range c.transfers {
+			for _, t := range append([]*transfer(nil), c.transfers...) {
 				if t.From == peerID || t.To == peerID {
-					c.dropReplica(t.Shard, t.To)
-					continue
+					c.abortTransfer(t)
 				}
-				keep = append(keep, t)
 			}
-			c.transfers = keep
 		}
 		for _, sh := range c.shards {
 			for _, r := range sh.Replicas {
@@ -269,6 +272,15 @@ func (s *Server) advance() {
 					r.State = pb.ReplicaState_Active // recovery of a replica whose peer came back
 					changed = true
 				}
+				// A new collection's replicas are Initializing until the consensus activates them
+				// (replica_set's state machine: "Collection Created" -> Initializing -> Active). A
+				// replica on a down peer stays Initializing until the peer is back.
+				if r.State == pb.ReplicaState_Initializing && now.Sub(r.Since) >= s.opts.ReplicaInitDelay {
+					if p := s.peer(r.Peer); p != nil && !p.Down {
+						r.State = pb.ReplicaState_Active
+						changed = true
+					}
+				}
 			}
 		}
 	}
@@ -308,6 +320,22 @@ func (c *collection) dropReplica(shardID uint32, peerID uint64) {
 	}
 }
 
+// abortTransfer ends a transfer as Qdrant's Collection::abort_shard_transfer does: the target replica of
+// a replication (sync transfer) is marked Dead, the target of a move is removed.
+func (c *collection) abortTransfer(t *transfer) {
+	if t.Move {
+		c.dropReplica(t.Shard, t.To)
+	} else if r := c.replica(t.Shard, t.To); r != nil {
+		r.State = pb.ReplicaState_Dead
+	}
+	for i, o := range c.transfers {
+		if o == t {
+			c.transfers = append(c.transfers[:i], c.transfers[i+1:]...)
+			return
+		}
+	}
+}
+
 func (c *collection) transferTo(shardID uint32, peerID uint64) bool {
 	for _, t := range c.transfers {
 		if t.Shard == shardID && t.To == peerID {
@@ -319,7 +347,7 @@ func (c *collection) transferTo(shardID uint32, peerID uint64) bool {
 
 // place spreads shardNumber shards of replicationFactor replicas over the peers, least loaded peer first,
 // at most one replica of a shard per peer (Qdrant's ShardDistributionProposal: replicas =
-// min(replication_factor, peers)).
+// min(replication_factor, peers)). The replicas start Initializing (ShardReplicaSet::build).
 func (s *Server) place(shardNumber, replicationFactor uint32) []*shard {
 	load := map[uint64]int{}
 	peers := s.upPeers()
@@ -337,12 +365,13 @@ func (s *Server) place(shardNumber, replicationFactor uint32) []*shard {
 	}
 	n := min(int(replicationFactor), len(peers))
 	var out []*shard
+	now := s.opts.Now()
 	for id := range shardNumber {
 		sh := &shard{ID: id}
 		cand := append([]uint64(nil), peers...)
 		sort.SliceStable(cand, func(i, j int) bool { return load[cand[i]] < load[cand[j]] })
 		for _, p := range cand[:n] {
-			sh.Replicas = append(sh.Replicas, &replica{Peer: p, State: pb.ReplicaState_Active})
+			sh.Replicas = append(sh.Replicas, &replica{Peer: p, State: pb.ReplicaState_Initializing, Since: now})
 			load[p]++
 		}
 		out = append(out, sh)

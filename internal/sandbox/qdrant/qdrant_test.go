@@ -372,8 +372,9 @@ func TestReplicateShardBecomesActive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// stream_records (the default method) starts the receiver in Partial (start_shard_transfer).
 	st := e.states("r")[0]
-	if st[from] != qdrant.ReplicaState_Active || (st[to] != qdrant.ReplicaState_Partial && st[to] != qdrant.ReplicaState_Initializing) {
+	if st[from] != qdrant.ReplicaState_Active || st[to] != qdrant.ReplicaState_Partial {
 		t.Fatalf("right after replicate: %v", st)
 	}
 	info, _ := e.client.GetCollectionClusterInfo(ctx(t), "r")
@@ -433,17 +434,23 @@ func TestMoveShardAndAbort(t *testing.T) {
 			others = append(others, p)
 		}
 	}
-	// Abort a replication: the partial replica goes away.
-	if err := e.client.UpdateClusterCollectionSetup(ctx(t), qdrant.NewUpdateCollectionClusterReplicateShard("m",
-		&qdrant.ReplicateShard{ShardId: 0, FromPeerId: from, ToPeerId: others[0]})); err != nil {
+	// Abort a move: the move's target replica is removed (abort_shard_transfer: not sync -> remove_peer).
+	if err := e.client.UpdateClusterCollectionSetup(ctx(t), qdrant.NewUpdateCollectionClusterMoveShard("m",
+		&qdrant.MoveShard{ShardId: 0, FromPeerId: from, ToPeerId: others[0]})); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.client.UpdateClusterCollectionSetup(ctx(t), qdrant.NewUpdateCollectionClusterAbortTransfer("m",
 		&qdrant.AbortShardTransfer{ShardId: 0, FromPeerId: from, ToPeerId: others[0]})); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.states("m")[0]; len(st) != 1 {
-		t.Fatalf("after abort: %v", st)
+	if st := e.states("m")[0]; len(st) != 1 || st[from] != qdrant.ReplicaState_Active {
+		t.Fatalf("after aborting a move: %v", st)
+	}
+	// Aborting a transfer that does not exist is NOT_FOUND.
+	err := e.client.UpdateClusterCollectionSetup(ctx(t), qdrant.NewUpdateCollectionClusterAbortTransfer("m",
+		&qdrant.AbortShardTransfer{ShardId: 0, FromPeerId: from, ToPeerId: others[0]}))
+	if code(err) != codes.NotFound {
+		t.Fatalf("abort of no transfer: %v", err)
 	}
 	// Move: when done, only the target holds the shard.
 	if err := e.client.UpdateClusterCollectionSetup(ctx(t), qdrant.NewUpdateCollectionClusterMoveShard("m",
@@ -878,5 +885,164 @@ func TestSnapshotChecksumMismatchMessage(t *testing.T) {
 	want := "Checksum mismatch: expected " + d.GetChecksum() + ", actual " + wrong
 	if c != 400 || json.Unmarshal(b, &env) != nil || env.Status.Error != want {
 		t.Fatalf("wrong checksum: %d %s, want error %q", c, b, want)
+	}
+}
+
+func otherPeers(e *env, not ...uint64) []uint64 {
+	var out []uint64
+	for _, p := range e.srv.PeerIDs() {
+		skip := false
+		for _, n := range not {
+			skip = skip || p == n
+		}
+		if !skip {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (e *env) setup(col string, op *qdrant.UpdateCollectionClusterSetupRequest) error {
+	e.t.Helper()
+	return e.client.UpdateClusterCollectionSetup(ctx(e.t), op)
+}
+
+func (e *env) waitState(col string, shard uint32, peer uint64, want qdrant.ReplicaState) {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.states(col)[shard][peer] != want {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("replica of shard %d on %d is %v, want %v", shard, peer, e.states(col)[shard], want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Qdrant's Collection::abort_shard_transfer marks the target of an aborted replication (a sync transfer)
+// Dead and keeps it; replicating onto that peer again (start_shard_transfer sets the existing replica's
+// state) repairs it: Partial, then Active.
+func TestAbortReplicationLeavesTargetDeadAndReplicatingAgainRepairsIt(t *testing.T) {
+	e := start(t, sandbox.Options{ReplicaSyncDelay: 400 * time.Millisecond})
+	e.create("a", 4, 1, 1)
+	var from uint64
+	for p := range e.states("a")[0] {
+		from = p
+	}
+	to := otherPeers(e, from)[0]
+	replicate := qdrant.NewUpdateCollectionClusterReplicateShard("a", &qdrant.ReplicateShard{ShardId: 0, FromPeerId: from, ToPeerId: to})
+	if err := e.setup("a", replicate); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.setup("a", qdrant.NewUpdateCollectionClusterAbortTransfer("a",
+		&qdrant.AbortShardTransfer{ShardId: 0, FromPeerId: from, ToPeerId: to})); err != nil {
+		t.Fatal(err)
+	}
+	st := e.states("a")[0]
+	if len(st) != 2 || st[from] != qdrant.ReplicaState_Active || st[to] != qdrant.ReplicaState_Dead {
+		t.Fatalf("after aborting a replication: %v (want source Active, target Dead)", st)
+	}
+	info, err := e.client.GetCollectionClusterInfo(ctx(t), "a")
+	if err != nil || len(info.GetShardTransfers()) != 0 {
+		t.Fatalf("transfers after abort: %v %v", info.GetShardTransfers(), err)
+	}
+	// The dead replica stays dead: nothing recovers it by itself.
+	time.Sleep(500 * time.Millisecond)
+	if st := e.states("a")[0]; st[to] != qdrant.ReplicaState_Dead {
+		t.Fatalf("dead replica changed by itself: %v", st)
+	}
+	// Replicating onto the peer that holds the dead replica repairs it.
+	if err := e.setup("a", replicate); err != nil {
+		t.Fatalf("replicate onto the dead replica: %v", err)
+	}
+	if st := e.states("a")[0]; st[to] != qdrant.ReplicaState_Partial {
+		t.Fatalf("right after the repairing transfer: %v", st)
+	}
+	e.waitState("a", 0, to, qdrant.ReplicaState_Active)
+	if st := e.states("a")[0]; len(st) != 2 || st[from] != qdrant.ReplicaState_Active {
+		t.Fatalf("after repair: %v", st)
+	}
+}
+
+// Qdrant's check_transfer_conflicts: transfers of the same shard conflict only when they share a peer.
+func TestTransfersOfOneShardConflictOnlyWhenTheyShareAPeer(t *testing.T) {
+	e := start(t, sandbox.Options{Peers: 4, ReplicaSyncDelay: 2 * time.Second})
+	e.create("c", 4, 1, 2)
+	var holders []uint64
+	for p := range e.states("c")[0] {
+		holders = append(holders, p)
+	}
+	free := otherPeers(e, holders...)
+	if len(holders) != 2 || len(free) != 2 {
+		t.Fatalf("placement: %v, free %v", holders, free)
+	}
+	rep := func(from, to uint64) error {
+		return e.setup("c", qdrant.NewUpdateCollectionClusterReplicateShard("c",
+			&qdrant.ReplicateShard{ShardId: 0, FromPeerId: from, ToPeerId: to}))
+	}
+	if err := rep(holders[0], free[0]); err != nil {
+		t.Fatal(err)
+	}
+	// Disjoint peers: accepted while the first runs.
+	if err := rep(holders[1], free[1]); err != nil {
+		t.Fatalf("a transfer of the same shard between other peers: %v", err)
+	}
+	info, err := e.client.GetCollectionClusterInfo(ctx(t), "c")
+	if err != nil || len(info.GetShardTransfers()) != 2 {
+		t.Fatalf("transfers: %v %v", info.GetShardTransfers(), err)
+	}
+	// Sharing a peer (the source of the first): refused.
+	if err := rep(holders[0], free[1]); code(err) != codes.InvalidArgument {
+		t.Fatalf("a transfer sharing a peer with a running one: %v", err)
+	}
+}
+
+// A new collection's replicas are Initializing (ShardReplicaSet::build) until the consensus activates
+// them; Create answers once they are Active (the dispatcher awaits every initialize_replica operation).
+func TestNewCollectionReplicasPassThroughInitializing(t *testing.T) {
+	e := start(t, sandbox.Options{ReplicaInitDelay: 800 * time.Millisecond})
+	began := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		done <- e.client.CreateCollection(context.Background(), &qdrant.CreateCollection{
+			CollectionName: "init", ShardNumber: qdrant.PtrOf(uint32(2)), ReplicationFactor: qdrant.PtrOf(uint32(2)),
+			VectorsConfig: qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 4, Distance: qdrant.Distance_Cosine}),
+		})
+	}()
+	seen := false
+	for !seen && time.Since(began) < 700*time.Millisecond {
+		if ok, err := e.client.CollectionExists(ctx(t), "init"); err == nil && ok {
+			for _, reps := range e.states("init") {
+				for _, st := range reps {
+					if st != qdrant.ReplicaState_Initializing {
+						t.Fatalf("replica of a collection being created is %v, want Initializing", st)
+					}
+					seen = true
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !seen {
+		t.Fatal("the collection being created was never seen with Initializing replicas")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(began); d < 800*time.Millisecond {
+		t.Fatalf("create answered after %v, before its replicas were activated", d)
+	}
+	for sh, reps := range e.states("init") {
+		if len(reps) != 2 {
+			t.Fatalf("shard %d replicas %v", sh, reps)
+		}
+		for p, st := range reps {
+			if st != qdrant.ReplicaState_Active {
+				t.Fatalf("after create, replica of shard %d on %d is %v", sh, p, st)
+			}
+		}
+	}
+	info, err := e.client.GetCollectionInfo(ctx(t), "init")
+	if err != nil || info.GetStatus() != qdrant.CollectionStatus_Green {
+		t.Fatalf("info after create: %v %v", info.GetStatus(), err)
 	}
 }
