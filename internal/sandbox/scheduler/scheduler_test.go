@@ -41,18 +41,27 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// runRecorder is the fake Cloud Run seam: it records the job names it is asked to run.
+// runRecorder is the fake Cloud Run seam: it records the job names it is asked to run and the principal
+// each call is authenticated as.
 type runRecorder struct {
-	mu    sync.Mutex
-	calls []string
-	err   error
+	mu      sync.Mutex
+	calls   []string
+	members []string
+	err     error
 }
 
-func (r *runRecorder) RunJob(_ context.Context, name string) error {
+func (r *runRecorder) RunJob(_ context.Context, name, member string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, name)
+	r.members = append(r.members, member)
 	return r.err
+}
+
+func (r *runRecorder) Members() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.members...)
 }
 
 func (r *runRecorder) Calls() []string {
@@ -119,6 +128,16 @@ func httpJob(id, uri string) *schedulerpb.Job {
 		TimeZone: "Etc/UTC",
 		Target:   &schedulerpb.Job_HttpTarget{HttpTarget: &schedulerpb.HttpTarget{Uri: uri, HttpMethod: schedulerpb.HttpMethod_POST}},
 	}
+}
+
+const runnerSA = "backup-runner@alfred-test.iam.gserviceaccount.com"
+
+// runJob is a job whose HTTP target is a Cloud Run job's run endpoint, called with an OAuth token of
+// runnerSA, as Cloud Run's "execute jobs on a schedule" guide sets it up.
+func runJob(id, uri string) *schedulerpb.Job {
+	j := httpJob(id, uri)
+	j.GetHttpTarget().AuthorizationHeader = &schedulerpb.HttpTarget_OauthToken{OauthToken: &schedulerpb.OAuthToken{ServiceAccountEmail: runnerSA}}
+	return j
 }
 
 func (e *env) create(t *testing.T, j *schedulerpb.Job) *schedulerpb.Job {
@@ -234,7 +253,7 @@ func TestJob_invalidScheduleTimeZoneAndTargetsAreInvalidArgument(t *testing.T) {
 func TestJob_firesWhenDueAndRunsTheCloudRunJob(t *testing.T) {
 	now := time.Date(2026, 3, 1, 10, 2, 0, 0, time.UTC)
 	e := start(t, "", now)
-	j := e.create(t, httpJob("backup", "https://run.googleapis.com/v2/projects/alfred-test/locations/europe-west1/jobs/alfred-backup:run"))
+	j := e.create(t, runJob("backup", "https://run.googleapis.com/v2/projects/alfred-test/locations/europe-west1/jobs/alfred-backup:run"))
 	if want := time.Date(2026, 3, 1, 10, 5, 0, 0, time.UTC); !j.ScheduleTime.AsTime().Equal(want) {
 		t.Fatalf("schedule_time %s, want %s", j.ScheduleTime.AsTime(), want)
 	}
@@ -256,7 +275,7 @@ func TestJob_firesWhenDueAndRunsTheCloudRunJob(t *testing.T) {
 		t.Fatalf("job ran again before its next time: %v", calls)
 	}
 	// The regional v1 (Knative) endpoint names the same job.
-	v1 := e.create(t, httpJob("backup-v1", "https://europe-west1-run.googleapis.com/apis/run.googleapis.com/v1/namespaces/alfred-test/jobs/alfred-backup:run"))
+	v1 := e.create(t, runJob("backup-v1", "https://europe-west1-run.googleapis.com/apis/run.googleapis.com/v1/namespaces/alfred-test/jobs/alfred-backup:run"))
 	if _, err := e.client.RunJob(context.Background(), &schedulerpb.RunJobRequest{Name: v1.Name}); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +290,7 @@ func TestJob_failedCloudRunJobIsRecordedInStatus(t *testing.T) {
 	e.runs.mu.Lock()
 	e.runs.err = status.Error(codes.NotFound, "job alfred-backup not found")
 	e.runs.mu.Unlock()
-	j := e.create(t, httpJob("backup", "https://run.googleapis.com/v2/projects/alfred-test/locations/europe-west1/jobs/alfred-backup:run"))
+	j := e.create(t, runJob("backup", "https://run.googleapis.com/v2/projects/alfred-test/locations/europe-west1/jobs/alfred-backup:run"))
 	if _, err := e.client.RunJob(context.Background(), &schedulerpb.RunJobRequest{Name: j.Name}); err != nil {
 		t.Fatal(err)
 	}
@@ -530,4 +549,72 @@ func TestJob_appEngineAttemptDeadlineBounds(t *testing.T) {
 	}
 	e.create(t, ae("day", 24*time.Hour))
 	e.create(t, ae("default", 0))
+}
+
+// A Cloud Run job's run endpoint is a Google API: the attempt carries an OAuth access token of the job's
+// oauth_token service account (HttpTarget.oauth_token: "should generally only be used when calling Google
+// APIs hosted on *.googleapis.com"), and Cloud Run is asked to run the job as that account. Without a
+// token, or with an OIDC token (what Cloud Run services take), the API answers 401 and the job is not
+// run; a token without the cloud-platform scope gets 403.
+func TestJob_cloudRunJobTargetNeedsAnOAuthTokenOfItsServiceAccount(t *testing.T) {
+	e := start(t, "", time.Now())
+	const uri = "https://run.googleapis.com/v2/projects/alfred-test/locations/europe-west1/jobs/alfred-backup:run"
+	attempt := func(j *schedulerpb.Job) *schedulerpb.Job {
+		t.Helper()
+		j = e.create(t, j)
+		if _, err := e.client.RunJob(context.Background(), &schedulerpb.RunJobRequest{Name: j.Name}); err != nil {
+			t.Fatal(err)
+		}
+		return e.waitJob(t, j.Name, j.Name, func(j *schedulerpb.Job) bool { return j.Status != nil })
+	}
+	if got := attempt(httpJob("no-token", uri)); got.Status.GetCode() != int32(codes.Unauthenticated) ||
+		!strings.Contains(got.Status.GetMessage(), "401") {
+		t.Fatalf("without a token: status %v", got.Status)
+	}
+	oidc := httpJob("oidc", uri)
+	oidc.GetHttpTarget().AuthorizationHeader = &schedulerpb.HttpTarget_OidcToken{OidcToken: &schedulerpb.OidcToken{ServiceAccountEmail: runnerSA}}
+	if got := attempt(oidc); got.Status.GetCode() != int32(codes.Unauthenticated) {
+		t.Fatalf("with an OIDC token: status %v", got.Status)
+	}
+	narrow := runJob("narrow-scope", uri)
+	narrow.GetHttpTarget().GetOauthToken().Scope = "https://www.googleapis.com/auth/userinfo.email"
+	if got := attempt(narrow); got.Status.GetCode() != int32(codes.PermissionDenied) {
+		t.Fatalf("with a token lacking the cloud-platform scope: status %v", got.Status)
+	}
+	if calls := e.runs.Calls(); len(calls) != 0 {
+		t.Fatalf("Cloud Run was asked to run the job without acceptable credentials: %v", calls)
+	}
+	if got := attempt(runJob("oauth", uri)); got.Status.GetCode() != int32(codes.OK) {
+		t.Fatalf("with an OAuth token: status %v", got.Status)
+	}
+	if m := e.runs.Members(); len(m) != 1 || m[0] != "serviceAccount:"+runnerSA {
+		t.Fatalf("the job ran as %v, want the oauth_token's service account", m)
+	}
+	// A token needs a service account email.
+	bad := runJob("bad", uri)
+	bad.GetHttpTarget().GetOauthToken().ServiceAccountEmail = ""
+	_, err := e.client.CreateJob(context.Background(), &schedulerpb.CreateJobRequest{Parent: parent, Job: bad})
+	wantCode(t, err, codes.InvalidArgument, "oauth_token without service_account_email")
+}
+
+// Cloud Run refusing the account (403, PERMISSION_DENIED) is a failed attempt: recorded in status and
+// retried per RetryConfig like any failure.
+func TestJob_cloudRunJobDeniedToTheAccountIsRecordedAndRetried(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 2, 0, 0, time.UTC)
+	e := start(t, "", now)
+	e.runs.mu.Lock()
+	e.runs.err = status.Error(codes.PermissionDenied, "Permission 'run.jobs.run' denied on resource 'projects/alfred-test/locations/europe-west1/jobs/alfred-backup' (or it may not exist).")
+	e.runs.mu.Unlock()
+	j := runJob("denied", "https://run.googleapis.com/v2/projects/alfred-test/locations/europe-west1/jobs/alfred-backup:run")
+	j.RetryConfig = &schedulerpb.RetryConfig{RetryCount: 1, MinBackoffDuration: durationpb.New(10 * time.Second)}
+	j = e.create(t, j)
+	e.clock.Advance(3*time.Minute + time.Second) // 10:05:01
+	e.waitJob(t, j.Name, "denied attempt, retry scheduled", func(j *schedulerpb.Job) bool {
+		return j.Status.GetCode() == int32(codes.PermissionDenied) && strings.Contains(j.Status.GetMessage(), "run.jobs.run") &&
+			j.ScheduleTime.AsTime().Equal(time.Date(2026, 3, 1, 10, 5, 11, 0, time.UTC))
+	})
+	e.clock.Advance(10 * time.Second) // 10:05:11: the retry is denied too; retry_count is spent
+	e.waitJob(t, j.Name, "retry spent", func(j *schedulerpb.Job) bool {
+		return len(e.runs.Calls()) == 2 && j.ScheduleTime.AsTime().Equal(time.Date(2026, 3, 1, 10, 10, 0, 0, time.UTC))
+	})
 }

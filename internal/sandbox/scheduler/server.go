@@ -45,9 +45,12 @@ type Options struct {
 	// Kit is shared by the sandbox's emulators (faults and counts are applied by the gRPC server the
 	// caller builds with Kit.ServerOptions).
 	Kit *kit.Kit
-	// RunJob runs a Cloud Run job, given its name projects/P/locations/L/jobs/J. The supervisor wires it to
-	// the Cloud Run emulator. nil: attempts on Cloud Run job targets fail with UNAVAILABLE.
-	RunJob func(ctx context.Context, runJobName string) error
+	// RunJob runs a Cloud Run job, given its name projects/P/locations/L/jobs/J, for a call authenticated
+	// as member ("serviceAccount:EMAIL", the service account of the job's OAuth token): the Cloud Run side
+	// checks that member may run it (run.jobs.run) and answers PERMISSION_DENIED otherwise. The supervisor
+	// wires it to the Cloud Run emulator's RunJobAs. nil: attempts on Cloud Run job targets fail with
+	// UNAVAILABLE.
+	RunJob func(ctx context.Context, runJobName, member string) error
 	// Now returns the current time; nil means time.Now. Tests move the clock to make schedules come due.
 	Now func() time.Time
 	// Tick is how often the firing loop looks for due jobs; 0 means one second, negative disables the loop
@@ -86,6 +89,7 @@ type persisted struct {
 var (
 	parentRE = regexp.MustCompile(`^projects/([A-Za-z0-9:.-]+)/locations/([a-z0-9-]+)$`)
 	jobIDRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,500}$`)
+	emailRE  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 
 	// Cloud Run job run endpoints: the v2 API and the v1 (Knative) regional endpoint.
 	runV2RE = regexp.MustCompile(`^https://run\.googleapis\.com/v2/projects/([^/]+)/locations/([^/]+)/jobs/([^/:]+):run$`)
@@ -271,6 +275,13 @@ func validateJob(j *schedulerpb.Job) error {
 		}
 		if size >= 80<<10 {
 			return invalid("http_target.headers must total less than 80KB")
+		}
+		// OAuthToken / OidcToken: "Service account email to be used for generating OAuth [OIDC] token."
+		if t := h.GetOauthToken(); t != nil && !emailRE.MatchString(t.GetServiceAccountEmail()) {
+			return invalid("http_target.oauth_token.service_account_email must be a service account email, got %q", t.GetServiceAccountEmail())
+		}
+		if t := h.GetOidcToken(); t != nil && !emailRE.MatchString(t.GetServiceAccountEmail()) {
+			return invalid("http_target.oidc_token.service_account_email must be a service account email, got %q", t.GetServiceAccountEmail())
 		}
 		if d := j.AttemptDeadline; d != nil && (d.AsDuration() < 15*time.Second || d.AsDuration() > 30*time.Minute) {
 			return invalid("attempt_deadline for an HTTP target must be between 15s and 30m, got %s", d.AsDuration())
@@ -721,7 +732,11 @@ func (s *Server) dispatch(ctx context.Context, j *schedulerpb.Job, scheduled tim
 		if s.opts.RunJob == nil {
 			return &rpcstatus.Status{Code: int32(codes.Unavailable), Message: "sandbox: no Cloud Run emulator is connected to run " + runJob}
 		}
-		if err := s.opts.RunJob(ctx, runJob); err != nil {
+		member, st := googleAPICredentials(h)
+		if st != nil {
+			return st
+		}
+		if err := s.opts.RunJob(ctx, runJob, member); err != nil {
 			st := status.Convert(err)
 			if st.Code() == codes.Unknown && errors.Is(err, context.DeadlineExceeded) {
 				st = status.New(codes.DeadlineExceeded, err.Error())
@@ -736,6 +751,37 @@ func (s *Server) dispatch(ctx context.Context, j *schedulerpb.Job, scheduled tim
 			Message: "sandbox: the sandbox reaches only loopback (http://127.0.0.1:PORT/...) and Cloud Run job run endpoints; " + h.Uri + " was not called"}
 	}
 	return s.sendHTTP(ctx, j, h, scheduled)
+}
+
+// cloudPlatformScope is the OAuth scope Cloud Scheduler uses when OAuthToken.scope is empty ("If not
+// specified, "https://www.googleapis.com/auth/cloud-platform" will be used"), and the one the Cloud Run
+// Admin API accepts.
+const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+// googleAPICredentials is what the attempt's Authorization header amounts to for a Google API such as
+// run.googleapis.com: only an OAuth access token is accepted there ("This type of authorization should
+// generally only be used when calling Google APIs hosted on *.googleapis.com"); no token, or an OIDC ID
+// token (what Cloud Run *services* take), is answered with 401; a token without the cloud-platform scope
+// with 403. It returns the IAM principal of an acceptable token, or the failed attempt's status.
+func googleAPICredentials(h *schedulerpb.HttpTarget) (string, *rpcstatus.Status) {
+	fail := func(code codes.Code, http int, msg string) (string, *rpcstatus.Status) {
+		return "", &rpcstatus.Status{Code: int32(code), Message: fmt.Sprintf("HTTP %d from %s: %s", http, h.Uri, msg)}
+	}
+	switch {
+	case h.GetOidcToken() != nil:
+		return fail(codes.Unauthenticated, http.StatusUnauthorized, "Request had invalid authentication credentials. "+
+			"Expected OAuth 2 access token, login cookie or other valid authentication credential. "+
+			"(An OIDC token is for Cloud Run services and endpoints that verify it; a Google API such as the "+
+			"Cloud Run jobs:run endpoint needs http_target.oauth_token.)")
+	case h.GetOauthToken() == nil:
+		return fail(codes.Unauthenticated, http.StatusUnauthorized, "Request is missing required authentication credential. "+
+			"Expected OAuth 2 access token, login cookie or other valid authentication credential. "+
+			"(Set http_target.oauth_token with a service account allowed to run the job.)")
+	}
+	if scope := h.GetOauthToken().GetScope(); scope != "" && !strings.Contains(" "+scope+" ", " "+cloudPlatformScope+" ") {
+		return fail(codes.PermissionDenied, http.StatusForbidden, "Request had insufficient authentication scopes.")
+	}
+	return "serviceAccount:" + h.GetOauthToken().GetServiceAccountEmail(), nil
 }
 
 func cloudRunJob(uri string) (string, bool) {

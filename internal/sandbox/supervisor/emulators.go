@@ -131,6 +131,23 @@ func (s *Sandbox) startGCP() error {
 	if err := s.grpcEmulator("cloudrun", "ALFRED_GCP_RUN_ENDPOINT", run.Register); err != nil {
 		return err
 	}
+	// Project-level IAM grants (Resource Manager is not emulated): Cloud Run's permission checks, such
+	// as a scheduled jobs:run call, consult them besides the resources' own policies.
+	s.debugMux.HandleFunc("POST /gcp/projects/{project}/iam/grant", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Role   string `json:"role"`
+			Member string `json:"member"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			kit.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": `body must be {"role": "roles/run.invoker", "member": "serviceAccount:EMAIL"}`})
+			return
+		}
+		if err := run.GrantProjectRole(r.PathValue("project"), body.Role, body.Member); err != nil {
+			kit.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": err.Error()})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mon, err := monitoring.New(monitoring.Options{Dir: filepath.Join(s.cfg.Dir, "monitoring"), Kit: s.Kit})
 	if err != nil {
 		return err
@@ -139,8 +156,10 @@ func (s *Sandbox) startGCP() error {
 	if err := s.grpcEmulator("monitoring", "ALFRED_GCP_MONITORING_ENDPOINT", mon.Register); err != nil {
 		return err
 	}
+	// A Cloud Run job target is a call to the jobs:run API authenticated as the OAuth token's service
+	// account: Cloud Run checks that the account holds run.jobs.run on the job or the project.
 	sched, err := scheduler.New(scheduler.Options{
-		Dir: filepath.Join(s.cfg.Dir, "scheduler"), Kit: s.Kit, RunJob: run.RunJobByName,
+		Dir: filepath.Join(s.cfg.Dir, "scheduler"), Kit: s.Kit, RunJob: run.RunJobAs,
 	})
 	if err != nil {
 		return err

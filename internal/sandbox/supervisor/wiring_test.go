@@ -2,11 +2,14 @@ package supervisor_test
 
 import (
 	"context"
+	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/iam/apiv1/iampb"
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	scheduler "cloud.google.com/go/scheduler/apiv1"
@@ -14,6 +17,7 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
@@ -25,8 +29,11 @@ func clientOpts(endpoint string) []option.ClientOption {
 		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials()))}
 }
 
-// A Cloud Scheduler job that targets a Cloud Run job's run endpoint runs that job; the job's image is
-// alfredctl, so its execution runs the local alfredctl binary with the job's args, and succeeds.
+// A Cloud Scheduler job that targets a Cloud Run job's run endpoint runs that job when its OAuth token's
+// service account may run it (here roles/run.invoker on the job, as Cloud Run's guide to running jobs on
+// a schedule grants it); the job's image is alfredctl, so its execution runs the local alfredctl binary
+// with the job's args, and succeeds. An account without such a role gets PERMISSION_DENIED in the
+// scheduler job's status until a project-level grant (the debug API) lets it.
 func TestSchedulerJobRunsCloudRunJobThatRunsAlfredctl(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "alfredctl")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/alfredctl").CombinedOutput(); err != nil {
@@ -69,19 +76,55 @@ func TestSchedulerJobRunsCloudRunJobThatRunsAlfredctl(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sched.Close()
-	sj, err := sched.CreateJob(ctx, &schedulerpb.CreateJobRequest{Parent: parent, Job: &schedulerpb.Job{
-		Name: parent + "/jobs/nightly-backup-trigger", Schedule: "0 3 * * *", TimeZone: "Europe/London",
-		Target: &schedulerpb.Job_HttpTarget{HttpTarget: &schedulerpb.HttpTarget{
-			Uri:        "https://run.googleapis.com/v2/" + job.GetName() + ":run",
-			HttpMethod: schedulerpb.HttpMethod_POST,
-		}},
-	}})
-	if err != nil {
+	runner := "backup-runner@" + project + ".iam.gserviceaccount.com"
+	intruder := "intruder@" + project + ".iam.gserviceaccount.com"
+	trigger := func(id, sa string) *schedulerpb.Job {
+		t.Helper()
+		sj, err := sched.CreateJob(ctx, &schedulerpb.CreateJobRequest{Parent: parent, Job: &schedulerpb.Job{
+			Name: parent + "/jobs/" + id, Schedule: "0 3 * * *", TimeZone: "Europe/London",
+			Target: &schedulerpb.Job_HttpTarget{HttpTarget: &schedulerpb.HttpTarget{
+				Uri:                 "https://run.googleapis.com/v2/" + job.GetName() + ":run",
+				HttpMethod:          schedulerpb.HttpMethod_POST,
+				AuthorizationHeader: &schedulerpb.HttpTarget_OauthToken{OauthToken: &schedulerpb.OAuthToken{ServiceAccountEmail: sa}},
+			}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sched.RunJob(ctx, &schedulerpb.RunJobRequest{Name: sj.GetName()}); err != nil {
+			t.Fatal(err)
+		}
+		return sj
+	}
+	waitStatus := func(name string, code codes.Code) {
+		t.Helper()
+		for {
+			j, err := sched.GetJob(ctx, &schedulerpb.GetJobRequest{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.GetStatus() != nil && j.GetStatus().GetCode() == int32(code) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("scheduler job %s: status %v, want %s", name, j.GetStatus(), code)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+
+	// An account with no role on the job or the project is refused by Cloud Run.
+	denied := trigger("intruder-trigger", intruder)
+	waitStatus(denied.GetName(), codes.PermissionDenied)
+
+	// roles/run.invoker on the job lets the runner account run it.
+	if _, err := jobs.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: job.GetName(), Policy: &iampb.Policy{
+		Bindings: []*iampb.Binding{{Role: "roles/run.invoker", Members: []string{"serviceAccount:" + runner}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sched.RunJob(ctx, &schedulerpb.RunJobRequest{Name: sj.GetName()}); err != nil {
-		t.Fatal(err)
-	}
+	sj := trigger("nightly-backup-trigger", runner)
+	waitStatus(sj.GetName(), codes.OK)
 
 	execs, err := run.NewExecutionsClient(ctx, clientOpts(sb.Env["ALFRED_GCP_RUN_ENDPOINT"])...)
 	if err != nil {
@@ -108,7 +151,7 @@ func TestSchedulerJobRunsCloudRunJobThatRunsAlfredctl(t *testing.T) {
 				t.Fatalf("the alfredctl execution must succeed: succeeded=%d failed=%d conditions=%v",
 					done.GetSucceededCount(), done.GetFailedCount(), done.GetConditions())
 			}
-			return
+			break
 		}
 		select {
 		case <-ctx.Done():
@@ -116,4 +159,23 @@ func TestSchedulerJobRunsCloudRunJobThatRunsAlfredctl(t *testing.T) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	// The denied account was the only one refused: one execution so far. A project-level grant (debug
+	// API) lets it run the job too.
+	got, err := jobs.GetJob(ctx, &runpb.GetJobRequest{Name: job.GetName()})
+	if err != nil || got.GetExecutionCount() != 1 {
+		t.Fatalf("executions after one allowed and one denied attempt: %d %v", got.GetExecutionCount(), err)
+	}
+	body := strings.NewReader(`{"role": "roles/run.jobsExecutor", "member": "serviceAccount:` + intruder + `"}`)
+	resp, err := http.Post(sb.Env["ALFRED_SANDBOX_DEBUG_URL"]+"/gcp/projects/"+project+"/iam/grant", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("project grant: HTTP %d", resp.StatusCode)
+	}
+	if _, err := sched.RunJob(ctx, &schedulerpb.RunJobRequest{Name: denied.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(denied.GetName(), codes.OK)
 }
