@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"google.golang.org/genproto/googleapis/api/label"
 	"google.golang.org/genproto/googleapis/api/metric"
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -204,7 +206,43 @@ func valueTypeOf(v *monitoringpb.TypedValue) metric.MetricDescriptor_ValueType {
 	return metric.MetricDescriptor_VALUE_TYPE_UNSPECIFIED
 }
 
+// CreateTimeSeries writes user-defined metrics. "The response is empty if all time series in the request
+// were written. If any time series could not be written, a corresponding failure message is included in
+// the error response": the valid series of a request are written, the others reported (writeSeries).
 func (m *metricServer) CreateTimeSeries(_ context.Context, req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empty, error) {
+	return m.s.writeSeries(req, false)
+}
+
+// CreateServiceTimeSeries writes metrics of Google Cloud services ("This endpoint rejects writes to
+// user-defined metrics. This method is only for use by Google Cloud services"), with the same partial
+// success as CreateTimeSeries. The sandbox accepts it from anyone, so that a test can stand in for a
+// Google service (Cloud Run's own metrics, say).
+func (m *metricServer) CreateServiceTimeSeries(_ context.Context, req *monitoringpb.CreateTimeSeriesRequest) (*emptypb.Empty, error) {
+	return m.s.writeSeries(req, true)
+}
+
+// seriesWrite is one accepted series of a write request.
+type seriesWrite struct {
+	key  string
+	ts   *monitoringpb.TimeSeries
+	desc *metric.MetricDescriptor
+	new  bool
+}
+
+// seriesFailure is one refused series of a write request: its index, the status code and message.
+type seriesFailure struct {
+	index int
+	code  codes.Code
+	msg   string
+}
+
+// writeSeries validates each series on its own, writes the valid ones and, when some were refused,
+// answers INVALID_ARGUMENT "One or more TimeSeries could not be written: <reason>: timeSeries[i]; ..."
+// with a google.monitoring.v3.CreateTimeSeriesSummary in the status details (total_point_count,
+// success_point_count, and errors: one entry per status code with its point_count), as the live API
+// answers (the status of each summary error carries only the code). Errors about the request as a whole
+// (its name, no series, more than 200) refuse everything.
+func (s *Server) writeSeries(req *monitoringpb.CreateTimeSeriesRequest, service bool) (*emptypb.Empty, error) {
 	project, err := parseProject(req.GetName(), "name")
 	if err != nil {
 		return nil, err
@@ -216,111 +254,23 @@ func (m *metricServer) CreateTimeSeries(_ context.Context, req *monitoringpb.Cre
 	if n > 200 {
 		return nil, invalid("at most 200 TimeSeries may be written per request, got %d", n)
 	}
-	s := m.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	type write struct {
-		key  string
-		ts   *monitoringpb.TimeSeries
-		desc *metric.MetricDescriptor
-		new  bool
-	}
-	writes := make([]write, 0, n)
-	inRequest := map[string]int{}
+	var writes []seriesWrite
+	var failures []seriesFailure
+	inRequest := map[string]bool{}
 	newDescs := map[string]*metric.MetricDescriptor{}
-	// Validate everything first, so that a rejected request writes nothing.
 	for i, ts := range req.GetTimeSeries() {
-		f := fmt.Sprintf("time_series[%d]", i)
-		typ := ts.GetMetric().GetType()
-		if !userDefined(typ) {
-			return nil, invalid("%s.metric.type %q: only user-defined metrics (%s) can be written", f, typ, strings.Join(userDefinedPrefixes, ", "))
+		w, code, msg := s.checkSeriesLocked(project, i, ts, service, now, inRequest, newDescs)
+		if code != codes.OK {
+			failures = append(failures, seriesFailure{index: i, code: code, msg: msg})
+			continue
 		}
-		if ts.GetResource().GetType() == "" {
-			return nil, invalid("%s.resource.type is required (for example \"global\" or \"generic_task\")", f)
+		if w.new {
+			newDescs[w.desc.Name] = w.desc
 		}
-		if len(ts.GetPoints()) != 1 {
-			return nil, invalid("%s must contain exactly one point, got %d", f, len(ts.GetPoints()))
-		}
-		key := seriesKey(project, ts)
-		if j, dup := inRequest[key]; dup {
-			return nil, invalid("%s and time_series[%d] are the same time series; write at most one point per series per request", f, j)
-		}
-		inRequest[key] = i
-		pt := ts.Points[0]
-		vt := valueTypeOf(pt.GetValue())
-		if vt == metric.MetricDescriptor_VALUE_TYPE_UNSPECIFIED {
-			return nil, invalid("%s.points[0].value is required", f)
-		}
-		kind := ts.MetricKind
-		if kind == metric.MetricDescriptor_METRIC_KIND_UNSPECIFIED {
-			kind = metric.MetricDescriptor_GAUGE
-		}
-		if ts.ValueType != metric.MetricDescriptor_VALUE_TYPE_UNSPECIFIED && ts.ValueType != vt {
-			return nil, invalid("%s.value_type is %s but the point holds a %s", f, ts.ValueType, vt)
-		}
-		dname := descriptorName(project, typ)
-		desc := s.descriptors[dname]
-		if desc == nil {
-			desc = newDescs[dname]
-		}
-		created := false
-		if desc == nil {
-			// Writing to a user-defined metric that has no descriptor creates one (auto-creation).
-			if err := checkKind(kind, vt); err != nil {
-				return nil, invalid("%s: %s", f, status.Convert(err).Message())
-			}
-			desc = &metric.MetricDescriptor{Name: dname, Type: typ, MetricKind: kind, ValueType: vt}
-			for k := range ts.Metric.GetLabels() {
-				desc.Labels = append(desc.Labels, &label.LabelDescriptor{Key: k, ValueType: label.LabelDescriptor_STRING})
-			}
-			sort.Slice(desc.Labels, func(a, b int) bool { return desc.Labels[a].Key < desc.Labels[b].Key })
-			newDescs[dname] = desc
-			created = true
-		}
-		if kind != desc.MetricKind || vt != desc.ValueType {
-			return nil, invalid("%s: metric %s is %s/%s, but the point is %s/%s", f, typ, desc.MetricKind, desc.ValueType, kind, vt)
-		}
-		if !created {
-			declared := map[string]bool{}
-			for _, l := range desc.Labels {
-				declared[l.Key] = true
-			}
-			for k := range ts.Metric.GetLabels() {
-				if !declared[k] {
-					return nil, invalid("%s.metric.labels: %q is not a label of metric %s", f, k, typ)
-				}
-			}
-		}
-		iv := pt.GetInterval()
-		if iv.GetEndTime() == nil {
-			return nil, invalid("%s.points[0].interval.end_time is required", f)
-		}
-		end := iv.EndTime.AsTime()
-		switch kind {
-		case metric.MetricDescriptor_GAUGE:
-			if iv.StartTime != nil && !iv.StartTime.AsTime().Equal(end) {
-				return nil, invalid("%s.points[0].interval: for a GAUGE metric the start time must be unset or equal to the end time", f)
-			}
-		case metric.MetricDescriptor_CUMULATIVE:
-			if iv.StartTime == nil || !iv.StartTime.AsTime().Before(end) {
-				return nil, invalid("%s.points[0].interval: for a CUMULATIVE metric the start time is required and must be earlier than the end time", f)
-			}
-		}
-		if end.After(now.Add(5 * time.Minute)) {
-			return nil, invalid("%s.points[0].interval.end_time %s is more than 5 minutes in the future", f, end.Format(time.RFC3339Nano))
-		}
-		if end.Before(now.Add(-25 * time.Hour)) {
-			return nil, invalid("%s.points[0].interval.end_time %s is more than 25 hours in the past", f, end.Format(time.RFC3339Nano))
-		}
-		if old := s.series[key]; old != nil && len(old.Points) > 0 {
-			last := old.Points[0].GetInterval().GetEndTime().AsTime()
-			if !end.After(last) {
-				return nil, invalid("Points must be written in order. One or more of the points specified had an older end time than the most recent point: %s: end time %s is not after %s",
-					f, end.Format(time.RFC3339Nano), last.Format(time.RFC3339Nano))
-			}
-		}
-		writes = append(writes, write{key: key, ts: ts, desc: desc, new: created})
+		writes = append(writes, w)
 	}
 	for _, w := range writes {
 		if w.new {
@@ -343,10 +293,167 @@ func (m *metricServer) CreateTimeSeries(_ context.Context, req *monitoringpb.Cre
 		}
 		old.Points = pts
 	}
-	if err := s.saveLocked(); err != nil {
-		return nil, err
+	if len(writes) > 0 {
+		if err := s.saveLocked(); err != nil {
+			return nil, err
+		}
 	}
-	return &emptypb.Empty{}, nil
+	if len(failures) == 0 {
+		return &emptypb.Empty{}, nil
+	}
+	return nil, partialFailure(n, len(writes), failures)
+}
+
+// partialFailure builds the error of a write of which some series failed: every series holds one point,
+// so point counts are series counts.
+func partialFailure(total, written int, failures []seriesFailure) error {
+	var reasons []string
+	byMsg := map[string][]int{}
+	byCode := map[codes.Code]int32{}
+	var codeOrder []codes.Code
+	for _, f := range failures {
+		if _, ok := byMsg[f.msg]; !ok {
+			reasons = append(reasons, f.msg)
+		}
+		byMsg[f.msg] = append(byMsg[f.msg], f.index)
+		if _, ok := byCode[f.code]; !ok {
+			codeOrder = append(codeOrder, f.code)
+		}
+		byCode[f.code]++
+	}
+	parts := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		parts = append(parts, r+": timeSeries["+indexRanges(byMsg[r])+"]")
+	}
+	summary := &monitoringpb.CreateTimeSeriesSummary{TotalPointCount: int32(total), SuccessPointCount: int32(written)}
+	for _, c := range codeOrder {
+		summary.Errors = append(summary.Errors, &monitoringpb.CreateTimeSeriesSummary_Error{
+			Status: &rpcstatus.Status{Code: int32(c)}, PointCount: byCode[c]})
+	}
+	st, err := status.New(codes.InvalidArgument, "One or more TimeSeries could not be written: "+strings.Join(parts, "; ")).WithDetails(summary)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	return st.Err()
+}
+
+// indexRanges renders ascending indexes as the API does: runs as "a-b", joined with ",".
+func indexRanges(idx []int) string {
+	var out []string
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
+			j++
+		}
+		if i == j {
+			out = append(out, strconv.Itoa(idx[i]))
+		} else {
+			out = append(out, strconv.Itoa(idx[i])+"-"+strconv.Itoa(idx[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(out, ",")
+}
+
+// checkSeriesLocked validates series i of a write: it returns the write, or the code and message of its
+// failure.
+func (s *Server) checkSeriesLocked(project string, i int, ts *monitoringpb.TimeSeries, service bool, now time.Time,
+	inRequest map[string]bool, newDescs map[string]*metric.MetricDescriptor) (seriesWrite, codes.Code, string) {
+	fail := func(format string, args ...any) (seriesWrite, codes.Code, string) {
+		return seriesWrite{}, codes.InvalidArgument, fmt.Sprintf(format, args...)
+	}
+	typ := ts.GetMetric().GetType()
+	switch {
+	case typ == "":
+		return fail("Field timeSeries[%d].metric.type had an invalid value: a metric type is required", i)
+	case service && userDefined(typ):
+		return fail("Field timeSeries[%d].metric.type had an invalid value: %q is a user-defined metric; CreateServiceTimeSeries writes only metrics of Google Cloud services (use CreateTimeSeries)", i, typ)
+	case !service && !userDefined(typ):
+		return fail("Field timeSeries[%d].metric.type had an invalid value: %q: only user-defined metrics (%s) can be written", i, typ, strings.Join(userDefinedPrefixes, ", "))
+	}
+	if ts.GetResource().GetType() == "" {
+		return fail("Field timeSeries[%d].resource.type had an invalid value: a monitored resource type is required (for example \"global\" or \"generic_task\")", i)
+	}
+	if len(ts.GetPoints()) != 1 {
+		return fail("Field timeSeries[%d].points had an invalid value: exactly one point must be written per TimeSeries, got %d", i, len(ts.GetPoints()))
+	}
+	key := seriesKey(project, ts)
+	if inRequest[key] {
+		return fail("Field timeSeries[%d] had an invalid value: Duplicate TimeSeries encountered. Only one point can be written per TimeSeries per request.", i)
+	}
+	inRequest[key] = true
+	pt := ts.Points[0]
+	vt := valueTypeOf(pt.GetValue())
+	if vt == metric.MetricDescriptor_VALUE_TYPE_UNSPECIFIED {
+		return fail("Field timeSeries[%d].points[0].value had an invalid value: a value is required", i)
+	}
+	kind := ts.MetricKind
+	if kind == metric.MetricDescriptor_METRIC_KIND_UNSPECIFIED {
+		kind = metric.MetricDescriptor_GAUGE
+	}
+	if ts.ValueType != metric.MetricDescriptor_VALUE_TYPE_UNSPECIFIED && ts.ValueType != vt {
+		return fail("Field timeSeries[%d].value_type had an invalid value: %s, but the point holds a %s", i, ts.ValueType, vt)
+	}
+	dname := descriptorName(project, typ)
+	desc := s.descriptors[dname]
+	if desc == nil {
+		desc = newDescs[dname]
+	}
+	created := false
+	if desc == nil {
+		// Writing to a metric that has no descriptor creates one (auto-creation).
+		if err := checkKind(kind, vt); err != nil {
+			return fail("Field timeSeries[%d] had an invalid value: %s", i, status.Convert(err).Message())
+		}
+		desc = &metric.MetricDescriptor{Name: dname, Type: typ, MetricKind: kind, ValueType: vt}
+		for k := range ts.Metric.GetLabels() {
+			desc.Labels = append(desc.Labels, &label.LabelDescriptor{Key: k, ValueType: label.LabelDescriptor_STRING})
+		}
+		sort.Slice(desc.Labels, func(a, b int) bool { return desc.Labels[a].Key < desc.Labels[b].Key })
+		created = true
+	}
+	if kind != desc.MetricKind || vt != desc.ValueType {
+		return fail("Field timeSeries[%d] had an invalid value: metric %s is %s/%s, but the point is %s/%s", i, typ, desc.MetricKind, desc.ValueType, kind, vt)
+	}
+	if !created {
+		declared := map[string]bool{}
+		for _, l := range desc.Labels {
+			declared[l.Key] = true
+		}
+		for k := range ts.Metric.GetLabels() {
+			if !declared[k] {
+				return fail("Field timeSeries[%d].metric.labels had an invalid value: %q is not a label of metric %s", i, k, typ)
+			}
+		}
+	}
+	iv := pt.GetInterval()
+	if iv.GetEndTime() == nil {
+		return fail("Field timeSeries[%d].points[0].interval.end_time had an invalid value: an end time is required", i)
+	}
+	end := iv.EndTime.AsTime()
+	switch kind {
+	case metric.MetricDescriptor_GAUGE:
+		if iv.StartTime != nil && !iv.StartTime.AsTime().Equal(end) {
+			return fail("Field timeSeries[%d].points[0].interval had an invalid value: for a GAUGE metric the start time must be unset or equal to the end time", i)
+		}
+	case metric.MetricDescriptor_CUMULATIVE:
+		if iv.StartTime == nil || !iv.StartTime.AsTime().Before(end) {
+			return fail("Field timeSeries[%d].points[0].interval had an invalid value: for a CUMULATIVE metric the start time is required and must be earlier than the end time", i)
+		}
+	}
+	if end.After(now.Add(5 * time.Minute)) {
+		return fail("Field timeSeries[%d].points[0].interval.end_time had an invalid value of %q: Data points cannot be written more than 5m in the future.", i, end.Format(time.RFC3339Nano))
+	}
+	if end.Before(now.Add(-25 * time.Hour)) {
+		return fail("Field timeSeries[%d].points[0].interval.end_time had an invalid value of %q: Data points cannot be written more than 25h in the past.", i, end.Format(time.RFC3339Nano))
+	}
+	if old := s.series[key]; old != nil && len(old.Points) > 0 {
+		last := old.Points[0].GetInterval().GetEndTime().AsTime()
+		if !end.After(last) {
+			return fail("Points must be written in order. One or more of the points specified had an older start time than the most recent point.")
+		}
+	}
+	return seriesWrite{key: key, ts: ts, desc: desc, new: created}, codes.OK, ""
 }
 
 func (m *metricServer) ListTimeSeries(_ context.Context, req *monitoringpb.ListTimeSeriesRequest) (*monitoringpb.ListTimeSeriesResponse, error) {

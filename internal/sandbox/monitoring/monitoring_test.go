@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -650,11 +651,6 @@ func TestTimeSeries_rejectsWhatTheAPIRejects(t *testing.T) {
 	noRes := gaugePoint("custom.googleapis.com/x", nil, now, 1)
 	noRes.Resource = nil
 	wantCode(t, write(noRes), codes.InvalidArgument, "no resource")
-	// A rejected request writes nothing, even its valid series.
-	wantCode(t, write(gaugePoint("custom.googleapis.com/y", nil, now, 1), gaugePoint("compute.googleapis.com/z", nil, now, 1)), codes.InvalidArgument, "mixed request")
-	if got := listSeries(t, c, `metric.type = "custom.googleapis.com/y"`, now.Add(-time.Minute), now.Add(time.Minute)); len(got) != 0 {
-		t.Fatalf("rejected request left data: %v", got)
-	}
 	// Value type must match the metric's descriptor.
 	if err := write(gaugePoint("custom.googleapis.com/typed", nil, now.Add(-time.Minute), 1)); err != nil {
 		t.Fatal(err)
@@ -773,4 +769,119 @@ func TestAlertPolicy_documentationLimits(t *testing.T) {
 	}
 	wantCode(t, create(&monitoringpb.AlertPolicy_Documentation{MimeType: md, Links: []*monitoringpb.AlertPolicy_Documentation_Link{link, link, link, link}}),
 		codes.InvalidArgument, "four links")
+}
+
+// summaryOf returns the CreateTimeSeriesSummary carried in a write error's details.
+func summaryOf(t *testing.T, err error) *monitoringpb.CreateTimeSeriesSummary {
+	t.Helper()
+	for _, d := range status.Convert(err).Details() {
+		if sum, ok := d.(*monitoringpb.CreateTimeSeriesSummary); ok {
+			return sum
+		}
+	}
+	t.Fatalf("no CreateTimeSeriesSummary in the error details of %v", err)
+	return nil
+}
+
+// "The response is empty if all time series in the request were written. If any time series could not be
+// written, a corresponding failure message is included in the error response": the valid series of a
+// request are written, the invalid ones are reported (INVALID_ARGUMENT "One or more TimeSeries could not
+// be written: ...: timeSeries[i]", with a CreateTimeSeriesSummary: total_point_count,
+// success_point_count, errors per status code).
+func TestTimeSeries_writeIsPartialAndSummarized(t *testing.T) {
+	c, _ := start(t, "")
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	older := gaugePoint("custom.googleapis.com/ordered", nil, now.Add(-time.Minute), 1)
+	if err := c.metrics.CreateTimeSeries(ctx, &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: []*monitoringpb.TimeSeries{older}}); err != nil {
+		t.Fatal(err)
+	}
+	req := &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: []*monitoringpb.TimeSeries{
+		gaugePoint("custom.googleapis.com/y", map[string]string{"service": "a"}, now, 1),                  // 0 ok
+		gaugePoint("compute.googleapis.com/z", nil, now, 1),                                               // 1 not user-defined
+		gaugePoint("custom.googleapis.com/y", map[string]string{"service": "b"}, now, 2),                  // 2 ok
+		gaugePoint("custom.googleapis.com/ordered", nil, now.Add(-2*time.Minute), 3),                      // 3 older than the last point
+		gaugePoint("custom.googleapis.com/y", map[string]string{"service": "a"}, now.Add(time.Second), 4), // 4 duplicate of 0
+	}}
+	err := c.metrics.CreateTimeSeries(ctx, req)
+	wantCode(t, err, codes.InvalidArgument, "partly invalid write")
+	msg := status.Convert(err).Message()
+	for _, want := range []string{"One or more TimeSeries could not be written: ", "timeSeries[1]", "timeSeries[3]",
+		"Duplicate TimeSeries encountered. Only one point can be written per TimeSeries per request.: timeSeries[4]"} {
+		if !strings.Contains(msg, want) {
+			t.Fatalf("message %q does not contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "timeSeries[0]") || strings.Contains(msg, "timeSeries[2]") {
+		t.Fatalf("message names series that were written: %q", msg)
+	}
+	sum := summaryOf(t, err)
+	if sum.GetTotalPointCount() != 5 || sum.GetSuccessPointCount() != 2 || len(sum.GetErrors()) != 1 ||
+		sum.GetErrors()[0].GetStatus().GetCode() != int32(codes.InvalidArgument) || sum.GetErrors()[0].GetPointCount() != 3 {
+		t.Fatalf("summary %v", sum)
+	}
+	// The valid series were written, the invalid ones not.
+	got := listSeries(t, c, `metric.type = "custom.googleapis.com/y"`, now.Add(-time.Minute), now.Add(time.Minute))
+	if len(got) != 2 {
+		t.Fatalf("written series of custom.googleapis.com/y: %v", got)
+	}
+	for _, ts := range got {
+		if len(ts.GetPoints()) != 1 || (ts.GetMetric().GetLabels()["service"] == "a" && ts.GetPoints()[0].GetValue().GetDoubleValue() != 1) {
+			t.Fatalf("series %v", ts)
+		}
+	}
+	if got := listSeries(t, c, `metric.type = "custom.googleapis.com/ordered"`, now.Add(-time.Hour), now.Add(time.Minute)); len(got) != 1 || len(got[0].GetPoints()) != 1 {
+		t.Fatalf("the out-of-order point was written: %v", got)
+	}
+	// Nothing valid: nothing written, success_point_count 0; series failing for the same reason are
+	// listed once, consecutive indexes as a range ("...: timeSeries[0-2]").
+	three := func(at time.Time) []*monitoringpb.TimeSeries {
+		var out []*monitoringpb.TimeSeries
+		for _, n := range []string{"1", "2", "3"} {
+			out = append(out, gaugePoint("custom.googleapis.com/three", map[string]string{"n": n}, at, 1))
+		}
+		return out
+	}
+	if err := c.metrics.CreateTimeSeries(ctx, &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: three(now.Add(-time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	err = c.metrics.CreateTimeSeries(ctx, &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: three(now.Add(-2 * time.Minute))})
+	if sum := summaryOf(t, err); sum.GetTotalPointCount() != 3 || sum.GetSuccessPointCount() != 0 || sum.GetErrors()[0].GetPointCount() != 3 {
+		t.Fatalf("summary %v", sum)
+	}
+	if want := "One or more TimeSeries could not be written: Points must be written in order. One or more of the points specified had an older start time than the most recent point.: timeSeries[0-2]"; status.Convert(err).Message() != want {
+		t.Fatalf("message %q, want %q", status.Convert(err).Message(), want)
+	}
+	// A request-level error (more than 200 series) refuses everything, without a summary.
+	var many []*monitoringpb.TimeSeries
+	for i := 0; i < 201; i++ {
+		many = append(many, gaugePoint("custom.googleapis.com/many", map[string]string{"i": strconv.Itoa(i)}, now, 1))
+	}
+	wantCode(t, c.metrics.CreateTimeSeries(ctx, &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: many}), codes.InvalidArgument, "201 series")
+	if got := listSeries(t, c, `metric.type = "custom.googleapis.com/many"`, now.Add(-time.Minute), now.Add(time.Minute)); len(got) != 0 {
+		t.Fatalf("a refused request wrote %d series", len(got))
+	}
+}
+
+// CreateServiceTimeSeries writes metrics of Google services and "rejects writes to user-defined metrics",
+// with the same partial success.
+func TestTimeSeries_serviceWriteRejectsUserDefinedMetrics(t *testing.T) {
+	c, _ := start(t, "")
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	const cpu = "run.googleapis.com/container/cpu/utilizations"
+	err := c.metrics.CreateServiceTimeSeries(ctx, &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: []*monitoringpb.TimeSeries{
+		gaugePoint(cpu, map[string]string{"service_name": "alfred-bot"}, now, 0.4),
+		gaugePoint("custom.googleapis.com/mine", nil, now, 1),
+	}})
+	wantCode(t, err, codes.InvalidArgument, "service write with a user-defined metric")
+	if sum := summaryOf(t, err); sum.GetTotalPointCount() != 2 || sum.GetSuccessPointCount() != 1 {
+		t.Fatalf("summary %v", sum)
+	}
+	if got := listSeries(t, c, `metric.type = "`+cpu+`"`, now.Add(-time.Minute), now.Add(time.Minute)); len(got) != 1 {
+		t.Fatalf("service series written: %v", got)
+	}
+	if got := listSeries(t, c, `metric.type = "custom.googleapis.com/mine"`, now.Add(-time.Minute), now.Add(time.Minute)); len(got) != 0 {
+		t.Fatalf("user-defined series written through CreateServiceTimeSeries: %v", got)
+	}
 }
