@@ -551,7 +551,7 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 				ab.GetFromPeerId(), ab.GetToPeerId(), c.name, ab.GetShardId())
 			break
 		}
-		c.abortTransfer(found)
+		c.abortTransfer(found, s.opts.Now())
 	case *pb.UpdateCollectionClusterSetupRequest_DropReplica:
 		d := op.DropReplica
 		sh := c.shard(d.GetShardId())
@@ -578,7 +578,7 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		// any abort: a replication's target becomes Dead, a move's target is removed.
 		for _, t := range append([]*transfer(nil), c.transfers...) {
 			if t.Shard == d.GetShardId() && (t.To == d.GetPeerId() || t.From == d.GetPeerId()) {
-				c.abortTransfer(t)
+				c.abortTransfer(t, s.opts.Now())
 			}
 		}
 		c.dropReplica(d.GetShardId(), d.GetPeerId())

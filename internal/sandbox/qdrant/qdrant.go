@@ -47,6 +47,10 @@ type Options struct {
 	// consensus activates them (default 50ms). Create answers once they are Active, as Qdrant's
 	// dispatcher waits for every replica's activation before answering a create.
 	ReplicaInitDelay time.Duration
+	// AutoRecoveryDelay is how long a Dead replica on a peer that is up stays Dead before that peer's
+	// periodic local-state sync (Qdrant's Collection::sync_local_state) requests a recovery transfer
+	// from an active replica (default 1s).
+	AutoRecoveryDelay time.Duration
 
 	Now func() time.Time // clock (default time.Now)
 }
@@ -74,7 +78,7 @@ type peer struct {
 type replica struct {
 	Peer  uint64          `json:"peer"`
 	State pb.ReplicaState `json:"state"`
-	Since time.Time       `json:"since"` // when the current transfer into this replica started
+	Since time.Time       `json:"since"` // when its state began: a transfer into it started, it died, its peer came back
 }
 
 type shard struct {
@@ -112,6 +116,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.ReplicaInitDelay <= 0 {
 		opts.ReplicaInitDelay = 50 * time.Millisecond
+	}
+	if opts.AutoRecoveryDelay <= 0 {
+		opts.AutoRecoveryDelay = time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -174,7 +181,8 @@ func (s *Server) PeerIDs() []uint64 {
 }
 
 // SetPeerDown marks a peer down (its replicas become Dead, transfers touching it are aborted) or up again
-// (its dead replicas are recovered by a transfer: Partial, then Active after ReplicaSyncDelay).
+// (its dead replicas are then recovered as Qdrant recovers them: after AutoRecoveryDelay the peer requests
+// a wal_delta transfer from an active replica, Recovery, then Partial, then Active).
 func (s *Server) SetPeerDown(peerID uint64, down bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -192,7 +200,7 @@ func (s *Server) SetPeerDown(peerID uint64, down bool) error {
 		if down {
 			for _, t := range append([]*transfer(nil), c.transfers...) {
 				if t.From == peerID || t.To == peerID {
-					c.abortTransfer(t)
+					c.abortTransfer(t, now)
 				}
 			}
 		}
@@ -202,9 +210,9 @@ func (s *Server) SetPeerDown(peerID uint64, down bool) error {
 					continue
 				}
 				if down {
-					r.State = pb.ReplicaState_Dead
+					r.State, r.Since = pb.ReplicaState_Dead, now
 				} else if r.State == pb.ReplicaState_Dead {
-					r.State, r.Since = pb.ReplicaState_Partial, now
+					r.Since = now // the returning peer's sync finds it Dead and recovers it (advance)
 				}
 			}
 		}
@@ -283,6 +291,9 @@ func (s *Server) advance() {
 				}
 			}
 		}
+		if s.autoRecover(c, now) {
+			changed = true
+		}
 	}
 	if changed {
 		_ = s.save()
@@ -320,13 +331,55 @@ func (c *collection) dropReplica(shardID uint32, peerID uint64) {
 	}
 }
 
+// autoRecover starts the recovery of Dead replicas on peers that are up, as each peer's periodic
+// Collection::sync_local_state does: for a replica of its own that is Dead (for AutoRecoveryDelay here),
+// it requests a sync transfer (method wal_delta, as every peer is 1.8+) from an Active replica on a
+// reachable peer, skipping sources for which the transfer would conflict with any running transfer of the
+// collection that shares a peer (check_transfer_conflicts_strict). It reports whether it started one.
+func (s *Server) autoRecover(c *collection, now time.Time) bool {
+	started := false
+	for _, sh := range c.shards {
+		for _, r := range sh.Replicas {
+			if r.State != pb.ReplicaState_Dead || now.Sub(r.Since) < s.opts.AutoRecoveryDelay {
+				continue
+			}
+			if p := s.peer(r.Peer); p == nil || p.Down {
+				continue
+			}
+			for _, src := range sh.Replicas {
+				if src.State != pb.ReplicaState_Active || src.Peer == r.Peer {
+					continue
+				}
+				if p := s.peer(src.Peer); p == nil || p.Down {
+					continue
+				}
+				conflict := false
+				for _, t := range c.transfers {
+					if t.From == src.Peer || t.To == src.Peer || t.From == r.Peer || t.To == r.Peer {
+						conflict = true
+					}
+				}
+				if conflict {
+					continue
+				}
+				r.State, r.Since = pb.ReplicaState_Recovery, now
+				c.transfers = append(c.transfers, &transfer{Shard: sh.ID, From: src.Peer, To: r.Peer,
+					Method: pb.ShardTransferMethod_WalDelta, Started: now})
+				started = true
+				break
+			}
+		}
+	}
+	return started
+}
+
 // abortTransfer ends a transfer as Qdrant's Collection::abort_shard_transfer does: the target replica of
 // a replication (sync transfer) is marked Dead, the target of a move is removed.
-func (c *collection) abortTransfer(t *transfer) {
+func (c *collection) abortTransfer(t *transfer, now time.Time) {
 	if t.Move {
 		c.dropReplica(t.Shard, t.To)
 	} else if r := c.replica(t.Shard, t.To); r != nil {
-		r.State = pb.ReplicaState_Dead
+		r.State, r.Since = pb.ReplicaState_Dead, now
 	}
 	for i, o := range c.transfers {
 		if o == t {

@@ -465,7 +465,7 @@ func TestMoveShardAndAbort(t *testing.T) {
 }
 
 func TestPeerDownMakesReplicasDead(t *testing.T) {
-	e := start(t, sandbox.Options{ReplicaSyncDelay: 200 * time.Millisecond})
+	e := start(t, sandbox.Options{ReplicaSyncDelay: 200 * time.Millisecond, AutoRecoveryDelay: 300 * time.Millisecond})
 	e.create("x", 4, 3, 2)
 	victim := e.srv.PeerIDs()[1]
 	if err := e.srv.SetPeerDown(victim, true); err != nil {
@@ -518,13 +518,51 @@ func TestPeerDownMakesReplicasDead(t *testing.T) {
 	if err := e.srv.SetPeerDown(victim, false); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Back up, its replicas are still Dead until its local-state sync requests their recovery: a
+	// wal_delta transfer from an active replica (Recovery first), one at a time (strict conflict check),
+	// then Active.
 	for _, reps := range e.states("x") {
-		for p, s := range reps {
-			if s != qdrant.ReplicaState_Active {
-				t.Fatalf("after recovery peer %d is %s", p, s)
+		if s, ok := reps[victim]; ok && s != qdrant.ReplicaState_Dead {
+			t.Fatalf("right after the peer is back its replica is %s", s)
+		}
+	}
+	sawRecovery := false
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := e.client.GetCollectionClusterInfo(ctx(t), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.GetShardTransfers()) > 1 {
+			t.Fatalf("recoveries into one peer ran side by side: %v", info.GetShardTransfers())
+		}
+		for _, tr := range info.GetShardTransfers() {
+			if tr.GetTo() != victim || !tr.GetSync() {
+				t.Fatalf("unexpected transfer %v", tr)
+			}
+			sawRecovery = true
+		}
+		active := 0
+		for _, reps := range e.states("x") {
+			for p, s := range reps {
+				if p == victim && s == qdrant.ReplicaState_Recovery {
+					sawRecovery = true
+				}
+				if s == qdrant.ReplicaState_Active {
+					active++
+				}
 			}
 		}
+		if active == 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replicas not recovered: %v", e.states("x"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !sawRecovery {
+		t.Fatal("the dead replicas became Active without a recovery transfer")
 	}
 }
 
@@ -922,7 +960,7 @@ func (e *env) waitState(col string, shard uint32, peer uint64, want qdrant.Repli
 // Dead and keeps it; replicating onto that peer again (start_shard_transfer sets the existing replica's
 // state) repairs it: Partial, then Active.
 func TestAbortReplicationLeavesTargetDeadAndReplicatingAgainRepairsIt(t *testing.T) {
-	e := start(t, sandbox.Options{ReplicaSyncDelay: 400 * time.Millisecond})
+	e := start(t, sandbox.Options{ReplicaSyncDelay: 400 * time.Millisecond, AutoRecoveryDelay: time.Hour})
 	e.create("a", 4, 1, 1)
 	var from uint64
 	for p := range e.states("a")[0] {
@@ -944,11 +982,6 @@ func TestAbortReplicationLeavesTargetDeadAndReplicatingAgainRepairsIt(t *testing
 	info, err := e.client.GetCollectionClusterInfo(ctx(t), "a")
 	if err != nil || len(info.GetShardTransfers()) != 0 {
 		t.Fatalf("transfers after abort: %v %v", info.GetShardTransfers(), err)
-	}
-	// The dead replica stays dead: nothing recovers it by itself.
-	time.Sleep(500 * time.Millisecond)
-	if st := e.states("a")[0]; st[to] != qdrant.ReplicaState_Dead {
-		t.Fatalf("dead replica changed by itself: %v", st)
 	}
 	// Replicating onto the peer that holds the dead replica repairs it.
 	if err := e.setup("a", replicate); err != nil {
@@ -1044,5 +1077,42 @@ func TestNewCollectionReplicasPassThroughInitializing(t *testing.T) {
 	info, err := e.client.GetCollectionInfo(ctx(t), "init")
 	if err != nil || info.GetStatus() != qdrant.CollectionStatus_Green {
 		t.Fatalf("info after create: %v %v", info.GetStatus(), err)
+	}
+}
+
+// Qdrant's Collection::sync_local_state: a peer that is up and finds a replica of its own Dead requests its
+// recovery, a sync transfer (wal_delta) from an active replica. So the Dead target of an aborted
+// replication does not stay Dead: a client that did not want that replica must drop it.
+func TestDeadReplicaOnALivePeerIsRecoveredAutomatically(t *testing.T) {
+	e := start(t, sandbox.Options{ReplicaSyncDelay: 400 * time.Millisecond, AutoRecoveryDelay: 300 * time.Millisecond})
+	e.create("r", 4, 1, 1)
+	var from uint64
+	for p := range e.states("r")[0] {
+		from = p
+	}
+	to := otherPeers(e, from)[0]
+	if err := e.setup("r", qdrant.NewUpdateCollectionClusterReplicateShard("r", &qdrant.ReplicateShard{ShardId: 0, FromPeerId: from, ToPeerId: to})); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.setup("r", qdrant.NewUpdateCollectionClusterAbortTransfer("r", &qdrant.AbortShardTransfer{ShardId: 0, FromPeerId: from, ToPeerId: to})); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.states("r")[0]; st[to] != qdrant.ReplicaState_Dead {
+		t.Fatalf("after abort: %v", st)
+	}
+	e.waitState("r", 0, to, qdrant.ReplicaState_Recovery)
+	info, err := e.client.GetCollectionClusterInfo(ctx(t), "r")
+	if err != nil || len(info.GetShardTransfers()) != 1 || info.GetShardTransfers()[0].GetFrom() != from ||
+		info.GetShardTransfers()[0].GetTo() != to || !info.GetShardTransfers()[0].GetSync() {
+		t.Fatalf("automatic recovery transfer: %v %v", info.GetShardTransfers(), err)
+	}
+	e.waitState("r", 0, to, qdrant.ReplicaState_Active)
+
+	// A client that did not want the replica drops it.
+	if err := e.setup("r", qdrant.NewUpdateCollectionClusterDropReplica("r", &qdrant.Replica{ShardId: 0, PeerId: to})); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.states("r")[0]; len(st) != 1 {
+		t.Fatalf("after drop: %v", st)
 	}
 }
