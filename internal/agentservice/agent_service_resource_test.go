@@ -39,7 +39,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
   secret_env = { OPENAI_API_KEY = { secret = "openai-key", version = "3" } }
   memory = "1Gi"
   labels = { team = "ai" }
-  metrics = { port = 9090 }
+  metrics = { port = 9090, config_secret = "gmp-config" }
 `
 	v2 := `
   name   = "alfred-bot"
@@ -52,7 +52,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
   concurrency   = 10
   invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com"]
   labels = { team = "ai" }
-  metrics = { port = 9090 }
+  metrics = { port = 9090, config_secret = "gmp-config" }
 `
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
@@ -481,7 +481,7 @@ func TestAccAgentService_badInputsRejectedAtPlanTime(t *testing.T) {
 		{"secret name", ok + `  secret_env = { K = { secret = "a/b" } }`, `a secret is a name`},
 		{"PORT env", ok + `  env = { PORT = "9000" }`, `instead of the PORT variable`},
 		{"env and secret_env overlap", ok + "  env = { K = \"x\" }\n  secret_env = { K = { secret = \"k\" } }", `both env and secret_env`},
-		{"metrics path", ok + `  metrics = { path = "metrics" }`, `a path starts with /`},
+		{"metrics path", ok + `  metrics = { path = "metrics" }`, `must start with / and have no spaces`},
 		{"service account", ok + `  service_account = "agent"`, `a service account is an email`},
 	}
 	var steps []resource.TestStep
@@ -581,7 +581,9 @@ func createOutside(t *testing.T, s *sandbox, id string) string {
 		Service: &runpb.Service{Template: &runpb.RevisionTemplate{
 			Timeout: durationpb.New(300 * time.Second),
 			Containers: []*runpb.Container{{Image: "example.com/" + id + ":v1",
-				Resources: &runpb.ResourceRequirements{Limits: map[string]string{"cpu": "1000m", "memory": "1024Mi"}}}},
+				// CpuIdle as the console and gcloud send it: with resources set, the API takes an unset
+				// cpu_idle as false (CPU always allocated).
+				Resources: &runpb.ResourceRequirements{Limits: map[string]string{"cpu": "1000m", "memory": "1024Mi"}, CpuIdle: true}}},
 		}},
 	})
 	if err != nil {

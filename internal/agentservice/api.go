@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,8 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -73,69 +69,6 @@ func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []st
 	return out
 }
 
-// toService builds the Service the API is sent from a fully known model. Values equal to Cloud Run's own
-// defaults (cpu, memory) are left out so that the server fills them, as it does for any client.
-func toService(ctx context.Context, m *agentServiceModel, diags *diag.Diagnostics) *runpb.Service {
-	c := &runpb.Container{
-		Image:     m.Image.ValueString(),
-		Command:   stringList(ctx, m.Command, diags),
-		Args:      stringList(ctx, m.Args, diags),
-		Ports:     []*runpb.ContainerPort{{Name: "http1", ContainerPort: int32(m.Port.ValueInt64())}},
-		Resources: &runpb.ResourceRequirements{Limits: map[string]string{}},
-	}
-	if cpu := m.CPU.ValueString(); cpu != "" && !sameQuantity(cpu, defaultCPU) {
-		c.Resources.Limits["cpu"] = cpu
-	}
-	if mem := m.Memory.ValueString(); mem != "" && !sameQuantity(mem, defaultMemory) {
-		c.Resources.Limits["memory"] = mem
-	}
-	if !m.Env.IsNull() && !m.Env.IsUnknown() {
-		env := map[string]string{}
-		diags.Append(m.Env.ElementsAs(ctx, &env, false)...)
-		for _, k := range sortedKeys(env) {
-			c.Env = append(c.Env, &runpb.EnvVar{Name: k, Values: &runpb.EnvVar_Value{Value: env[k]}})
-		}
-	}
-	if !m.SecretEnv.IsNull() && !m.SecretEnv.IsUnknown() {
-		refs := map[string]secretRefModel{}
-		diags.Append(m.SecretEnv.ElementsAs(ctx, &refs, false)...)
-		for _, k := range sortedKeys(refs) {
-			c.Env = append(c.Env, &runpb.EnvVar{Name: k, Values: &runpb.EnvVar_ValueSource{ValueSource: &runpb.EnvVarSource{
-				SecretKeyRef: &runpb.SecretKeySelector{Secret: refs[k].Secret.ValueString(), Version: refs[k].Version.ValueString()}}}})
-		}
-	}
-	timeout, _ := parseTimeout(m.Timeout.ValueString())
-	t := &runpb.RevisionTemplate{
-		Containers:                    []*runpb.Container{c},
-		Scaling:                       &runpb.RevisionScaling{MinInstanceCount: int32(m.MinInstances.ValueInt64()), MaxInstanceCount: int32(m.MaxInstances.ValueInt64())},
-		MaxInstanceRequestConcurrency: int32(m.Concurrency.ValueInt64()),
-		Timeout:                       durationpb.New(timeout),
-	}
-	if !m.ServiceAccount.IsUnknown() {
-		t.ServiceAccount = m.ServiceAccount.ValueString()
-	}
-	svc := &runpb.Service{
-		Name:     serviceName(m.Project.ValueString(), m.Region.ValueString(), m.Name.ValueString()),
-		Ingress:  ingressToAPI[m.Ingress.ValueString()],
-		Template: t,
-		Client:   "terraform-provider-alfred",
-	}
-	if !m.Labels.IsNull() && !m.Labels.IsUnknown() {
-		labels := map[string]string{}
-		diags.Append(m.Labels.ElementsAs(ctx, &labels, false)...)
-		svc.Labels = labels
-	}
-	if !m.Metrics.IsNull() && !m.Metrics.IsUnknown() {
-		var mm metricsModel
-		diags.Append(m.Metrics.As(ctx, &mm, objectAsOptions)...)
-		svc.Annotations = map[string]string{annotationMetricsPath: mm.Path.ValueString()}
-		if !mm.Port.IsNull() {
-			svc.Annotations[annotationMetricsPort] = strconv.FormatInt(mm.Port.ValueInt64(), 10)
-		}
-	}
-	return svc
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -143,106 +76,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// fromService writes what the API returned into m. prior is what Terraform knew before (state, or the plan
-// during create and update): of the labels only those the configuration manages are kept, and an empty
-// env or secret_env map stays empty rather than null. cpu, memory and timeout are written in the API's
-// spelling; their types' semantic equality keeps prior's spelling when both mean the same.
-func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, prior *agentServiceModel, importing bool, m *agentServiceModel, diags *diag.Diagnostics) {
-	parts := strings.Split(svc.GetName(), "/")
-	m.ID = types.StringValue(svc.GetName())
-	m.Project, m.Region, m.Name = types.StringValue(parts[1]), types.StringValue(parts[3]), types.StringValue(parts[5])
-	m.URI = types.StringValue(svc.GetUri())
-	m.LatestReadyRevision = types.StringValue(svc.GetLatestReadyRevision())
-	m.Ingress = types.StringValue(ingressFromAPI(svc.GetIngress()))
-
-	t := svc.GetTemplate()
-	c := &runpb.Container{}
-	if cs := t.GetContainers(); len(cs) > 0 {
-		c = cs[ingressContainer(t)]
-	}
-	m.Image = types.StringValue(c.GetImage())
-	m.Command = listOrNull(c.GetCommand())
-	m.Args = listOrNull(c.GetArgs())
-	m.Port = types.Int64Value(defaultPort)
-	if ps := c.GetPorts(); len(ps) > 0 && ps[0].GetContainerPort() != 0 {
-		m.Port = types.Int64Value(int64(ps[0].GetContainerPort()))
-	}
-	plain := map[string]attr.Value{}
-	secrets := map[string]attr.Value{}
-	for _, e := range c.GetEnv() {
-		if ref := e.GetValueSource().GetSecretKeyRef(); ref != nil {
-			v := ref.GetVersion()
-			if v == "" {
-				v = "latest"
-			}
-			secrets[e.GetName()] = types.ObjectValueMust(secretRefType.AttrTypes, map[string]attr.Value{
-				"secret": types.StringValue(ref.GetSecret()), "version": types.StringValue(v)})
-			continue
-		}
-		plain[e.GetName()] = types.StringValue(e.GetValue())
-	}
-	m.Env = mapOrNull(types.StringType, plain, prior.Env)
-	m.SecretEnv = mapOrNull(secretRefType, secrets, prior.SecretEnv)
-
-	// The API's spelling is stored as it is; when it means what Terraform already knew ("1000m" for "1",
-	// "300s" for "5m"), the framework keeps the known spelling by the types' semantic equality.
-	lim := c.GetResources().GetLimits()
-	m.CPU = newQuantity(orDefault(lim["cpu"], defaultCPU))
-	m.Memory = newQuantity(orDefault(lim["memory"], defaultMemory))
-	m.MinInstances = types.Int64Value(int64(t.GetScaling().GetMinInstanceCount()))
-	m.MaxInstances = types.Int64Value(int64(t.GetScaling().GetMaxInstanceCount()))
-	if m.MaxInstances.ValueInt64() == 0 {
-		m.MaxInstances = types.Int64Value(defaultMaxInstances)
-	}
-	m.Concurrency = types.Int64Value(int64(t.GetMaxInstanceRequestConcurrency()))
-	if m.Concurrency.ValueInt64() == 0 {
-		m.Concurrency = types.Int64Value(defaultConcurrency)
-	}
-	m.Timeout = newDuration(defaultTimeout)
-	if t.GetTimeout() != nil {
-		m.Timeout = newDuration(fmt.Sprintf("%ds", int64(t.GetTimeout().AsDuration()/time.Second)))
-	}
-	m.ServiceAccount = types.StringValue(t.GetServiceAccount())
-
-	// Labels: Google's own (reserved namespaces) are never shown; of the rest, only the keys the
-	// configuration manages, except on import where every user label is taken.
-	labels := map[string]attr.Value{}
-	var managed map[string]attr.Value
-	if !prior.Labels.IsNull() && !prior.Labels.IsUnknown() {
-		managed = prior.Labels.Elements()
-	}
-	for k, v := range svc.GetLabels() {
-		if reservedKey(k) {
-			continue
-		}
-		if _, ok := managed[k]; ok || importing {
-			labels[k] = types.StringValue(v)
-		}
-	}
-	m.Labels = mapOrNull(types.StringType, labels, prior.Labels)
-
-	ann := svc.GetAnnotations()
-	if path, ok := ann[annotationMetricsPath]; ok {
-		port := types.Int64Null()
-		if p, err := strconv.ParseInt(ann[annotationMetricsPort], 10, 64); err == nil {
-			port = types.Int64Value(p)
-		}
-		m.Metrics = types.ObjectValueMust(metricsAttrTypes, map[string]attr.Value{"port": port, "path": types.StringValue(path)})
-	} else {
-		m.Metrics = types.ObjectNull(metricsAttrTypes)
-	}
-
-	members := []attr.Value{}
-	for _, b := range policy.GetBindings() {
-		if b.GetRole() == invokerRole && b.GetCondition() == nil {
-			for _, mem := range b.GetMembers() {
-				members = append(members, types.StringValue(mem))
-			}
-		}
-	}
-	m.Invokers = types.SetValueMust(types.StringType, members)
 }
 
 func listOrNull(v []string) types.List {
@@ -440,64 +273,6 @@ func (a *api) update(ctx context.Context, want, had *runpb.Service) (*run.Update
 		return err
 	})
 	return op, err
-}
-
-// applyManaged returns cur with the fields the resource manages set as in want.
-func applyManaged(cur, want, had *runpb.Service) *runpb.Service {
-	next := proto.Clone(cur).(*runpb.Service)
-	if next.Labels == nil {
-		next.Labels = map[string]string{}
-	}
-	for k := range had.GetLabels() {
-		if _, ok := want.GetLabels()[k]; !ok {
-			delete(next.Labels, k)
-		}
-	}
-	maps.Copy(next.Labels, want.GetLabels())
-	if next.Annotations == nil {
-		next.Annotations = map[string]string{}
-	}
-	delete(next.Annotations, annotationMetricsPath)
-	delete(next.Annotations, annotationMetricsPort)
-	maps.Copy(next.Annotations, want.GetAnnotations())
-	next.Ingress, next.Client = want.GetIngress(), want.GetClient()
-
-	wt := want.GetTemplate()
-	if next.Template == nil || len(next.Template.Containers) == 0 {
-		next.Template = proto.Clone(wt).(*runpb.RevisionTemplate)
-		return next
-	}
-	t := next.Template
-	// A revision name set by another tool would be taken by the revision this update creates.
-	t.Revision = ""
-	if t.Scaling == nil {
-		t.Scaling = &runpb.RevisionScaling{}
-	}
-	t.Scaling.MinInstanceCount, t.Scaling.MaxInstanceCount = wt.GetScaling().GetMinInstanceCount(), wt.GetScaling().GetMaxInstanceCount()
-	t.MaxInstanceRequestConcurrency, t.Timeout, t.ServiceAccount = wt.GetMaxInstanceRequestConcurrency(), wt.GetTimeout(), wt.GetServiceAccount()
-
-	wc := wt.GetContainers()[0]
-	c := t.Containers[ingressContainer(t)]
-	c.Image, c.Command, c.Args, c.Env = wc.GetImage(), wc.GetCommand(), wc.GetArgs(), wc.GetEnv()
-	if len(c.Ports) > 0 {
-		c.Ports[0].ContainerPort = wc.GetPorts()[0].GetContainerPort() // keeps the port's name (http1 or h2c)
-	} else {
-		c.Ports = wc.GetPorts()
-	}
-	if c.Resources == nil {
-		c.Resources = &runpb.ResourceRequirements{}
-	}
-	if c.Resources.Limits == nil {
-		c.Resources.Limits = map[string]string{}
-	}
-	for k, def := range map[string]string{"cpu": defaultCPU, "memory": defaultMemory} {
-		if v, ok := wc.GetResources().GetLimits()[k]; ok {
-			c.Resources.Limits[k] = v
-		} else if cv, ok := c.Resources.Limits[k]; ok && !sameQuantity(cv, def) {
-			delete(c.Resources.Limits, k) // back to the default, which the server fills
-		}
-	}
-	return next
 }
 
 // delete sends DeleteService; NOT_FOUND (already gone, or deleted by an earlier attempt) is success.
