@@ -62,7 +62,7 @@ func baseModel() agentServiceModel {
 	}
 }
 
-func i64(v int64) types.Int64 { return types.Int64Value(v) }
+func i64(v int64) types.Int64   { return types.Int64Value(v) }
 func str(v string) types.String { return types.StringValue(v) }
 
 // templateSamples sets each template attribute to a value other than baseModel's.
@@ -71,7 +71,9 @@ var templateSamples = map[string]func(m *agentServiceModel){
 	"command": func(m *agentServiceModel) { m.Command = listOrNull([]string{"/bin/agent"}) },
 	"args":    func(m *agentServiceModel) { m.Args = listOrNull([]string{"--queue", "tasks"}) },
 	"port":    func(m *agentServiceModel) { m.Port = i64(9000) },
-	"env":     func(m *agentServiceModel) { m.Env = types.MapValueMust(types.StringType, map[string]attr.Value{"A": str("1")}) },
+	"env": func(m *agentServiceModel) {
+		m.Env = types.MapValueMust(types.StringType, map[string]attr.Value{"A": str("1")})
+	},
 	"secret_env": func(m *agentServiceModel) {
 		m.SecretEnv = types.MapValueMust(secretRefType, map[string]attr.Value{"K": types.ObjectValueMust(secretRefType.AttrTypes,
 			map[string]attr.Value{"secret": str("k"), "version": str("2")})})
