@@ -195,8 +195,8 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 						MarkdownDescription: "Secret version: `latest` (default) or a version number.",
 						Validators:          []validator.String{regexValidator(versionRE, "a secret version is \"latest\" or a positive number such as \"3\"")}},
 					"path": schema.StringAttribute{Required: true, MarkdownDescription: "File name under the mount path, e.g. `key.json`.",
-						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`),
-							"must be a relative file path of letters, digits, ., _ and -")}},
+						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`),
+							"must be a relative file path of letters, digits, ., _ and - (no part starting with .)")}},
 				}}},
 			"tracing": schema.SingleNestedAttribute{Optional: true,
 				MarkdownDescription: "LangSmith tracing, rendered as the environment variables LangSmith's SDKs read: `LANGSMITH_TRACING=true`, " +
