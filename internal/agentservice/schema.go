@@ -39,6 +39,11 @@ const (
 	annotationMetricsPath = "alfred.dev/metrics-path"
 )
 
+const (
+	secretMsg  = "must be a secret name of letters, digits, _ and - (at most 255), or projects/{project}/secrets/{name}"
+	versionMsg = `must be "latest" or a positive number such as "3"`
+)
+
 var ingressValues = []string{"all", "internal", "internal-and-cloud-load-balancing"}
 
 func agentServiceSchema(ctx context.Context) schema.Schema {
@@ -56,17 +61,17 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Service name: lowercase letters, digits " +
 				"and hyphens, starting with a letter, at most 49 characters. Changing it replaces the service.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators: []validator.String{regexValidator(serviceNameRE, "a service name uses lowercase letters, digits "+
-					"and hyphens, starts with a letter, does not end with a hyphen and has at most 49 characters")}},
+				Validators: []validator.String{stringvalidator.RegexMatches(serviceNameRE, "must use lowercase letters, digits "+
+					"and hyphens, start with a letter, not end with a hyphen and have at most 49 characters")}},
 			"project": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Project ID. Defaults " +
 				"to the provider's `gcp.project`. Changing it replaces the service.",
-				Validators: []validator.String{regexValidator(projectRE, "a project ID has 6 to 30 lowercase letters, digits and hyphens and starts with a letter")}},
+				Validators: []validator.String{stringvalidator.RegexMatches(projectRE, "must be a project ID: 6 to 30 lowercase letters, digits and hyphens, starting with a letter")}},
 			"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region, e.g. " +
 				"`europe-west1`. Defaults to the provider's `gcp.region`. Changing it replaces the service.",
-				Validators: []validator.String{regexValidator(regionRE, "a region looks like europe-west1 or us-central1")}},
+				Validators: []validator.String{stringvalidator.RegexMatches(regionRE, "must be a region such as europe-west1 or us-central1")}},
 			"image": schema.StringAttribute{Required: true, MarkdownDescription: "Container image URL.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1),
-					regexValidator(regexp.MustCompile(`^[^\s]+$`), "an image reference has no spaces")}},
+					stringvalidator.RegexMatches(regexp.MustCompile(`^[^\s]+$`), "must be an image reference without spaces")}},
 			"command": schema.ListAttribute{ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Entrypoint, replacing the image's ENTRYPOINT.",
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1)}},
@@ -86,10 +91,10 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"secret": schema.StringAttribute{Required: true, MarkdownDescription: "Secret name, or " +
 						"`projects/{project}/secrets/{name}`.",
-						Validators: []validator.String{regexValidator(secretRE, "a secret is a name of letters, digits, _ and - (at most 255), or projects/{project}/secrets/{name}")}},
+						Validators: []validator.String{stringvalidator.RegexMatches(secretRE, secretMsg)}},
 					"version": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("latest"),
 						MarkdownDescription: "Secret version: `latest` (default) or a version number.",
-						Validators:          []validator.String{regexValidator(versionRE, "a secret version is \"latest\" or a positive number such as \"3\"")}},
+						Validators:          []validator.String{stringvalidator.RegexMatches(versionRE, versionMsg)}},
 				}}},
 			"cpu": schema.StringAttribute{CustomType: quantityType{}, Optional: true, Computed: true,
 				Default: stringdefault.StaticString(defaultCPU), PlanModifiers: []planmodifier.String{keepEquivalentState(quantityType{})},
@@ -118,7 +123,7 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 				Validators: []validator.String{timeoutValidator()}},
 			"service_account": schema.StringAttribute{Optional: true, Computed: true,
 				MarkdownDescription: "Service account email the agent runs as. Defaults to the project's Compute Engine default service account.",
-				Validators:          []validator.String{regexValidator(emailRE, "a service account is an email address, e.g. agent@my-project.iam.gserviceaccount.com")}},
+				Validators:          []validator.String{stringvalidator.RegexMatches(emailRE, "must be a service account's email address, e.g. agent@my-project.iam.gserviceaccount.com")}},
 			"ingress": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("all"),
 				MarkdownDescription: "Who can reach the service over the network: `all` (default), `internal` or `internal-and-cloud-load-balancing`.",
 				Validators:          []validator.String{stringvalidator.OneOf(ingressValues...)}},
@@ -127,8 +132,8 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Principals granted `roles/run.invoker` on the service, e.g. `serviceAccount:bot@p.iam.gserviceaccount.com`. " +
 					"Empty (the default) keeps the service private: callers need a token of a principal holding the role. " +
 					"`allUsers` makes it public and is never added implicitly.",
-				Validators: []validator.Set{setvalidator.ValueStringsAre(regexValidator(memberRE,
-					"a principal is allUsers, allAuthenticatedUsers, user:EMAIL, serviceAccount:EMAIL, group:EMAIL or domain:DOMAIN"))}},
+				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(memberRE,
+					"must be allUsers, allAuthenticatedUsers, user:EMAIL, serviceAccount:EMAIL, group:EMAIL or domain:DOMAIN"))}},
 			"labels": schema.MapAttribute{ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Labels on the service. Labels Google adds are not shown and never cause a diff.",
 				Validators:          []validator.Map{labelsValidator{}, mapvalidator.SizeAtMost(64)}},
@@ -154,7 +159,7 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 							"`" + sidecarConfigDir + "/" + sidecarConfigFile + "` in the sidecar. Without it the sidecar scrapes port 8080 at `/metrics` " +
 							"every 30 s, so it is required when the metrics port (or the service port, when `port` is unset) is not 8080 " +
 							"or the path is not `/metrics`.",
-						Validators: []validator.String{regexValidator(secretRE, "a secret is a name of letters, digits, _ and - (at most 255), or projects/{project}/secrets/{name}")}},
+						Validators: []validator.String{stringvalidator.RegexMatches(secretRE, secretMsg)}},
 				}},
 			"cpu_idle": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 				MarkdownDescription: "Whether CPU is allocated only while requests are served (`true`, Cloud Run's default). `false` keeps " +
@@ -190,10 +195,10 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 					"must be an absolute directory path without a trailing slash"), mountPathValidator{})},
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"secret": schema.StringAttribute{Required: true, MarkdownDescription: "Secret name, or `projects/{project}/secrets/{name}`.",
-						Validators: []validator.String{regexValidator(secretRE, "a secret is a name of letters, digits, _ and - (at most 255), or projects/{project}/secrets/{name}")}},
+						Validators: []validator.String{stringvalidator.RegexMatches(secretRE, secretMsg)}},
 					"version": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("latest"),
 						MarkdownDescription: "Secret version: `latest` (default) or a version number.",
-						Validators:          []validator.String{regexValidator(versionRE, "a secret version is \"latest\" or a positive number such as \"3\"")}},
+						Validators:          []validator.String{stringvalidator.RegexMatches(versionRE, versionMsg)}},
 					"path": schema.StringAttribute{Required: true, MarkdownDescription: "File name under the mount path, e.g. `key.json`.",
 						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`),
 							"must be a relative file path of letters, digits, ., _ and - (no part starting with .)")}},
@@ -210,7 +215,7 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^https?://[^\s/]+(/[^\s]*[^\s/])?$`),
 							"must be an http(s) URL without a trailing slash")}},
 					"api_key_secret": schema.StringAttribute{Required: true, MarkdownDescription: "Secret Manager secret holding the LangSmith API key.",
-						Validators: []validator.String{regexValidator(secretRE, "a secret is a name of letters, digits, _ and - (at most 255), or projects/{project}/secrets/{name}")}},
+						Validators: []validator.String{stringvalidator.RegexMatches(secretRE, secretMsg)}},
 				}},
 			"uri": schema.StringAttribute{Computed: true, MarkdownDescription: "The service's `run.app` URL.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},

@@ -132,15 +132,6 @@ func timeoutValidator() validator.String {
 	}}
 }
 
-func regexValidator(re *regexp.Regexp, msg string) validator.String {
-	return stringFunc{desc: msg, fn: func(s string) string {
-		if re.MatchString(s) {
-			return ""
-		}
-		return fmt.Sprintf("%q is not valid: %s", s, msg)
-	}}
-}
-
 // labelsValidator rejects reserved namespaces and malformed keys or values.
 type labelsValidator struct{}
 
