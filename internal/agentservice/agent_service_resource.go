@@ -138,7 +138,7 @@ func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	// latest_ready_revision changes only when the revision template (templateAttrs, template.go) does.
 	sameTemplate := true
-	for _, f := range templateFields() {
+	for _, f := range templateFields {
 		var pv, sv attr.Value
 		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(f), &pv)...)
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(f), &sv)...)

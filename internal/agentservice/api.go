@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -69,6 +71,26 @@ func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []st
 	return out
 }
 
+// toService builds the Service the API is sent from a fully known model.
+func toService(ctx context.Context, m *agentServiceModel, diags *diag.Diagnostics) *runpb.Service {
+	c := &runpb.Container{Resources: &runpb.ResourceRequirements{Limits: map[string]string{}}}
+	svc := &runpb.Service{
+		Name:     serviceName(m.Project.ValueString(), m.Region.ValueString(), m.Name.ValueString()),
+		Ingress:  ingressToAPI[m.Ingress.ValueString()],
+		Template: &runpb.RevisionTemplate{Containers: []*runpb.Container{c}, Scaling: &runpb.RevisionScaling{}},
+		Client:   "terraform-provider-alfred",
+	}
+	for _, a := range templateAttrs {
+		a.to(ctx, m, svc, c, diags)
+	}
+	if !m.Labels.IsNull() && !m.Labels.IsUnknown() {
+		labels := map[string]string{}
+		diags.Append(m.Labels.ElementsAs(ctx, &labels, false)...)
+		svc.Labels = labels
+	}
+	return svc
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -76,6 +98,57 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// fromService writes what the API returned into m. prior is what Terraform knew before (state, or the plan
+// during create and update): of the labels only those the configuration manages are kept, and an empty
+// env or secret_env map stays empty rather than null. cpu, memory and timeout are written in the API's
+// spelling; their types' semantic equality keeps prior's spelling when both mean the same.
+func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, prior *agentServiceModel, importing bool, m *agentServiceModel, diags *diag.Diagnostics) {
+	parts := strings.Split(svc.GetName(), "/")
+	m.ID = types.StringValue(svc.GetName())
+	m.Project, m.Region, m.Name = types.StringValue(parts[1]), types.StringValue(parts[3]), types.StringValue(parts[5])
+	m.URI = types.StringValue(svc.GetUri())
+	m.LatestReadyRevision = types.StringValue(svc.GetLatestReadyRevision())
+	m.Ingress = types.StringValue(ingressFromAPI(svc.GetIngress()))
+
+	t := svc.GetTemplate()
+	c := &runpb.Container{}
+	if cs := t.GetContainers(); len(cs) > 0 {
+		c = cs[ingressContainer(t)]
+	}
+	r := &readCtx{svc: svc, t: t, c: c, prior: prior, importing: importing}
+	r.env = splitEnv(ctx, c, prior, importing, diags)
+	for _, a := range templateAttrs {
+		a.from(ctx, r, m, diags)
+	}
+
+	// Labels: Google's own (reserved namespaces) are never shown; of the rest, only the keys the
+	// configuration manages, except on import where every user label is taken.
+	labels := map[string]attr.Value{}
+	var managed map[string]attr.Value
+	if !prior.Labels.IsNull() && !prior.Labels.IsUnknown() {
+		managed = prior.Labels.Elements()
+	}
+	for k, v := range svc.GetLabels() {
+		if reservedKey(k) {
+			continue
+		}
+		if _, ok := managed[k]; ok || importing {
+			labels[k] = types.StringValue(v)
+		}
+	}
+	m.Labels = mapOrNull(types.StringType, labels, prior.Labels)
+
+	members := []attr.Value{}
+	for _, b := range policy.GetBindings() {
+		if b.GetRole() == invokerRole && b.GetCondition() == nil {
+			for _, mem := range b.GetMembers() {
+				members = append(members, types.StringValue(mem))
+			}
+		}
+	}
+	m.Invokers = types.SetValueMust(types.StringType, members)
 }
 
 func listOrNull(v []string) types.List {
@@ -273,6 +346,43 @@ func (a *api) update(ctx context.Context, want, had *runpb.Service) (*run.Update
 		return err
 	})
 	return op, err
+}
+
+// applyManaged returns cur with the fields the resource manages set as in want.
+func applyManaged(cur, want, had *runpb.Service) *runpb.Service {
+	next := proto.Clone(cur).(*runpb.Service)
+	if next.Labels == nil {
+		next.Labels = map[string]string{}
+	}
+	for k := range had.GetLabels() {
+		if _, ok := want.GetLabels()[k]; !ok {
+			delete(next.Labels, k)
+		}
+	}
+	maps.Copy(next.Labels, want.GetLabels())
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
+	next.Ingress, next.Client = want.GetIngress(), want.GetClient()
+
+	if next.Template == nil {
+		next.Template = &runpb.RevisionTemplate{}
+	}
+	t := next.Template
+	if len(t.Containers) == 0 {
+		t.Containers = []*runpb.Container{{}}
+	}
+	// A revision name set by another tool would be taken by the revision this update creates.
+	t.Revision = ""
+	if t.Scaling == nil {
+		t.Scaling = &runpb.RevisionScaling{}
+	}
+	nc := t.Containers[ingressContainer(t)]
+	wc := want.GetTemplate().GetContainers()[0]
+	for _, a := range templateAttrs {
+		a.apply(next, want, nc, wc)
+	}
+	return next
 }
 
 // delete sends DeleteService; NOT_FOUND (already gone, or deleted by an earlier attempt) is success.

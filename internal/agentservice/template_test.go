@@ -26,7 +26,7 @@ func TestSchema_everyAttributeIsTemplateOrDeclaredNot(t *testing.T) {
 	for n := range s.Blocks {
 		names = append(names, n)
 	}
-	tmpl := templateFields()
+	tmpl := templateFields
 	for _, n := range names {
 		inT, inN := slices.Contains(tmpl, n), slices.Contains(nonTemplateAttrs, n)
 		switch {
