@@ -1,7 +1,6 @@
 package agentservice_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -282,5 +281,4 @@ func TestAccAgentService_sidecarAndTracingDriftIsShown(t *testing.T) {
 			},
 		},
 	})
-	_ = context.Background
 }

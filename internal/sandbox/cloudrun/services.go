@@ -146,7 +146,7 @@ func validateService(svc *runpb.Service, serverOwned map[string]string) error {
 			return err
 		}
 	}
-	if err := validateTemplateExtras("service.template", t, true); err != nil {
+	if err := validateTemplateExtras("service.template", t); err != nil {
 		return err
 	}
 	if rev := t.GetRevision(); rev != "" {

@@ -116,7 +116,7 @@ func orInt(v, def int32) int32 {
 }
 
 // validateTemplateExtras checks VPC access, volumes and mounts, and the probes of each container.
-func validateTemplateExtras(field string, t *runpb.RevisionTemplate, service bool) error {
+func validateTemplateExtras(field string, t *runpb.RevisionTemplate) error {
 	if va := t.GetVpcAccess(); va != nil {
 		if va.GetConnector() != "" && len(va.GetNetworkInterfaces()) > 0 {
 			return invalid(field+".vpc_access", "vpc_access: a connector and network_interfaces (Direct VPC egress) cannot both be set.")
