@@ -86,7 +86,9 @@ func TestAccAgentService_newAttributesCreateUpdateImportAndRemove(t *testing.T) 
   memory = "1Gi"
   env    = { QUEUE = "tasks" }
 `
-	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}}
+	// Each attribute is part of the revision template: the plan shows a new revision coming.
+	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+		plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision"))}}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -280,5 +282,49 @@ func TestAccAgentService_sidecarAndTracingDriftIsShown(t *testing.T) {
 				},
 			},
 		},
+	})
+}
+
+// TestAccAgentService_eachNewAttributeAloneRollsARevision: a change of any one new attribute alone plans a
+// new revision (latest_ready_revision unknown) and creates one.
+func TestAccAgentService_eachNewAttributeAloneRollsARevision(t *testing.T) {
+	s := newSandbox(t, 20*time.Millisecond)
+	full := name("p", "europe-west1", "one")
+	base := "  name = \"one\"\n  image = \"example.com/one:v1\"\n  memory = \"1Gi\"\n"
+	changes := []string{
+		`  cpu_idle = false`,
+		`  startup_cpu_boost = true`,
+		`  execution_environment = "gen2"`,
+		`  startup_probe = { tcp_socket = {} }`,
+		`  liveness_probe = { http_get = {} }`,
+		`  vpc_access = { network = "default" }`,
+		`  secret_volumes = { "/secrets/a" = { secret = "a", path = "a" } }`,
+		`  tracing = { langsmith_project = "p", api_key_secret = "k" }`,
+		`  metrics = {}`,
+	}
+	var rev string
+	steps := []resource.TestStep{{Config: agentHCL(s, base), Check: resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev))}}
+	for _, c := range changes {
+		steps = append(steps, resource.TestStep{
+			Config: agentHCL(s, base+c),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision"))}},
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", differs(&rev)),
+				resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev)),
+				func(*terraform.State) error {
+					if got := s.get(t, full).GetLatestReadyRevision(); got != rev {
+						return fmt.Errorf("the API serves %s, state says %s", got, rev)
+					}
+					return nil
+				}),
+		}, resource.TestStep{Config: agentHCL(s, base), Check: resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev))})
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps:                    steps,
 	})
 }
