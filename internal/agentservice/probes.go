@@ -88,7 +88,9 @@ func probeSchema(startup bool) schema.SingleNestedAttribute {
 		}
 		return out
 	}
-	port := schema.Int64Attribute{Optional: true, MarkdownDescription: "Port to probe; unset means the service's `port`.",
+	port := schema.Int64Attribute{Optional: true, MarkdownDescription: "Port to probe; unset means the service's `port`. Cloud Run fills the " +
+		"service port in when it is unset, so an imported probe on the service port reads as unset: leave it unset rather " +
+		"than repeating the service port.",
 		Validators: []validator.Int64{int64validator.Between(1, 65535)}}
 	desc := "Liveness probe of the agent container: Cloud Run restarts an instance whose probe keeps failing. " +
 		"One of `http_get` or `grpc` (Cloud Run has no TCP liveness probe). Unset means none."
