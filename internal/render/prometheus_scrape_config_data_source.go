@@ -263,6 +263,16 @@ func render(m *scrapeConfigModel) (string, *path.Path, string) {
 				}
 				host = net.JoinHostPort(host, strconv.FormatInt(s.Port.ValueInt64(), 10))
 			}
+			h, port, err := net.SplitHostPort(host)
+			if err != nil {
+				h, port = host, ""
+			}
+			if isCloudRunHost(h) && port != "" && port != "443" {
+				pp := p.AtName("target")
+				return "", &pp, fmt.Sprintf("%s is a Cloud Run host, which serves only port 443 and routes each request to one "+
+					"instance: port %s cannot be reached. Set metrics {} on the alfred_agent_service instead, whose Managed Service "+
+					"for Prometheus sidecar scrapes every instance from inside.", h, port)
+			}
 		}
 		if mp := s.MetricsPath.ValueString(); mp != "" && mp != jobPath {
 			// Per-target path through the reserved label Prometheus reads before scraping.
