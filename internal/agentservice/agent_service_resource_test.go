@@ -504,6 +504,7 @@ func TestAccAgentService_badInputsRejectedAtPlanTime(t *testing.T) {
 		{"secret volume file", ok + `  secret_volumes = { "/secrets" = { secret = "k", path = "../key" } }`, `relative file path`},
 		{"tracing env clash", ok + "  env = { LANGSMITH_PROJECT = \"x\" }\n  tracing = { langsmith_project = \"p\", api_key_secret = \"k\" }", `rendered from the tracing block`},
 		{"tracing secret_env clash", ok + "  secret_env = { LANGSMITH_API_KEY = { secret = \"k\" } }\n  tracing = { langsmith_project = \"p\", api_key_secret = \"k\" }", `rendered from the tracing block`},
+		{"tracing overridden by LANGCHAIN_TRACING_V2", ok + "  env = { LANGCHAIN_TRACING_V2 = \"false\" }\n  tracing = { langsmith_project = \"p\", api_key_secret = \"k\" }", `would override what it renders`},
 		{"tracing endpoint", ok + `  tracing = { langsmith_project = "p", api_key_secret = "k", langsmith_endpoint = "eu.smith" }`, `must be an http(s) URL`},
 		{"tracing key secret", ok + `  tracing = { langsmith_project = "p", api_key_secret = "a/b" }`, `must be a secret name`},
 		{"metrics off the sidecar default", ok + `  metrics = { port = 9090 }`, `metrics.config_secret`},

@@ -13,8 +13,11 @@ import (
 // Manager references) and tracing (the LangSmith variables). Reading it back splits it again.
 
 // LangSmith's SDKs read these variables ("Trace without setting environment variables": LANGSMITH_TRACING,
-// LANGSMITH_API_KEY, LANGSMITH_ENDPOINT, LANGSMITH_PROJECT). The older LANGCHAIN_* names are fallbacks the
-// SDKs still accept; the LANGSMITH_* names take precedence, so they are the only ones set.
+// LANGSMITH_API_KEY, LANGSMITH_ENDPOINT, LANGSMITH_PROJECT). The Python SDK's utils.get_env_var looks each
+// name up as LANGSMITH_<name>, then LANGCHAIN_<name>, so the LANGSMITH_* names win over the older LANGCHAIN_*
+// ones and no alias is set. Tracing itself is read as TRACING_V2 before TRACING
+// (get_env_var("TRACING_V2", default=get_env_var("TRACING"))): a LANGSMITH_TRACING_V2 or LANGCHAIN_TRACING_V2
+// in env would override LANGSMITH_TRACING, so those names are refused alongside tracing as well.
 const (
 	envLangSmithTracing  = "LANGSMITH_TRACING"
 	envLangSmithProject  = "LANGSMITH_PROJECT"
@@ -23,6 +26,10 @@ const (
 )
 
 var tracingEnvNames = []string{envLangSmithTracing, envLangSmithProject, envLangSmithEndpoint, envLangSmithAPIKey}
+
+// tracingClashNames may not be in env or secret_env when tracing is set: the variables tracing renders, and
+// those the SDKs read before them.
+var tracingClashNames = append([]string{"LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2"}, tracingEnvNames...)
 
 type tracingModel struct {
 	Project      types.String `tfsdk:"langsmith_project"`

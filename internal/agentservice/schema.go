@@ -206,7 +206,8 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 			"tracing": schema.SingleNestedAttribute{Optional: true,
 				MarkdownDescription: "LangSmith tracing, rendered as the environment variables LangSmith's SDKs read: `LANGSMITH_TRACING=true`, " +
 					"`LANGSMITH_PROJECT`, `LANGSMITH_ENDPOINT` (when set) and `LANGSMITH_API_KEY` from Secret Manager (version `latest`). " +
-					"These names may then not appear in `env` or `secret_env`.",
+					"These names, and `LANGSMITH_TRACING_V2` and `LANGCHAIN_TRACING_V2` (which the SDKs read first), may then not " +
+					"appear in `env` or `secret_env`. The older `LANGCHAIN_*` names are not set: the SDKs prefer the `LANGSMITH_*` ones.",
 				Attributes: map[string]schema.Attribute{
 					"langsmith_project": schema.StringAttribute{Required: true, MarkdownDescription: "LangSmith project the traces go to.",
 						Validators: []validator.String{stringvalidator.LengthBetween(1, 255)}},

@@ -36,10 +36,11 @@ func (templateValidator) ValidateResource(ctx context.Context, req resource.Vali
 			if m.IsNull() || m.IsUnknown() {
 				continue
 			}
-			for _, k := range tracingEnvNames {
+			for _, k := range tracingClashNames {
 				if _, ok := m.Elements()[k]; ok {
 					resp.Diagnostics.AddAttributeError(path.Root(attr).AtMapKey(k), "Variable set by tracing",
-						fmt.Sprintf("%s is rendered from the tracing block; remove it from %s (or remove tracing).", k, attr))
+						fmt.Sprintf("%s is rendered from the tracing block, or would override what it renders; remove it from %s "+
+							"(or remove tracing).", k, attr))
 				}
 			}
 		}
