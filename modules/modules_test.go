@@ -92,7 +92,7 @@ module "platform" {
   source = "MODULES/platform"
   agents = {
     "alfred-bot"   = { image = "example.com/alfred-bot:1", invokers = ["serviceAccount:gw@p.iam.gserviceaccount.com"] }
-    "social-intel" = { image = "example.com/social-intel:1", metrics_path = "/internal/metrics" }
+    "social-intel" = { image = "example.com/social-intel:1", metrics_path = "/internal/metrics", metrics_config_secret = "gmp-config" }
   }
   roles = {
     reader  = { permissions = ["tasks.read"] }
@@ -150,6 +150,15 @@ output "rbac"   { value = module.platform.rbac }
 	services := listServices(ctx, t, env)
 	if len(services) != 2 || services[0].GetLabels()["agent"] != "alfred-bot" {
 		t.Errorf("the sandbox's Cloud Run must hold the two agents with their agent label, got %v", services)
+	}
+	for _, svc := range services {
+		var sidecar bool
+		for _, c := range svc.GetTemplate().GetContainers() {
+			sidecar = sidecar || c.GetName() == "gmp-collector"
+		}
+		if !sidecar {
+			t.Errorf("agent %s runs without the Managed Service for Prometheus sidecar: %v", svc.GetName(), svc.GetTemplate().GetContainers())
+		}
 	}
 
 	cli.Run(t, dir, []int{0}, "destroy", "-auto-approve", "-input=false", "-no-color")

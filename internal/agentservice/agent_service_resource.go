@@ -49,7 +49,7 @@ func (r *agentServiceResource) Schema(ctx context.Context, _ resource.SchemaRequ
 }
 
 func (r *agentServiceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{crossValidator{}}
+	return []resource.ConfigValidator{crossValidator{}, templateValidator{}}
 }
 
 func (r *agentServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -74,11 +74,6 @@ func (r *agentServiceResource) client(ctx context.Context, diags *diag.Diagnosti
 	}
 	return a
 }
-
-// templateFields are the attributes that make up the revision template: a change to any of them rolls
-// out a new revision, so latest_ready_revision is unknown in the plan only then.
-var templateFields = []string{"image", "command", "args", "port", "env", "secret_env", "cpu", "memory",
-	"min_instances", "max_instances", "concurrency", "timeout", "service_account"}
 
 func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
@@ -141,7 +136,7 @@ func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if cfgSA.IsNull() && strings.HasSuffix(state.ServiceAccount.ValueString(), "-compute@developer.gserviceaccount.com") {
 		plan.ServiceAccount = state.ServiceAccount
 	}
-	// latest_ready_revision changes only when the revision template does.
+	// latest_ready_revision changes only when the revision template (templateAttrs, template.go) does.
 	sameTemplate := true
 	for _, f := range templateFields {
 		var pv, sv attr.Value

@@ -39,7 +39,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
   secret_env = { OPENAI_API_KEY = { secret = "openai-key", version = "3" } }
   memory = "1Gi"
   labels = { team = "ai" }
-  metrics = { port = 9090 }
+  metrics = { port = 9090, config_secret = "gmp-config" }
 `
 	v2 := `
   name   = "alfred-bot"
@@ -52,7 +52,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
   concurrency   = 10
   invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com"]
   labels = { team = "ai" }
-  metrics = { port = 9090 }
+  metrics = { port = 9090, config_secret = "gmp-config" }
 `
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
@@ -469,20 +469,46 @@ func TestAccAgentService_badInputsRejectedAtPlanTime(t *testing.T) {
 		{"concurrency 1001", ok + `  concurrency = 1001`, `between 1 and 1000`},
 		{"reserved label", ok + `  labels = { "run.googleapis.com/owner" = "me" }`, `reserves for itself`},
 		{"bad label key", ok + `  labels = { "Team" = "ai" }`, `must start with a lowercase letter`},
-		{"service name uppercase", "  name = \"Alfred\"\n  image = \"x:1\"", `a service name uses lowercase letters`},
+		{"service name uppercase", "  name = \"Alfred\"\n  image = \"x:1\"", `must use lowercase letters, digits and hyphens`},
 		{"service name too long", "  name = \"" + strings.Repeat("a", 50) + "\"\n  image = \"x:1\"", `at most 49 characters`},
 		{"port 0", ok + `  port = 0`, `between 1 and 65535`},
 		{"port 70000", ok + `  port = 70000`, `between 1 and 65535`},
 		{"ingress", ok + `  ingress = "public"`, `value must be one of`},
-		{"invoker member", ok + `  invokers = ["bob@example.com"]`, `a principal is allUsers`},
+		{"invoker member", ok + `  invokers = ["bob@example.com"]`, `must be allUsers, allAuthenticatedUsers`},
 		{"timeout format", ok + `  timeout = "five minutes"`, `not a duration`},
 		{"timeout range", ok + `  timeout = "2h"`, `from 1s to 3600s`},
 		{"secret version", ok + `  secret_env = { K = { secret = "k", version = "v1" } }`, `"latest" or a positive number`},
-		{"secret name", ok + `  secret_env = { K = { secret = "a/b" } }`, `a secret is a name`},
+		{"secret name", ok + `  secret_env = { K = { secret = "a/b" } }`, `must be a secret name`},
 		{"PORT env", ok + `  env = { PORT = "9000" }`, `instead of the PORT variable`},
 		{"env and secret_env overlap", ok + "  env = { K = \"x\" }\n  secret_env = { K = { secret = \"k\" } }", `both env and secret_env`},
-		{"metrics path", ok + `  metrics = { path = "metrics" }`, `a path starts with /`},
-		{"service account", ok + `  service_account = "agent"`, `a service account is an email`},
+		{"metrics path", ok + `  metrics = { path = "metrics" }`, `must start with / and have no spaces`},
+		{"service account", ok + `  service_account = "agent"`, `must be a service account's email address`},
+		{"liveness tcp", ok + `  liveness_probe = { tcp_socket = {} }`, `liveness probes are HTTP`},
+		{"startup delay", ok + `  startup_probe = { tcp_socket = {}, initial_delay_seconds = 241 }`, `value must be between 0 and 240`},
+		{"liveness period", ok + `  liveness_probe = { grpc = {}, period_seconds = 3601 }`, `value must be between 1 and 3600`},
+		{"liveness delay", ok + `  liveness_probe = { http_get = {}, initial_delay_seconds = 3601 }`, `value must be between 0 and 3600`},
+		{"startup window", ok + `  startup_probe = { tcp_socket = {}, period_seconds = 100, failure_threshold = 3 }`, `allows a startup probe at most 240 s`},
+		{"probe timeout above period", ok + `  liveness_probe = { http_get = {}, timeout_seconds = 20, period_seconds = 10 }`, `must not exceed period_seconds`},
+		{"probe with two kinds", ok + `  startup_probe = { tcp_socket = {}, grpc = {} }`, `Invalid Attribute Combination`},
+		{"probe with no kind", ok + `  startup_probe = { period_seconds = 10 }`, `Invalid Attribute Combination`},
+		{"probe port", ok + `  startup_probe = { tcp_socket = { port = 0 } }`, `between 1 and 65535`},
+		{"probe header name", ok + `  liveness_probe = { http_get = { http_headers = { "bad header" = "x" } } }`, `HTTP header name`},
+		{"connector and network", ok + `  vpc_access = { network = "default", connector = "projects/p/locations/europe-west1/connectors/c" }`, `Invalid Attribute Combination`},
+		{"vpc access empty", ok + `  vpc_access = { egress = "all-traffic" }`, `Invalid Attribute Combination`},
+		{"vpc egress", ok + `  vpc_access = { network = "default", egress = "everything" }`, `value must be one of`},
+		{"connector format", ok + `  vpc_access = { connector = "agents" }`, `must be projects/{project}/locations/{region}/connectors/{name}`},
+		{"execution environment", ok + `  execution_environment = "gen3"`, `value must be one of`},
+		{"gen2 memory", ok + "  execution_environment = \"gen2\"\n  memory = \"256Mi\"", `minimum of 512Mi`},
+		{"reserved mount path", ok + `  secret_volumes = { "/proc/keys" = { secret = "k", path = "key" } }`, `Reserved mount path`},
+		{"relative mount path", ok + `  secret_volumes = { "secrets" = { secret = "k", path = "key" } }`, `absolute directory path`},
+		{"secret volume file", ok + `  secret_volumes = { "/secrets" = { secret = "k", path = "../key" } }`, `relative file path`},
+		{"tracing env clash", ok + "  env = { LANGSMITH_PROJECT = \"x\" }\n  tracing = { langsmith_project = \"p\", api_key_secret = \"k\" }", `rendered from the tracing block`},
+		{"tracing secret_env clash", ok + "  secret_env = { LANGSMITH_API_KEY = { secret = \"k\" } }\n  tracing = { langsmith_project = \"p\", api_key_secret = \"k\" }", `rendered from the tracing block`},
+		{"tracing overridden by LANGCHAIN_TRACING_V2", ok + "  env = { LANGCHAIN_TRACING_V2 = \"false\" }\n  tracing = { langsmith_project = \"p\", api_key_secret = \"k\" }", `would override what it renders`},
+		{"tracing endpoint", ok + `  tracing = { langsmith_project = "p", api_key_secret = "k", langsmith_endpoint = "eu.smith" }`, `must be an http(s) URL`},
+		{"tracing key secret", ok + `  tracing = { langsmith_project = "p", api_key_secret = "a/b" }`, `must be a secret name`},
+		{"metrics off the sidecar default", ok + `  metrics = { port = 9090 }`, `metrics.config_secret`},
+		{"metrics on a service port not 8080", ok + "  port = 9000\n  metrics = {}", `metrics.config_secret`},
 	}
 	var steps []resource.TestStep
 	for _, c := range cases {
@@ -581,7 +607,9 @@ func createOutside(t *testing.T, s *sandbox, id string) string {
 		Service: &runpb.Service{Template: &runpb.RevisionTemplate{
 			Timeout: durationpb.New(300 * time.Second),
 			Containers: []*runpb.Container{{Image: "example.com/" + id + ":v1",
-				Resources: &runpb.ResourceRequirements{Limits: map[string]string{"cpu": "1000m", "memory": "1024Mi"}}}},
+				// CpuIdle as the console and gcloud send it: with resources set, the API takes an unset
+				// cpu_idle as false (CPU always allocated).
+				Resources: &runpb.ResourceRequirements{Limits: map[string]string{"cpu": "1000m", "memory": "1024Mi"}, CpuIdle: true}}},
 		}},
 	})
 	if err != nil {

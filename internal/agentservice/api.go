@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -73,65 +71,22 @@ func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []st
 	return out
 }
 
-// toService builds the Service the API is sent from a fully known model. Values equal to Cloud Run's own
-// defaults (cpu, memory) are left out so that the server fills them, as it does for any client.
+// toService builds the Service the API is sent from a fully known model.
 func toService(ctx context.Context, m *agentServiceModel, diags *diag.Diagnostics) *runpb.Service {
-	c := &runpb.Container{
-		Image:     m.Image.ValueString(),
-		Command:   stringList(ctx, m.Command, diags),
-		Args:      stringList(ctx, m.Args, diags),
-		Ports:     []*runpb.ContainerPort{{Name: "http1", ContainerPort: int32(m.Port.ValueInt64())}},
-		Resources: &runpb.ResourceRequirements{Limits: map[string]string{}},
-	}
-	if cpu := m.CPU.ValueString(); cpu != "" && !sameQuantity(cpu, defaultCPU) {
-		c.Resources.Limits["cpu"] = cpu
-	}
-	if mem := m.Memory.ValueString(); mem != "" && !sameQuantity(mem, defaultMemory) {
-		c.Resources.Limits["memory"] = mem
-	}
-	if !m.Env.IsNull() && !m.Env.IsUnknown() {
-		env := map[string]string{}
-		diags.Append(m.Env.ElementsAs(ctx, &env, false)...)
-		for _, k := range sortedKeys(env) {
-			c.Env = append(c.Env, &runpb.EnvVar{Name: k, Values: &runpb.EnvVar_Value{Value: env[k]}})
-		}
-	}
-	if !m.SecretEnv.IsNull() && !m.SecretEnv.IsUnknown() {
-		refs := map[string]secretRefModel{}
-		diags.Append(m.SecretEnv.ElementsAs(ctx, &refs, false)...)
-		for _, k := range sortedKeys(refs) {
-			c.Env = append(c.Env, &runpb.EnvVar{Name: k, Values: &runpb.EnvVar_ValueSource{ValueSource: &runpb.EnvVarSource{
-				SecretKeyRef: &runpb.SecretKeySelector{Secret: refs[k].Secret.ValueString(), Version: refs[k].Version.ValueString()}}}})
-		}
-	}
-	timeout, _ := parseTimeout(m.Timeout.ValueString())
-	t := &runpb.RevisionTemplate{
-		Containers:                    []*runpb.Container{c},
-		Scaling:                       &runpb.RevisionScaling{MinInstanceCount: int32(m.MinInstances.ValueInt64()), MaxInstanceCount: int32(m.MaxInstances.ValueInt64())},
-		MaxInstanceRequestConcurrency: int32(m.Concurrency.ValueInt64()),
-		Timeout:                       durationpb.New(timeout),
-	}
-	if !m.ServiceAccount.IsUnknown() {
-		t.ServiceAccount = m.ServiceAccount.ValueString()
-	}
+	c := &runpb.Container{Resources: &runpb.ResourceRequirements{Limits: map[string]string{}}}
 	svc := &runpb.Service{
 		Name:     serviceName(m.Project.ValueString(), m.Region.ValueString(), m.Name.ValueString()),
 		Ingress:  ingressToAPI[m.Ingress.ValueString()],
-		Template: t,
+		Template: &runpb.RevisionTemplate{Containers: []*runpb.Container{c}, Scaling: &runpb.RevisionScaling{}},
 		Client:   "terraform-provider-alfred",
+	}
+	for _, a := range templateAttrs {
+		a.to(ctx, m, svc, c, diags)
 	}
 	if !m.Labels.IsNull() && !m.Labels.IsUnknown() {
 		labels := map[string]string{}
 		diags.Append(m.Labels.ElementsAs(ctx, &labels, false)...)
 		svc.Labels = labels
-	}
-	if !m.Metrics.IsNull() && !m.Metrics.IsUnknown() {
-		var mm metricsModel
-		diags.Append(m.Metrics.As(ctx, &mm, objectAsOptions)...)
-		svc.Annotations = map[string]string{annotationMetricsPath: mm.Path.ValueString()}
-		if !mm.Port.IsNull() {
-			svc.Annotations[annotationMetricsPort] = strconv.FormatInt(mm.Port.ValueInt64(), 10)
-		}
 	}
 	return svc
 }
@@ -162,49 +117,11 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 	if cs := t.GetContainers(); len(cs) > 0 {
 		c = cs[ingressContainer(t)]
 	}
-	m.Image = types.StringValue(c.GetImage())
-	m.Command = listOrNull(c.GetCommand())
-	m.Args = listOrNull(c.GetArgs())
-	m.Port = types.Int64Value(defaultPort)
-	if ps := c.GetPorts(); len(ps) > 0 && ps[0].GetContainerPort() != 0 {
-		m.Port = types.Int64Value(int64(ps[0].GetContainerPort()))
+	r := &readCtx{svc: svc, t: t, c: c, prior: prior, importing: importing}
+	r.env = splitEnv(ctx, c, prior, importing, diags)
+	for _, a := range templateAttrs {
+		a.from(ctx, r, m, diags)
 	}
-	plain := map[string]attr.Value{}
-	secrets := map[string]attr.Value{}
-	for _, e := range c.GetEnv() {
-		if ref := e.GetValueSource().GetSecretKeyRef(); ref != nil {
-			v := ref.GetVersion()
-			if v == "" {
-				v = "latest"
-			}
-			secrets[e.GetName()] = types.ObjectValueMust(secretRefType.AttrTypes, map[string]attr.Value{
-				"secret": types.StringValue(ref.GetSecret()), "version": types.StringValue(v)})
-			continue
-		}
-		plain[e.GetName()] = types.StringValue(e.GetValue())
-	}
-	m.Env = mapOrNull(types.StringType, plain, prior.Env)
-	m.SecretEnv = mapOrNull(secretRefType, secrets, prior.SecretEnv)
-
-	// The API's spelling is stored as it is; when it means what Terraform already knew ("1000m" for "1",
-	// "300s" for "5m"), the framework keeps the known spelling by the types' semantic equality.
-	lim := c.GetResources().GetLimits()
-	m.CPU = newQuantity(orDefault(lim["cpu"], defaultCPU))
-	m.Memory = newQuantity(orDefault(lim["memory"], defaultMemory))
-	m.MinInstances = types.Int64Value(int64(t.GetScaling().GetMinInstanceCount()))
-	m.MaxInstances = types.Int64Value(int64(t.GetScaling().GetMaxInstanceCount()))
-	if m.MaxInstances.ValueInt64() == 0 {
-		m.MaxInstances = types.Int64Value(defaultMaxInstances)
-	}
-	m.Concurrency = types.Int64Value(int64(t.GetMaxInstanceRequestConcurrency()))
-	if m.Concurrency.ValueInt64() == 0 {
-		m.Concurrency = types.Int64Value(defaultConcurrency)
-	}
-	m.Timeout = newDuration(defaultTimeout)
-	if t.GetTimeout() != nil {
-		m.Timeout = newDuration(fmt.Sprintf("%ds", int64(t.GetTimeout().AsDuration()/time.Second)))
-	}
-	m.ServiceAccount = types.StringValue(t.GetServiceAccount())
 
 	// Labels: Google's own (reserved namespaces) are never shown; of the rest, only the keys the
 	// configuration manages, except on import where every user label is taken.
@@ -222,17 +139,6 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 		}
 	}
 	m.Labels = mapOrNull(types.StringType, labels, prior.Labels)
-
-	ann := svc.GetAnnotations()
-	if path, ok := ann[annotationMetricsPath]; ok {
-		port := types.Int64Null()
-		if p, err := strconv.ParseInt(ann[annotationMetricsPort], 10, 64); err == nil {
-			port = types.Int64Value(p)
-		}
-		m.Metrics = types.ObjectValueMust(metricsAttrTypes, map[string]attr.Value{"port": port, "path": types.StringValue(path)})
-	} else {
-		m.Metrics = types.ObjectNull(metricsAttrTypes)
-	}
 
 	members := []attr.Value{}
 	for _, b := range policy.GetBindings() {
@@ -457,45 +363,24 @@ func applyManaged(cur, want, had *runpb.Service) *runpb.Service {
 	if next.Annotations == nil {
 		next.Annotations = map[string]string{}
 	}
-	delete(next.Annotations, annotationMetricsPath)
-	delete(next.Annotations, annotationMetricsPort)
-	maps.Copy(next.Annotations, want.GetAnnotations())
 	next.Ingress, next.Client = want.GetIngress(), want.GetClient()
 
-	wt := want.GetTemplate()
-	if next.Template == nil || len(next.Template.Containers) == 0 {
-		next.Template = proto.Clone(wt).(*runpb.RevisionTemplate)
-		return next
+	if next.Template == nil {
+		next.Template = &runpb.RevisionTemplate{}
 	}
 	t := next.Template
+	if len(t.Containers) == 0 {
+		t.Containers = []*runpb.Container{{}}
+	}
 	// A revision name set by another tool would be taken by the revision this update creates.
 	t.Revision = ""
 	if t.Scaling == nil {
 		t.Scaling = &runpb.RevisionScaling{}
 	}
-	t.Scaling.MinInstanceCount, t.Scaling.MaxInstanceCount = wt.GetScaling().GetMinInstanceCount(), wt.GetScaling().GetMaxInstanceCount()
-	t.MaxInstanceRequestConcurrency, t.Timeout, t.ServiceAccount = wt.GetMaxInstanceRequestConcurrency(), wt.GetTimeout(), wt.GetServiceAccount()
-
-	wc := wt.GetContainers()[0]
-	c := t.Containers[ingressContainer(t)]
-	c.Image, c.Command, c.Args, c.Env = wc.GetImage(), wc.GetCommand(), wc.GetArgs(), wc.GetEnv()
-	if len(c.Ports) > 0 {
-		c.Ports[0].ContainerPort = wc.GetPorts()[0].GetContainerPort() // keeps the port's name (http1 or h2c)
-	} else {
-		c.Ports = wc.GetPorts()
-	}
-	if c.Resources == nil {
-		c.Resources = &runpb.ResourceRequirements{}
-	}
-	if c.Resources.Limits == nil {
-		c.Resources.Limits = map[string]string{}
-	}
-	for k, def := range map[string]string{"cpu": defaultCPU, "memory": defaultMemory} {
-		if v, ok := wc.GetResources().GetLimits()[k]; ok {
-			c.Resources.Limits[k] = v
-		} else if cv, ok := c.Resources.Limits[k]; ok && !sameQuantity(cv, def) {
-			delete(c.Resources.Limits, k) // back to the default, which the server fills
-		}
+	nc := t.Containers[ingressContainer(t)]
+	wc := want.GetTemplate().GetContainers()[0]
+	for _, a := range templateAttrs {
+		a.apply(next, want, nc, wc)
 	}
 	return next
 }

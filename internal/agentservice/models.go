@@ -29,6 +29,14 @@ type agentServiceModel struct {
 	Invokers            types.Set      `tfsdk:"invokers"`
 	Labels              types.Map      `tfsdk:"labels"`
 	Metrics             types.Object   `tfsdk:"metrics"`
+	CPUIdle             types.Bool     `tfsdk:"cpu_idle"`
+	StartupCPUBoost     types.Bool     `tfsdk:"startup_cpu_boost"`
+	StartupProbe        types.Object   `tfsdk:"startup_probe"`
+	LivenessProbe       types.Object   `tfsdk:"liveness_probe"`
+	VPCAccess           types.Object   `tfsdk:"vpc_access"`
+	ExecutionEnv        types.String   `tfsdk:"execution_environment"`
+	SecretVolumes       types.Map      `tfsdk:"secret_volumes"`
+	Tracing             types.Object   `tfsdk:"tracing"`
 	URI                 types.String   `tfsdk:"uri"`
 	LatestReadyRevision types.String   `tfsdk:"latest_ready_revision"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
@@ -40,10 +48,13 @@ type secretRefModel struct {
 }
 
 type metricsModel struct {
-	Port types.Int64  `tfsdk:"port"`
-	Path types.String `tfsdk:"path"`
+	Port         types.Int64  `tfsdk:"port"`
+	Path         types.String `tfsdk:"path"`
+	SidecarImage types.String `tfsdk:"sidecar_image"`
+	ConfigSecret types.String `tfsdk:"config_secret"`
 }
 
 var secretRefType = types.ObjectType{AttrTypes: map[string]attr.Type{"secret": types.StringType, "version": types.StringType}}
 
-var metricsAttrTypes = map[string]attr.Type{"port": types.Int64Type, "path": types.StringType}
+var metricsAttrTypes = map[string]attr.Type{"port": types.Int64Type, "path": types.StringType,
+	"sidecar_image": types.StringType, "config_secret": types.StringType}

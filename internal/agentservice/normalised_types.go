@@ -76,6 +76,9 @@ func (v quantityValue) StringSemanticEquals(_ context.Context, other basetypes.S
 }
 
 // durationType is the type of timeout: Go durations, equal when they are the same length of time.
+// timetypes.GoDuration (terraform-plugin-framework-timetypes v0.5.0) is not used: its semantic equality
+// reads a value that does not parse as 0, so any two such values (and "0s") would be equal, where this type
+// keeps an unparsable value equal only to its own spelling (TestDurationSemanticEquals).
 type durationType struct{ basetypes.StringType }
 
 func (t durationType) Equal(o attr.Type) bool {

@@ -30,7 +30,7 @@ func TestAccAgentService_updateKeepsWhatTerraformDoesNotManage(t *testing.T) {
   name   = "keep"
   image  = %q
   labels = { team = "ai" }
-  metrics = { port = 9090 }
+  metrics = { port = 9090, config_secret = "gmp-config" }
 `, image))
 	}
 	var pinned string
@@ -70,8 +70,9 @@ func TestAccAgentService_updateKeepsWhatTerraformDoesNotManage(t *testing.T) {
 						return fmt.Errorf("description after update: %q", svc.GetDescription())
 					}
 					cs := svc.GetTemplate().GetContainers()
-					if len(cs) != 2 || cs[0].GetImage() != "example.com/keep:v2" || cs[1].GetName() != "otel" ||
-						cs[1].GetImage() != "example.com/otel-collector:0.99" {
+					// The agent, the other tool's sidecar, and this resource's metrics sidecar.
+					if len(cs) != 3 || cs[0].GetImage() != "example.com/keep:v2" || cs[1].GetName() != "otel" ||
+						cs[1].GetImage() != "example.com/otel-collector:0.99" || cs[2].GetName() != "gmp-collector" {
 						return fmt.Errorf("containers after update: %v", cs)
 					}
 					if tr := svc.GetTraffic(); len(tr) != 1 || tr[0].GetRevision() != pinned {
@@ -93,6 +94,11 @@ func TestAccAgentService_updateKeepsWhatTerraformDoesNotManage(t *testing.T) {
 					}
 					if _, ok := svc.GetAnnotations()["alfred.dev/metrics-port"]; ok || svc.GetAnnotations()["example.com/owner"] != "ops" {
 						return fmt.Errorf("annotations after removing metrics: %v", svc.GetAnnotations())
+					}
+					// metrics removed: this resource's sidecar and its config volume go, the other tool's sidecar stays.
+					cs := svc.GetTemplate().GetContainers()
+					if len(cs) != 2 || cs[1].GetName() != "otel" || len(svc.GetTemplate().GetVolumes()) != 0 {
+						return fmt.Errorf("containers after removing metrics: %v, volumes %v", cs, svc.GetTemplate().GetVolumes())
 					}
 					return nil
 				},
@@ -187,7 +193,7 @@ func TestAccAgentService_createOverExistingServiceSaysImport(t *testing.T) {
 	}
 }
 
-// TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings: labels, ingress, metrics and
+// TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings: labels, ingress and
 // invokers live on the service or its policy, not in the revision template, so the plan keeps
 // latest_ready_revision known and no revision is created; bindings of other roles in the policy survive.
 func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *testing.T) {
@@ -214,7 +220,6 @@ func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *test
 				},
 				Config: agentHCL(s, base+`  labels = { team = "ai" }
   ingress = "internal"
-  metrics = { path = "/prom" }
   invokers = ["group:ops@example.com"]
 `),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

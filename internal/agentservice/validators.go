@@ -132,15 +132,6 @@ func timeoutValidator() validator.String {
 	}}
 }
 
-func regexValidator(re *regexp.Regexp, msg string) validator.String {
-	return stringFunc{desc: msg, fn: func(s string) string {
-		if re.MatchString(s) {
-			return ""
-		}
-		return fmt.Sprintf("%q is not valid: %s", s, msg)
-	}}
-}
-
 // labelsValidator rejects reserved namespaces and malformed keys or values.
 type labelsValidator struct{}
 
@@ -271,4 +262,30 @@ func cpuMemoryProblem(cpu, mem float64) string {
 		}
 	}
 	return ""
+}
+
+var (
+	networkRE    = regexp.MustCompile(`^([a-z]([-a-z0-9]{0,61}[a-z0-9])?|projects/[^/\s]+/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?)$`)
+	subnetworkRE = regexp.MustCompile(`^([a-z]([-a-z0-9]{0,61}[a-z0-9])?|projects/[^/\s]+/regions/[a-z]+-[a-z]+[0-9]+/subnetworks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?)$`)
+	connectorRE  = regexp.MustCompile(`^projects/[^/\s]+/locations/[a-z]+-[a-z]+[0-9]+/connectors/[a-z][-a-z0-9]{0,23}$`)
+)
+
+// mountPathValidator refuses the mount paths Cloud Run reserves.
+type mountPathValidator struct{}
+
+func (mountPathValidator) Description(context.Context) string {
+	return "not /, /dev, /proc, /sys or below them"
+}
+func (v mountPathValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+func (mountPathValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if reservedMountPath(req.ConfigValue.ValueString()) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Reserved mount path",
+			fmt.Sprintf("%q cannot be a volume's mount path: Cloud Run keeps /, /dev, /proc and /sys (and what is below them) "+
+				"for itself. Mount secrets under a directory of your own, e.g. /secrets/openai.", req.ConfigValue.ValueString()))
+	}
 }

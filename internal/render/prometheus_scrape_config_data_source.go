@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -77,7 +78,13 @@ func scrapeConfigSchema() schema.Schema {
 	}
 	return schema.Schema{
 		MarkdownDescription: "Renders a Prometheus `scrape_configs` section that scrapes agent services' metrics endpoints " +
-			"(one job, one static target per service labelled `service=<name>`). The output passes `promtool check config`.",
+			"(one job, one static target per service labelled `service=<name>`). The output passes `promtool check config`.\n\n" +
+			"It applies to a **self-hosted Prometheus that reaches each target** (an agent on a VM or in a cluster, or a single " +
+			"instance). A Cloud Run service is not such a target: its URL routes each request to one of its instances and " +
+			"exposes only the URL's port, so a scrape through `https://*.run.app` sees one random instance, and a metrics port " +
+			"other than the service's is not reachable at all. For agents on Cloud Run, set `metrics {}` on " +
+			"`alfred_agent_service`, which runs Google's Managed Service for Prometheus sidecar inside every instance and " +
+			"writes to Cloud Monitoring. A `port` together with a `run.app` URI is therefore an error.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The job name."},
 			"job_name": schema.StringAttribute{Required: true, MarkdownDescription: "Prometheus job name, e.g. `alfred-agents`.",
@@ -111,7 +118,8 @@ func scrapeConfigSchema() schema.Schema {
 						stringvalidator.RegexMatches(hostPortRE, "must be host or host:port")),
 					"metrics_path": str("Metrics path of this service, when it differs from the job's.",
 						stringvalidator.RegexMatches(pathRE, "must start with / and have no spaces, query or fragment")),
-					"port": schema.Int64Attribute{Optional: true, MarkdownDescription: "Port, when the metrics are served on another port than the URL's.",
+					"port": schema.Int64Attribute{Optional: true, MarkdownDescription: "Port, when the metrics are served on another port than the URL's. " +
+						"Not with a Cloud Run (`run.app`) URI, which exposes no other port.",
 						Validators: []validator.Int64{int64validator.Between(1, 65535)}},
 				}}},
 			"yaml": schema.StringAttribute{Computed: true, MarkdownDescription: "The rendered YAML, with a top-level `scrape_configs` list."},
@@ -228,6 +236,16 @@ func render(m *scrapeConfigModel) (string, *path.Path, string) {
 				pp := p.AtName("uri")
 				return "", &pp, fmt.Sprintf("%q is not an http(s) URL such as https://alfred-bot-abc123-ew.a.run.app.", s.URI.ValueString())
 			}
+			if isCloudRunHost(u.Hostname()) && (!s.Port.IsNull() || (u.Port() != "" && u.Port() != "443")) {
+				pp := p.AtName("port")
+				if s.Port.IsNull() {
+					pp = p.AtName("uri")
+				}
+				return "", &pp, fmt.Sprintf("%s is a Cloud Run URL, which serves only port 443 and routes each request to one "+
+					"instance: a metrics port other than the service's cannot be reached through it. Remove the port and serve the "+
+					"metrics on the service port, or (better) set metrics {} on the alfred_agent_service, whose Managed Service for "+
+					"Prometheus sidecar scrapes every instance from inside.", s.URI.ValueString())
+			}
 			// Only the authority is the target: path, query and user info are dropped.
 			host = u.Host
 			if !s.Port.IsNull() {
@@ -245,6 +263,16 @@ func render(m *scrapeConfigModel) (string, *path.Path, string) {
 				}
 				host = net.JoinHostPort(host, strconv.FormatInt(s.Port.ValueInt64(), 10))
 			}
+			h, port, err := net.SplitHostPort(host)
+			if err != nil {
+				h, port = host, ""
+			}
+			if isCloudRunHost(h) && port != "" && port != "443" {
+				pp := p.AtName("target")
+				return "", &pp, fmt.Sprintf("%s is a Cloud Run host, which serves only port 443 and routes each request to one "+
+					"instance: port %s cannot be reached. Set metrics {} on the alfred_agent_service instead, whose Managed Service "+
+					"for Prometheus sidecar scrapes every instance from inside.", h, port)
+			}
 		}
 		if mp := s.MetricsPath.ValueString(); mp != "" && mp != jobPath {
 			// Per-target path through the reserved label Prometheus reads before scraping.
@@ -257,6 +285,11 @@ func render(m *scrapeConfigModel) (string, *path.Path, string) {
 		return "", nil, err.Error()
 	}
 	return string(b), nil, ""
+}
+
+// isCloudRunHost reports whether host is a Cloud Run service URL's (`*.run.app`).
+func isCloudRunHost(host string) bool {
+	return strings.HasSuffix(strings.ToLower(strings.TrimSuffix(host, ".")), ".run.app")
 }
 
 func (d *scrapeConfigDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

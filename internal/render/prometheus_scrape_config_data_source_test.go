@@ -143,6 +143,9 @@ func TestAccPrometheusScrapeConfig_badInputs(t *testing.T) {
 		{`job_name = "a"` + "\n" + `scrape_interval = "10s"` + "\n" + `scrape_timeout = "20s"` + "\n" + `services = [{ name = "a", uri = "https://a.run.app" }]`, `must not be longer than scrape_interval`},
 		{`job_name = "a"` + "\n" + `services = [{ name = "a", uri = "a.run.app" }]`, `is not an http\(s\) URL`},
 		{`job_name = "a"` + "\n" + `services = [{ name = "a", uri = "https://a.run.app" }, { name = "a", target = "b" }]`, `is listed twice`},
+		{`job_name = "a"` + "\n" + `services = [{ name = "a", uri = "https://a-3f2a9c0d1e-ew.a.run.app", port = 9090 }]`, `Cloud\s+Run\s+URL,\s+which\s+serves\s+only\s+port`},
+		{`job_name = "a"` + "\n" + `services = [{ name = "a", uri = "https://a-3f2a9c0d1e-ew.a.run.app:8080" }]`, `Cloud\s+Run\s+URL,\s+which\s+serves\s+only\s+port`},
+		{`job_name = "a"` + "\n" + `services = [{ name = "a", target = "a-3f2a9c0d1e-ew.a.run.app", port = 9090 }]`, `Cloud\s+Run\s+host,\s+which\s+serves\s+only\s+port`},
 	}
 	var steps []resource.TestStep
 	for _, c := range cases {

@@ -123,7 +123,7 @@ func TestAccPrometheusScrapeConfig_promtoolAcceptsVariants(t *testing.T) {
   metrics_path    = "/prom"
   scrape_interval = "5s"
   services = [
-    { name = "a", uri = "https://a-1-ew.a.run.app", port = 9090 },
+    { name = "a", uri = "https://agent-a.internal.example.com", port = 9090 },
     { name = "b", target = "b.internal", port = 9100, metrics_path = "/metrics" },
     { name = "c", target = "c.internal:9200", metrics_path = "/prom" },
   ]`,

@@ -1,5 +1,5 @@
-# One agent (alfred-bot, social-intel, ...) as a private, autoscaled Cloud Run service that exposes its
-# Prometheus metrics.
+# One agent (alfred-bot, social-intel, ...) as a private, autoscaled Cloud Run service whose Prometheus
+# metrics go to Cloud Monitoring through the Managed Service for Prometheus sidecar.
 resource "alfred_agent_service" "this" {
   name            = var.name
   image           = var.image
@@ -17,7 +17,19 @@ resource "alfred_agent_service" "this" {
   ingress         = "internal-and-cloud-load-balancing"
   service_account = var.service_account != null ? var.service_account : (var.project != null ? "${var.name}@${var.project}.iam.gserviceaccount.com" : null)
   labels          = merge(var.labels, { agent = var.name })
+  # The Managed Service for Prometheus sidecar scrapes the agent inside each instance and writes to Cloud
+  # Monitoring, where the alert policies read.
   metrics = {
-    path = var.metrics_path
+    path          = var.metrics_path
+    port          = var.metrics_port
+    config_secret = var.metrics_config_secret
   }
+  cpu_idle              = var.cpu_idle
+  startup_cpu_boost     = var.startup_cpu_boost
+  startup_probe         = var.startup_probe
+  liveness_probe        = var.liveness_probe
+  vpc_access            = var.vpc_access
+  execution_environment = var.execution_environment
+  secret_volumes        = var.secret_volumes
+  tracing               = var.tracing
 }

@@ -9,7 +9,7 @@ output "uri" {
 }
 
 output "scrape_target" {
-  description = "The agent as an element of alfred_prometheus_scrape_config's `services`."
+  description = "The agent as an element of alfred_prometheus_scrape_config's `services`, for a self-hosted Prometheus. On Cloud Run such a scrape reaches one instance per request; the metrics sidecar writes every instance's metrics to Cloud Monitoring."
   value = {
     name         = alfred_agent_service.this.name
     uri          = alfred_agent_service.this.uri

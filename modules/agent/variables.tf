@@ -94,3 +94,76 @@ variable "metrics_path" {
   type        = string
   default     = "/metrics"
 }
+
+variable "cpu_idle" {
+  description = "CPU only while requests are served (true, Cloud Run's default). False keeps CPU always allocated: for agents that work between requests (queue consumers) and for the metrics sidecar, whose scrapes are otherwise throttled."
+  type        = bool
+  default     = true
+}
+
+variable "startup_cpu_boost" {
+  description = "More CPU while an instance starts, for shorter cold starts."
+  type        = bool
+  default     = false
+}
+
+variable "startup_probe" {
+  description = "alfred_agent_service's startup_probe (http_get, tcp_socket or grpc, and timings). Null keeps Cloud Run's default TCP probe."
+  type        = any
+  default     = null
+}
+
+variable "liveness_probe" {
+  description = "alfred_agent_service's liveness_probe (http_get or grpc, and timings). Null means none."
+  type        = any
+  default     = null
+}
+
+variable "vpc_access" {
+  description = "Direct VPC egress (network and/or subnetwork) or a connector, with egress (all-traffic or private-ranges-only)."
+  type = object({
+    network    = optional(string)
+    subnetwork = optional(string)
+    connector  = optional(string)
+    egress     = optional(string, "private-ranges-only")
+  })
+  default = null
+}
+
+variable "execution_environment" {
+  description = "gen1 or gen2; null lets Cloud Run choose."
+  type        = string
+  default     = null
+}
+
+variable "secret_volumes" {
+  description = "Secret Manager secrets mounted as files, keyed by mount path."
+  type = map(object({
+    secret  = string
+    version = optional(string, "latest")
+    path    = string
+  }))
+  default = null
+}
+
+variable "tracing" {
+  description = "LangSmith tracing: project, optional endpoint, and the Secret Manager secret holding the API key."
+  type = object({
+    langsmith_project  = string
+    langsmith_endpoint = optional(string)
+    api_key_secret     = string
+  })
+  default = null
+}
+
+variable "metrics_port" {
+  description = "Port of the metrics endpoint inside the instance (default: the service port). Off 8080, metrics_config_secret is needed."
+  type        = number
+  default     = null
+}
+
+variable "metrics_config_secret" {
+  description = "Secret Manager secret with the sidecar's RunMonitoring configuration, when the metrics are not on 8080 at /metrics."
+  type        = string
+  default     = null
+}

@@ -4,20 +4,23 @@ module "agent" {
   source   = "../agent"
   for_each = var.agents
 
-  name          = each.key
-  project       = var.project
-  image         = each.value.image
-  args          = each.value.args
-  env           = each.value.env
-  secret_env    = each.value.secret_env
-  memory        = each.value.memory
-  cpu           = each.value.cpu
-  min_instances = each.value.min_instances
-  max_instances = each.value.max_instances
-  concurrency   = each.value.concurrency
-  invokers      = each.value.invokers
-  labels        = each.value.labels
-  metrics_path  = each.value.metrics_path
+  name                  = each.key
+  project               = var.project
+  image                 = each.value.image
+  args                  = each.value.args
+  env                   = each.value.env
+  secret_env            = each.value.secret_env
+  memory                = each.value.memory
+  cpu                   = each.value.cpu
+  min_instances         = each.value.min_instances
+  max_instances         = each.value.max_instances
+  concurrency           = each.value.concurrency
+  invokers              = each.value.invokers
+  labels                = each.value.labels
+  metrics_path          = each.value.metrics_path
+  cpu_idle              = each.value.cpu_idle
+  metrics_config_secret = each.value.metrics_config_secret
+  tracing               = each.value.tracing
 }
 
 module "security" {

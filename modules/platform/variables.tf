@@ -19,6 +19,14 @@ variable "agents" {
     invokers      = optional(set(string), [])
     labels        = optional(map(string), {})
     metrics_path  = optional(string, "/metrics")
+    cpu_idle      = optional(bool, true)
+    # Needed when metrics_path is not /metrics: the sidecar's RunMonitoring configuration (see modules/agent).
+    metrics_config_secret = optional(string)
+    tracing = optional(object({
+      langsmith_project  = string
+      langsmith_endpoint = optional(string)
+      api_key_secret     = string
+    }))
   }))
   default = {}
 }

@@ -31,9 +31,40 @@ resource "alfred_agent_service" "alfred_bot" {
     agent = "alfred-bot"
   }
 
-  metrics = {
-    path = "/metrics"
+  # A queue consumer works between requests: keep its CPU allocated, and boost it while starting.
+  cpu_idle          = false
+  startup_cpu_boost = true
+
+  startup_probe = {
+    http_get          = { path = "/ready" }
+    period_seconds    = 5
+    failure_threshold = 24 # 5 s x 24 = 120 s to start (at most 240 s)
   }
+  liveness_probe = {
+    http_get       = { path = "/healthz" }
+    period_seconds = 30
+  }
+
+  # Direct VPC egress to reach Qdrant on its private address.
+  vpc_access = {
+    subnetwork = "agents"
+    egress     = "private-ranges-only"
+  }
+
+  # A credentials file, read from Secret Manager (references only).
+  secret_volumes = {
+    "/secrets/gcp" = { secret = "alfred-bot-sa-key", path = "key.json" }
+  }
+
+  # Rendered as LANGSMITH_TRACING, LANGSMITH_PROJECT, LANGSMITH_ENDPOINT and LANGSMITH_API_KEY.
+  tracing = {
+    langsmith_project  = "alfred-bot-prod"
+    langsmith_endpoint = "https://eu.api.smith.langchain.com"
+    api_key_secret     = "langsmith-api-key"
+  }
+
+  # Runs the Managed Service for Prometheus sidecar, which scrapes :8080/metrics in every instance.
+  metrics = {}
 
   timeouts {
     create = "15m"

@@ -77,10 +77,9 @@ func defaultTemplate(project string, t *runpb.RevisionTemplate) {
 	if t.Scaling.MaxInstanceCount == 0 {
 		t.Scaling.MaxInstanceCount = 100
 	}
+	defaultVPCAccess(t)
 	for i, c := range t.Containers {
-		if c.Resources == nil {
-			c.Resources = &runpb.ResourceRequirements{}
-		}
+		defaultResources(c)
 		if c.Resources.Limits == nil {
 			c.Resources.Limits = map[string]string{}
 		}
@@ -101,6 +100,7 @@ func defaultTemplate(project string, t *runpb.RevisionTemplate) {
 				p.ContainerPort = 8080
 			}
 		}
+		defaultProbes(c, true)
 	}
 }
 
@@ -145,6 +145,9 @@ func validateService(svc *runpb.Service, serverOwned map[string]string) error {
 		if err := validateContainer(fmt.Sprintf("service.template.containers[%d]", i), c, concurrency, minMem); err != nil {
 			return err
 		}
+	}
+	if err := validateTemplateExtras("service.template", t); err != nil {
+		return err
 	}
 	if rev := t.GetRevision(); rev != "" {
 		id := svc.GetName()[strings.LastIndex(svc.GetName(), "/")+1:]
