@@ -115,6 +115,7 @@ resource "terraform_data" "sa" {
   input = "serviceAccount:gw-%s@p.iam.gserviceaccount.com"
 }
 resource "alfred_agent_service" "bot" {
+  deletion_protection = false
   name     = "later"
   image    = "example.com/later:${terraform_data.build.output}"
   env      = { BUILD = terraform_data.build.output }
@@ -267,6 +268,7 @@ provider "alfred" {
   }
 }
 resource "alfred_agent_service" "bot" {
+  deletion_protection = false
   name  = "later"
   image = "example.com/later:v1"
 }
