@@ -20,4 +20,5 @@ resource "alfred_agent_service" "this" {
   metrics = {
     path = var.metrics_path
   }
+  deletion_protection = var.deletion_protection
 }

@@ -94,3 +94,9 @@ variable "metrics_path" {
   type        = string
   default     = "/metrics"
 }
+
+variable "deletion_protection" {
+  description = "Refuse to destroy or replace the service until this has been applied as false (the resource's deletion_protection)."
+  type        = bool
+  default     = true
+}

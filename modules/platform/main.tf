@@ -18,6 +18,8 @@ module "agent" {
   invokers      = each.value.invokers
   labels        = each.value.labels
   metrics_path  = each.value.metrics_path
+
+  deletion_protection = var.deletion_protection
 }
 
 module "security" {
