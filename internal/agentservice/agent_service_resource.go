@@ -331,8 +331,12 @@ func (r *agentServiceResource) Update(ctx context.Context, req resource.UpdateRe
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot update agent service", a.rolloutError(ctx, "update", name, err))
 			// A failed rollout is recorded as it is (the serving revision's template, the failed terminal
-			// condition), so the next plan shows what is still not true; other failures keep the prior state.
-			if status.Code(err) != codes.FailedPrecondition || !r.readInto(ctx, a, name, &state, false, &resp.State, &resp.Diagnostics) {
+			// condition), so the next plan shows what is still not true; other failures (a timeout while the
+			// rollout still runs, an API error) keep the prior state.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if svc, gerr := a.getService(rctx, name); gerr != nil || !settledFailed(svc) ||
+				!r.readInto(rctx, a, name, &state, false, &resp.State, &resp.Diagnostics) {
 				keepPrior()
 			}
 			return

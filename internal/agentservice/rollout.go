@@ -151,7 +151,7 @@ func deletionBlocked(m *agentServiceModel) string {
 	return fmt.Sprintf("Cloud Run service %s has deletion_protection = true, so Terraform will not delete it (a destroy, "+
 		"or a change of name, project or region, which replaces it). To allow it, set deletion_protection = false in the "+
 		"configuration and run terraform apply first (that changes only the state, no API call), then destroy or apply "+
-		"the replacing change.", m.ID.ValueString())
+		"the replacing change. If the resource is tainted, run terraform untaint on it before that apply.", m.ID.ValueString())
 }
 
 // ---- IAM members as Google compares them ----

@@ -35,6 +35,9 @@ resource "alfred_agent_service" "alfred_bot" {
     path = "/metrics"
   }
 
+  # The default: destroying or replacing the service fails until false has been applied.
+  deletion_protection = true
+
   timeouts {
     create = "15m"
     update = "15m"
