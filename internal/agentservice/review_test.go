@@ -226,6 +226,14 @@ func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *test
 						}
 						return nil
 					})),
+					// No revision is rolled out: the other rollout attributes are known too.
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_created_revision"), knownvalue.StringFunc(func(v string) error {
+						if v != rev {
+							return fmt.Errorf("planned %q, want %q", v, rev)
+						}
+						return nil
+					})),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition").AtMapKey("state"), knownvalue.StringExact("CONDITION_SUCCEEDED")),
 				}},
 				Check: func(*terraform.State) error {
 					svc := s.get(t, full)
