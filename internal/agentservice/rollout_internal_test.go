@@ -6,7 +6,6 @@ import (
 	"cloud.google.com/go/iam/apiv1/iampb"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"google.golang.org/genproto/googleapis/type/expr"
 )
 
 func set(members ...string) types.Set {
@@ -35,11 +34,10 @@ func TestMemberKey_emailsFoldTypesAndPrincipalsDoNot(t *testing.T) {
 }
 
 // The policy's lower-cased members are reported in the spelling Terraform already knew; members it did not
-// know keep the API's spelling; conditional bindings and other roles are not invokers.
+// know keep the API's spelling; other roles are not invokers.
 func TestInvokersFromPolicy_keepsKnownSpelling(t *testing.T) {
 	p := &iampb.Policy{Bindings: []*iampb.Binding{
 		{Role: invokerRole, Members: []string{"user:alice@example.com", "group:ops@example.com"}},
-		{Role: invokerRole, Members: []string{"user:carol@example.com"}, Condition: &expr.Expr{Expression: "true"}},
 		{Role: "roles/run.viewer", Members: []string{"user:dave@example.com"}},
 	}}
 	got := invokersFromPolicy(p, set("user:Alice@Example.com", "user:Bob@Example.com"))
