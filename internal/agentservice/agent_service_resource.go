@@ -156,7 +156,7 @@ func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.Modi
 			sameTemplate = false
 		}
 	}
-	planRevisionAttributes(&plan, &state, sameTemplate)
+	planRevisionAttributes(&plan, &state, sameTemplate, !req.Plan.Raw.Equal(req.State.Raw))
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 

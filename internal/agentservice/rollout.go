@@ -334,9 +334,16 @@ func (a *api) waitInvokersVisible(ctx context.Context, name string, members []st
 
 // planRevisionAttributes plans latest_ready_revision, latest_created_revision and terminal_condition:
 // known (the state's) when the apply rolls nothing out, unknown when the template changes or the last
-// rollout failed (then the apply rolls the configured template out again).
-func planRevisionAttributes(plan, state *agentServiceModel, sameTemplate bool) {
-	if sameTemplate && !rolloutFailed(state) {
+// rollout failed (then the apply rolls the configured template out again). changing says whether the
+// plan changes anything else: an update of a service read while another rollout was still running may
+// end with another terminal condition, so it is planned unknown then.
+func planRevisionAttributes(plan, state *agentServiceModel, sameTemplate, changing bool) {
+	settled := false
+	if !state.TerminalCondition.IsNull() && !state.TerminalCondition.IsUnknown() {
+		st, ok := state.TerminalCondition.Attributes()["state"].(types.String)
+		settled = ok && st.ValueString() == runpb.Condition_CONDITION_SUCCEEDED.String()
+	}
+	if sameTemplate && !rolloutFailed(state) && (settled || !changing) {
 		plan.LatestReadyRevision = state.LatestReadyRevision
 		plan.LatestCreatedRevision = state.LatestCreatedRevision
 		plan.TerminalCondition = state.TerminalCondition
