@@ -35,7 +35,7 @@ func (e expectBefore) CheckPlan(_ context.Context, req plancheck.CheckPlanReques
 		if rc.Address != e.addr {
 			continue
 		}
-		var v any = rc.Change.Before
+		v := rc.Change.Before
 		for _, p := range e.path {
 			m, ok := v.(map[string]any)
 			if !ok {
