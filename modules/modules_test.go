@@ -90,6 +90,7 @@ func TestPlatformModuleAppliesAgentsAndFourLevelsOfRolesAndPlansEmpty(t *testing
 	dir := workDir(t, header+`
 module "platform" {
   source = "MODULES/platform"
+  deletion_protection = false # the test destroys the agents
   agents = {
     "alfred-bot"   = { image = "example.com/alfred-bot:1", invokers = ["serviceAccount:gw@p.iam.gserviceaccount.com"] }
     "social-intel" = { image = "example.com/social-intel:1", metrics_path = "/internal/metrics", metrics_config_secret = "gmp-config" }

@@ -96,7 +96,9 @@ func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.Modi
 		env        string
 	}{{"project", &plan.Project, r.data.GCP.Project, r.data.GCP.ProjectUnknown, "ALFRED_GCP_PROJECT"},
 		{"region", &plan.Region, r.data.GCP.Region, r.data.GCP.RegionUnknown, "ALFRED_GCP_REGION"}} {
-		if f.v.IsNull() || (f.v.IsUnknown() && !configUnknown(ctx, req.Config, f.attr)) {
+		// Whenever the configuration leaves it out, the provider's current default applies: compared
+		// with the state below, a changed provider default shows in this plan as a replacement.
+		if configNull(ctx, req.Config, f.attr) {
 			if f.defUnknown {
 				// The provider's value is known only at apply (e.g. a project created in the same run).
 				*f.v = types.StringUnknown()
@@ -149,16 +151,14 @@ func (r *agentServiceResource) ModifyPlan(ctx context.Context, req resource.Modi
 			sameTemplate = false
 		}
 	}
-	if sameTemplate {
-		plan.LatestReadyRevision = state.LatestReadyRevision
-	}
+	planRevisionAttributes(&plan, &state, sameTemplate, !req.Plan.Raw.Equal(req.State.Raw))
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-func configUnknown(ctx context.Context, cfg tfsdk.Config, attr string) bool {
+func configNull(ctx context.Context, cfg tfsdk.Config, attr string) bool {
 	var v types.String
 	_ = cfg.GetAttribute(ctx, path.Root(attr), &v)
-	return v.IsUnknown()
+	return v.IsNull()
 }
 
 func (r *agentServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -199,6 +199,8 @@ func (r *agentServiceResource) Create(ctx context.Context, req resource.CreateRe
 	partial.ID = types.StringValue(name)
 	partial.URI = types.StringNull()
 	partial.LatestReadyRevision = types.StringNull()
+	partial.LatestCreatedRevision = types.StringNull()
+	partial.TerminalCondition = types.ObjectNull(terminalConditionAttrTypes)
 	if op != nil {
 		if meta, err := op.Metadata(); err == nil && meta != nil {
 			partial.URI = types.StringValue(meta.GetUri())
@@ -248,8 +250,17 @@ func (r *agentServiceResource) readInto(ctx context.Context, a *api, name string
 		diags.AddError("Cannot read agent service", shared.DescribeGRPC("read", "Cloud Run service "+name, err))
 		return true
 	}
+	// After a failed rollout, the template fields are those of the revision that serves.
+	serving, err := a.servingService(ctx, svc)
+	if err != nil {
+		diags.AddError("Cannot read agent service", shared.DescribeGRPC("read the serving revision of", "Cloud Run service "+name, err))
+		return true
+	}
 	m := *prior
-	fromService(ctx, svc, policy, prior, importing, &m, diags)
+	fromService(ctx, serving, policy, prior, importing, &m, diags)
+	if m.DeletionProtection.IsNull() || m.DeletionProtection.IsUnknown() {
+		m.DeletionProtection = types.BoolValue(true) // import: the schema's default
+	}
 	if diags.HasError() {
 		return true
 	}
@@ -292,19 +303,41 @@ func (r *agentServiceResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	// A failed update leaves the prior state, so the next plan shows the change again.
 	keepPrior := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &state)...) }
-	if !proto.Equal(want, had) || plan.ServiceAccount.IsUnknown() {
+	invokersChanged := !plan.Invokers.Equal(state.Invokers) && !sameMembers(plan.Invokers, state.Invokers)
+	rollout := !proto.Equal(want, had) || plan.ServiceAccount.IsUnknown() || rolloutFailed(&state)
+	if !rollout && !invokersChanged {
+		// Only what lives in Terraform's state changed (deletion_protection, timeouts, a spelling): the
+		// plan is the new state, with no API call.
+		if req.Plan.Raw.IsFullyKnown() {
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			return
+		}
+		if !r.readInto(ctx, a, name, &plan, false, &resp.State, &resp.Diagnostics) {
+			resp.Diagnostics.AddError("Agent service disappeared", "Cloud Run service "+name+" was deleted while it was being updated.")
+		}
+		return
+	}
+	if rollout {
 		tflog.Debug(ctx, "updating Cloud Run service", map[string]any{"name": name})
 		op, err := a.update(ctx, want, had)
 		if err == nil {
 			_, err = wait(ctx, op)
 		}
 		if err != nil {
-			keepPrior()
 			resp.Diagnostics.AddError("Cannot update agent service", a.rolloutError(ctx, "update", name, err))
+			// A failed rollout is recorded as it is (the serving revision's template, the failed terminal
+			// condition), so the next plan shows what is still not true; other failures (a timeout while the
+			// rollout still runs, an API error) keep the prior state.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if svc, gerr := a.getService(rctx, name); gerr != nil || !settledFailed(svc) ||
+				!r.readInto(rctx, a, name, &state, false, &resp.State, &resp.Diagnostics) {
+				keepPrior()
+			}
 			return
 		}
 	}
-	if !plan.Invokers.Equal(state.Invokers) {
+	if invokersChanged {
 		if err := a.setInvokers(ctx, name, setStrings(ctx, plan.Invokers, &resp.Diagnostics)); err != nil {
 			keepPrior()
 			resp.Diagnostics.AddError("Cannot change invokers of agent service", shared.DescribeGRPC("set the IAM policy of", name, err))
@@ -328,6 +361,10 @@ func (r *agentServiceResource) Delete(ctx context.Context, req resource.DeleteRe
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	name := state.ID.ValueString()
+	if why := deletionBlocked(&state); why != "" {
+		resp.Diagnostics.AddError("Agent service is protected from deletion", why)
+		return
+	}
 	op, err := a.delete(ctx, name)
 	if err == nil && op != nil {
 		_, err = wait(ctx, op)

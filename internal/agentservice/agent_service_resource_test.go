@@ -25,7 +25,11 @@ import (
 
 const addr = "alfred_agent_service.bot"
 
+// agentHCL is a service the test may destroy: deletion_protection is off unless body sets it.
 func agentHCL(s *sandbox, body string) string {
+	if !strings.Contains(body, "deletion_protection") {
+		body += "\n  deletion_protection = false"
+	}
 	return s.provider() + "\nresource \"alfred_agent_service\" \"bot\" {\n" + body + "\n}\n"
 }
 
@@ -68,7 +72,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("project"), knownvalue.StringExact("p")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("europe-west1")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("uri"), knownvalue.StringRegexp(regexp.MustCompile(`^https://alfred-bot-[0-9a-f]{10}-ew\.a\.run\.app$`))),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^alfred-bot-00001-[a-z]{3}$`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00001-[a-z]{3}$`))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{})),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("metrics").AtMapKey("path"), knownvalue.StringExact("/metrics")),
@@ -98,7 +102,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
 				}},
 				Check: resource.ComposeTestCheckFunc(
 					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", differs(&rev1)),
-					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", hasPrefix("alfred-bot-00002-")),
+					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", hasPrefix("projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00002-")),
 					resource.TestCheckResourceAttrWith(addr, "uri", func(v string) error {
 						if v != uri1 {
 							return fmt.Errorf("uri changed from %q to %q", uri1, v)
@@ -127,14 +131,14 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
 				ResourceName:            addr,
 				ImportState:             true,
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
+				ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"},
 			},
 			{
 				ResourceName:            addr,
 				ImportState:             true,
 				ImportStateId:           "p/europe-west1/alfred-bot",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
+				ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"},
 			},
 			{
 				// Invokers alone: the IAM policy changes, the revision does not.
@@ -142,7 +146,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
 					`invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com", "group:ops@example.com"]`, 1)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^alfred-bot-00002-`))),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00002-`))),
 				}},
 				Check: func(*terraform.State) error {
 					inv, err := s.invokers(name("p", "europe-west1", "alfred-bot"))
@@ -430,7 +434,7 @@ func TestAccAgentService_secretEnvHoldsReferencesOnly(t *testing.T) {
 					return nil
 				},
 			},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"}},
 		},
 	})
 	b, err := os.ReadFile(logPath)
@@ -558,6 +562,7 @@ func TestAccAgentService_survivesUnavailableFaults(t *testing.T) {
 		return s.provider() + fmt.Sprintf(`
 resource "alfred_agent_service" "flaky" {
   count    = 3
+  deletion_protection = false
   name     = "flaky-${count.index}"
   image    = %q
   invokers = ["group:ops@example.com"]
@@ -621,7 +626,12 @@ func createOutside(t *testing.T, s *sandbox, id string) string {
 	return name("p", "europe-west1", id)
 }
 
+// importedHCL is the configuration of a service imported with its default deletion_protection (true)
+// unless extra sets it.
 func importedHCL(s *sandbox, id, cpu, timeout, extra string) string {
+	if !strings.Contains(extra, "deletion_protection") {
+		extra += "\n  deletion_protection = true"
+	}
 	return agentHCL(s, fmt.Sprintf(`
   name    = %q
   image   = "example.com/%s:v1"
@@ -687,7 +697,7 @@ func TestAccAgentService_importedOtherSpellingPlansNoChange(t *testing.T) {
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("300s")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^imported-00001-`))),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/imported/revisions/imported-00001-`))),
 				}},
 			},
 			{
@@ -735,6 +745,21 @@ func TestAccAgentService_importedOtherSpellingPlansNoChange(t *testing.T) {
 				Check: func(*terraform.State) error {
 					if l := limits(); l["memory"] != "1Gi" {
 						return fmt.Errorf("memory drift not repaired: %v", l)
+					}
+					return nil
+				},
+			},
+			{
+				// deletion_protection is Terraform's own: turning it off is an in-place change without a write.
+				PreConfig: s.Kit.ResetCalls,
+				Config:    importedHCL(s, "imported", "2", "6m", "  labels  = { team = \"ai\" }\n  deletion_protection = false"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/imported/revisions/imported-[0-9]{5}-[a-z]{3}$`))),
+				}},
+				Check: func(*terraform.State) error {
+					if n := writes(); n != 0 {
+						return fmt.Errorf("changing deletion_protection wrote to the API %d times: %v", n, s.Kit.Calls())
 					}
 					return nil
 				},

@@ -26,6 +26,7 @@ import (
 // api is the adapter between the resource and the Cloud Run Admin API v2.
 type api struct {
 	svc *run.ServicesClient
+	rev *run.RevisionsClient // what a service serves after a failed rollout (rollout.go)
 }
 
 // apiFor returns the provider's Cloud Run client, built once per configured provider.
@@ -35,7 +36,12 @@ func apiFor(ctx context.Context, data *shared.ProviderData) (*api, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return &api{svc: svc}, func() { _ = svc.Close() }, nil
+		rev, err := run.NewRevisionsClient(ctx, data.GCP.ClientOptions(data.GCP.RunEndpoint)...)
+		if err != nil {
+			_ = svc.Close()
+			return nil, nil, err
+		}
+		return &api{svc: svc, rev: rev}, func() { _ = svc.Close(); _ = rev.Close() }, nil
 	})
 	if err != nil {
 		return nil, err
@@ -110,6 +116,8 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 	m.Project, m.Region, m.Name = types.StringValue(parts[1]), types.StringValue(parts[3]), types.StringValue(parts[5])
 	m.URI = types.StringValue(svc.GetUri())
 	m.LatestReadyRevision = types.StringValue(svc.GetLatestReadyRevision())
+	m.LatestCreatedRevision = types.StringValue(svc.GetLatestCreatedRevision())
+	m.TerminalCondition = terminalConditionValue(svc)
 	m.Ingress = types.StringValue(ingressFromAPI(svc.GetIngress()))
 
 	t := svc.GetTemplate()
@@ -140,15 +148,7 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 	}
 	m.Labels = mapOrNull(types.StringType, labels, prior.Labels)
 
-	members := []attr.Value{}
-	for _, b := range policy.GetBindings() {
-		if b.GetRole() == invokerRole && b.GetCondition() == nil {
-			for _, mem := range b.GetMembers() {
-				members = append(members, types.StringValue(mem))
-			}
-		}
-	}
-	m.Invokers = types.SetValueMust(types.StringType, members)
+	m.Invokers = invokersFromPolicy(policy, prior.Invokers)
 }
 
 func listOrNull(v []string) types.List {
@@ -342,7 +342,11 @@ func (a *api) update(ctx context.Context, want, had *runpb.Service) (*run.Update
 		if err != nil {
 			return err
 		}
-		op, err = a.svc.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: applyManaged(cur, want, had)})
+		next := applyManaged(cur, want, had)
+		// Retrying a failed rollout with the template the service already holds must still make a new
+		// revision: the cause may have been fixed outside the template (a secret, a permission).
+		force := settledFailed(cur) && sameRevisionTemplate(cur.GetTemplate(), next.GetTemplate())
+		op, err = a.svc.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: next, ForceNewRevision: force})
 		return err
 	})
 	return op, err
@@ -401,7 +405,7 @@ func (a *api) delete(ctx context.Context, name string) (*run.DeleteServiceOperat
 // setInvokers makes the members of the unconditional roles/run.invoker binding exactly members, keeping
 // every other binding, by read-modify-write with the policy's etag (retried when another writer raced).
 func (a *api) setInvokers(ctx context.Context, name string, members []string) error {
-	return retry(ctx, func(ctx context.Context) error {
+	err := retry(ctx, func(ctx context.Context) error {
 		p, err := a.svc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name})
 		if err != nil {
 			return err
@@ -425,6 +429,10 @@ func (a *api) setInvokers(ctx context.Context, name string, members []string) er
 		_, err = a.svc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: name, Policy: p})
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return a.waitInvokersVisible(ctx, name, members, time.Minute)
 }
 
 // rolloutError turns a failed operation into the message a person can act on, quoting the service's

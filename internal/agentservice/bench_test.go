@@ -30,6 +30,7 @@ provider "alfred" {
 }
 resource "alfred_agent_service" "agent" {
   count         = 50
+  deletion_protection = false
   name          = "agent-${count.index}"
   image         = "example.com/agent:v1"
   memory        = "1Gi"

@@ -40,6 +40,10 @@ type agentServiceModel struct {
 	URI                 types.String   `tfsdk:"uri"`
 	LatestReadyRevision types.String   `tfsdk:"latest_ready_revision"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+	// Rollout truth and deletion protection (rollout.go).
+	LatestCreatedRevision types.String `tfsdk:"latest_created_revision"`
+	TerminalCondition     types.Object `tfsdk:"terminal_condition"`
+	DeletionProtection    types.Bool   `tfsdk:"deletion_protection"`
 }
 
 type secretRefModel struct {

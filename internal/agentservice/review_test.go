@@ -121,6 +121,7 @@ resource "terraform_data" "sa" {
   input = "serviceAccount:gw-%s@p.iam.gserviceaccount.com"
 }
 resource "alfred_agent_service" "bot" {
+  deletion_protection = false
   name     = "later"
   image    = "example.com/later:${terraform_data.build.output}"
   env      = { BUILD = terraform_data.build.output }
@@ -230,6 +231,14 @@ func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *test
 						}
 						return nil
 					})),
+					// No revision is rolled out: the other rollout attributes are known too.
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_created_revision"), knownvalue.StringFunc(func(v string) error {
+						if v != rev {
+							return fmt.Errorf("planned %q, want %q", v, rev)
+						}
+						return nil
+					})),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition").AtMapKey("state"), knownvalue.StringExact("CONDITION_SUCCEEDED")),
 				}},
 				Check: func(*terraform.State) error {
 					svc := s.get(t, full)
@@ -272,6 +281,7 @@ provider "alfred" {
   }
 }
 resource "alfred_agent_service" "bot" {
+  deletion_protection = false
   name  = "later"
   image = "example.com/later:v1"
 }

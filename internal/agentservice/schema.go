@@ -49,8 +49,10 @@ var ingressValues = []string{"all", "internal", "internal-and-cloud-load-balanci
 func agentServiceSchema(ctx context.Context) schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "An Alfred agent running as a Cloud Run (v2) service. Apply waits until the new revision " +
-			"is ready; a failed rollout is an error quoting the service's terminal condition, and the resource is left " +
-			"tainted in state. The service is private unless `invokers` grants `roles/run.invoker`. An update changes only the " +
+			"is ready; a failed rollout is an error quoting the service's terminal condition. A failed create leaves the resource " +
+			"tainted in state. After a failed update Cloud Run holds the new template but keeps serving the previous revision: " +
+			"the next plans show the serving revision's settings, `terminal_condition` and an update, until an apply makes the " +
+			"configured template serve. Destroying or replacing the service requires `deletion_protection = false` first. The service is private unless `invokers` grants `roles/run.invoker`. An update changes only the " +
 			"fields this resource manages: what other tools set on the service (other labels and annotations, the description, " +
 			"their sidecar containers and volumes, a traffic split or pin) is kept. VPC access is this resource's: `vpc_access` " +
 			"unset means none.",
@@ -131,9 +133,16 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 				Default: setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{})),
 				MarkdownDescription: "Principals granted `roles/run.invoker` on the service, e.g. `serviceAccount:bot@p.iam.gserviceaccount.com`. " +
 					"Empty (the default) keeps the service private: callers need a token of a principal holding the role. " +
-					"`allUsers` makes it public and is never added implicitly.",
+					"`allUsers` makes it public and is never added implicitly. This attribute owns the whole unconditional " +
+					"`roles/run.invoker` binding of the service: members granted that role by other means (another IAM member or " +
+					"binding resource, the console) are removed on the next apply, so do not mix it with separate IAM resources for " +
+					"this role; bindings of other roles and conditional bindings are kept. Emails compare as Google compares them, " +
+					"case-insensitively (IAM returns them lower-cased): `user:Alice@Example.com` and `user:alice@example.com` are " +
+					"the same member, and the spelling written in the configuration is kept.",
+				PlanModifiers: []planmodifier.Set{keepEquivalentMembers()},
 				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(memberRE,
-					"must be allUsers, allAuthenticatedUsers, user:EMAIL, serviceAccount:EMAIL, group:EMAIL or domain:DOMAIN"))}},
+					"must be allUsers, allAuthenticatedUsers, user:EMAIL, serviceAccount:EMAIL, group:EMAIL or domain:DOMAIN")),
+					distinctMembersValidator{}}},
 			"labels": schema.MapAttribute{ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Labels on the service. Labels Google adds are not shown and never cause a diff.",
 				Validators:          []validator.Map{labelsValidator{}, mapvalidator.SizeAtMost(64)}},
@@ -221,8 +230,13 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 			"uri": schema.StringAttribute{Computed: true, MarkdownDescription: "The service's `run.app` URL.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"latest_ready_revision": schema.StringAttribute{Computed: true,
-				MarkdownDescription: "The latest ready revision; changes whenever the container configuration changes. It serves " +
-					"all traffic unless the traffic was split or pinned outside Terraform, which apply keeps."},
+				MarkdownDescription: "Full resource name of the latest ready revision, " +
+					"`projects/{project}/locations/{region}/services/{name}/revisions/{revision}`, as the Cloud Run API returns it; " +
+					"changes whenever the container configuration changes. It serves all traffic unless the traffic was split or " +
+					"pinned outside Terraform, which apply keeps. After a failed rollout it still names the revision that serves."},
+			"latest_created_revision": latestCreatedRevisionAttribute(),
+			"terminal_condition":      terminalConditionAttribute(),
+			"deletion_protection":     deletionProtectionAttribute(),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

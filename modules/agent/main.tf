@@ -32,4 +32,5 @@ resource "alfred_agent_service" "this" {
   execution_environment = var.execution_environment
   secret_volumes        = var.secret_volumes
   tracing               = var.tracing
+  deletion_protection = var.deletion_protection
 }

@@ -167,3 +167,9 @@ variable "metrics_config_secret" {
   type        = string
   default     = null
 }
+
+variable "deletion_protection" {
+  description = "Refuse to destroy or replace the service until this has been applied as false (the resource's deletion_protection)."
+  type        = bool
+  default     = true
+}

@@ -31,6 +31,12 @@ variable "agents" {
   default = {}
 }
 
+variable "deletion_protection" {
+  description = "deletion_protection of every agent's service: true (the default) refuses to destroy or replace an agent until false has been applied."
+  type        = bool
+  default     = true
+}
+
 variable "roles" {
   description = "RBAC roles; see modules/security."
   type = map(object({

@@ -66,6 +66,9 @@ resource "alfred_agent_service" "alfred_bot" {
   # Runs the Managed Service for Prometheus sidecar, which scrapes :8080/metrics in every instance.
   metrics = {}
 
+  # The default: destroying or replacing the service fails until false has been applied.
+  deletion_protection = true
+
   timeouts {
     create = "15m"
     update = "15m"

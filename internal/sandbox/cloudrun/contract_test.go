@@ -133,10 +133,14 @@ func TestCreateService_fillsOutputOnlyFieldsAndDefaults(t *testing.T) {
 	if !regexp.MustCompile(`^https://agent-[0-9a-f]{10}-ew\.a\.run\.app$`).MatchString(svc.GetUri()) {
 		t.Fatalf("uri %q", svc.GetUri())
 	}
-	if !regexp.MustCompile(`^agent-00001-[a-z]{3}$`).MatchString(svc.GetLatestReadyRevision()) || svc.GetLatestCreatedRevision() != svc.GetLatestReadyRevision() {
+	// Revision references are full resource names, as the real service returns them.
+	if !regexp.MustCompile(`^projects/p/locations/europe-west1/services/agent/revisions/agent-00001-[a-z]{3}$`).MatchString(svc.GetLatestReadyRevision()) ||
+		svc.GetLatestCreatedRevision() != svc.GetLatestReadyRevision() {
 		t.Fatalf("revisions %q %q", svc.GetLatestReadyRevision(), svc.GetLatestCreatedRevision())
 	}
-	if ts := svc.GetTrafficStatuses(); len(ts) != 1 || ts[0].GetPercent() != 100 || ts[0].GetRevision() != svc.GetLatestReadyRevision() {
+	// A LATEST target's status carries type and percent, no revision (as captured from the real service).
+	if ts := svc.GetTrafficStatuses(); len(ts) != 1 || ts[0].GetPercent() != 100 || ts[0].GetRevision() != "" ||
+		ts[0].GetType() != runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST {
 		t.Fatalf("traffic statuses %v", ts)
 	}
 	if tc := svc.GetTerminalCondition(); tc.GetType() != "Ready" || tc.GetState() != runpb.Condition_CONDITION_SUCCEEDED {
@@ -341,7 +345,7 @@ func TestUpdateService_templateChangeCreatesRevisionMetadataChangeDoesNot(t *tes
 		t.Fatal(err)
 	}
 	if v2.GetGeneration() != 2 || v2.GetObservedGeneration() != 2 || v2.GetLatestReadyRevision() == v1.GetLatestReadyRevision() ||
-		!strings.HasPrefix(v2.GetLatestReadyRevision(), "agent-00002-") || v2.GetUri() != v1.GetUri() || v2.GetUid() != v1.GetUid() || v2.GetEtag() == v1.GetEtag() {
+		!strings.HasPrefix(v2.GetLatestReadyRevision(), parent+"/services/agent/revisions/agent-00002-") || v2.GetUri() != v1.GetUri() || v2.GetUid() != v1.GetUid() || v2.GetEtag() == v1.GetEtag() {
 		t.Fatalf("after image change: gen %d rev %q (was %q) uri %q", v2.GetGeneration(), v2.GetLatestReadyRevision(), v1.GetLatestReadyRevision(), v2.GetUri())
 	}
 	v2.Labels["team"] = "ai"
@@ -439,7 +443,8 @@ func TestRollout_imageTaggedFailEndsWithTerminalCondition(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := svc.GetTerminalCondition()
-	if tc.GetState() != runpb.Condition_CONDITION_FAILED || !strings.Contains(tc.GetMessage(), "Revision '"+svc.GetLatestCreatedRevision()+"' is not ready") ||
+	short := svc.GetLatestCreatedRevision()[strings.LastIndex(svc.GetLatestCreatedRevision(), "/")+1:]
+	if tc.GetState() != runpb.Condition_CONDITION_FAILED || !strings.Contains(tc.GetMessage(), "Revision '"+short+"' is not ready") ||
 		!strings.Contains(tc.GetMessage(), "PORT=8080") || svc.GetLatestReadyRevision() != "" || svc.GetReconciling() {
 		t.Fatalf("failed service: %v", svc)
 	}
@@ -483,7 +488,7 @@ func TestRollout_imageTaggedFailEndsWithTerminalCondition(t *testing.T) {
 	}
 	if after.GetGeneration() != fixed.GetGeneration()+1 || after.GetObservedGeneration() != fixed.GetGeneration() ||
 		after.GetLatestReadyRevision() != fixed.GetLatestReadyRevision() || after.GetLatestCreatedRevision() == fixed.GetLatestReadyRevision() ||
-		len(after.GetTrafficStatuses()) != 1 || after.GetTrafficStatuses()[0].GetRevision() != fixed.GetLatestReadyRevision() ||
+		len(after.GetTrafficStatuses()) != 1 || after.GetTrafficStatuses()[0].GetPercent() != 100 ||
 		after.GetTerminalCondition().GetState() != runpb.Condition_CONDITION_FAILED || after.GetReconciling() {
 		t.Fatalf("failed update of a serving service: generation %d observed %d ready %q created %q traffic %v terminal %v",
 			after.GetGeneration(), after.GetObservedGeneration(), after.GetLatestReadyRevision(), after.GetLatestCreatedRevision(),

@@ -56,18 +56,21 @@ type Server struct {
 	opts  Options
 	store *kit.Store
 
-	mu       sync.Mutex
-	rng      *rand.Rand
-	services map[string]*runpb.Service
-	policies map[string]*iampb.Policy
-	jobs     map[string]*runpb.Job
-	execs    map[string]*runpb.Execution
-	ops      map[string]*longrunningpb.Operation
-	waiters  map[string]chan struct{} // closed when the operation is done
-	timers   []*time.Timer
-	procs    sync.WaitGroup
-	running  map[string]context.CancelFunc // running executions
-	closed   bool
+	mu        sync.Mutex
+	rng       *rand.Rand
+	services  map[string]*runpb.Service
+	revisions map[string]*runpb.Revision
+	policies  map[string]*iampb.Policy
+	iamLag    map[string]iamLag // stale GetIamPolicy answers still due, by resource (SetIAMReadLag)
+	iamLagN   int
+	jobs      map[string]*runpb.Job
+	execs     map[string]*runpb.Execution
+	ops       map[string]*longrunningpb.Operation
+	waiters   map[string]chan struct{} // closed when the operation is done
+	timers    []*time.Timer
+	procs     sync.WaitGroup
+	running   map[string]context.CancelFunc // running executions
+	closed    bool
 }
 
 // New builds the emulator and loads its state from opts.Dir.
@@ -82,15 +85,17 @@ func New(opts Options) (*Server, error) {
 		opts.Seed = uint64(time.Now().UnixNano())
 	}
 	s := &Server{
-		opts:     opts,
-		store:    kit.NewStore(opts.Dir, "cloudrun.json"),
-		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0xc10d)),
-		services: map[string]*runpb.Service{},
-		policies: map[string]*iampb.Policy{},
-		jobs:     map[string]*runpb.Job{},
-		execs:    map[string]*runpb.Execution{},
-		ops:      map[string]*longrunningpb.Operation{},
-		waiters:  map[string]chan struct{}{},
+		opts:      opts,
+		store:     kit.NewStore(opts.Dir, "cloudrun.json"),
+		rng:       rand.New(rand.NewPCG(opts.Seed, opts.Seed^0xc10d)),
+		services:  map[string]*runpb.Service{},
+		revisions: map[string]*runpb.Revision{},
+		policies:  map[string]*iampb.Policy{},
+		iamLag:    map[string]iamLag{},
+		jobs:      map[string]*runpb.Job{},
+		execs:     map[string]*runpb.Execution{},
+		ops:       map[string]*longrunningpb.Operation{},
+		waiters:   map[string]chan struct{}{},
 	}
 	if err := s.load(); err != nil {
 		return nil, err
@@ -101,6 +106,7 @@ func New(opts Options) (*Server, error) {
 // Register registers every service of the emulator on g.
 func (s *Server) Register(g *grpc.Server) {
 	runpb.RegisterServicesServer(g, &servicesAPI{s: s})
+	runpb.RegisterRevisionsServer(g, &revisionsAPI{s: s})
 	runpb.RegisterJobsServer(g, &jobsAPI{s: s})
 	runpb.RegisterExecutionsServer(g, &executionsAPI{s: s})
 	longrunningpb.RegisterOperationsServer(g, &operationsAPI{s: s})
@@ -124,11 +130,12 @@ func (s *Server) Close() error {
 // ---- persistence ----
 
 type persisted struct {
-	Services map[string]json.RawMessage `json:"services"`
-	Policies map[string]json.RawMessage `json:"policies"`
-	Jobs     map[string]json.RawMessage `json:"jobs"`
-	Execs    map[string]json.RawMessage `json:"executions"`
-	Ops      map[string]json.RawMessage `json:"operations"`
+	Services  map[string]json.RawMessage `json:"services"`
+	Revisions map[string]json.RawMessage `json:"revisions"`
+	Policies  map[string]json.RawMessage `json:"policies"`
+	Jobs      map[string]json.RawMessage `json:"jobs"`
+	Execs     map[string]json.RawMessage `json:"executions"`
+	Ops       map[string]json.RawMessage `json:"operations"`
 }
 
 func marshalMap[T proto.Message](m map[string]T) map[string]json.RawMessage {
@@ -155,7 +162,7 @@ func unmarshalMap[T proto.Message](in map[string]json.RawMessage, out map[string
 
 func (s *Server) saveLocked() error {
 	return s.store.Save(persisted{
-		Services: marshalMap(s.services), Policies: marshalMap(s.policies), Jobs: marshalMap(s.jobs),
+		Services: marshalMap(s.services), Revisions: marshalMap(s.revisions), Policies: marshalMap(s.policies), Jobs: marshalMap(s.jobs),
 		Execs: marshalMap(s.execs), Ops: marshalMap(s.ops),
 	})
 }
@@ -170,6 +177,9 @@ func (s *Server) load() error {
 		return err
 	}
 	if err := unmarshalMap(p.Services, s.services, func() *runpb.Service { return &runpb.Service{} }); err != nil {
+		return err
+	}
+	if err := unmarshalMap(p.Revisions, s.revisions, func() *runpb.Revision { return &runpb.Revision{} }); err != nil {
 		return err
 	}
 	if err := unmarshalMap(p.Policies, s.policies, func() *iampb.Policy { return &iampb.Policy{} }); err != nil {
@@ -197,6 +207,7 @@ func (s *Server) load() error {
 				if svc.DeleteTime != nil {
 					delete(s.services, svcName)
 					delete(s.policies, svcName)
+					s.deleteRevisionsOfLocked(svcName)
 					s.finishOpLocked(op, svc, nil)
 				} else {
 					err := s.rolloutLocked(svc)
@@ -204,6 +215,14 @@ func (s *Server) load() error {
 				}
 			} else {
 				s.finishOpLocked(op, nil, status.New(codes.Aborted, "sandbox restarted during the operation"))
+			}
+		case strings.Contains(name, "/operations/rev-"):
+			revName := opTarget(op)
+			if r, ok := s.revisions[revName]; ok {
+				delete(s.revisions, revName)
+				s.finishOpLocked(op, r, nil)
+			} else {
+				s.finishOpLocked(op, nil, nil)
 			}
 		default:
 			if ex, ok := s.execs[opTarget(op)]; ok && ex.CompletionTime == nil {
@@ -233,6 +252,8 @@ func opTarget(op *longrunningpb.Operation) string {
 	case *runpb.Job:
 		return v.Name
 	case *runpb.Execution:
+		return v.Name
+	case *runpb.Revision:
 		return v.Name
 	}
 	return ""

@@ -201,7 +201,7 @@ func (s *Server) rolloutLocked(svc *runpb.Service) *status.Status {
 		msg := fmt.Sprintf("Revision '%s' is not ready and cannot serve traffic. The user-provided container failed to start "+
 			"and listen on the port defined provided by the PORT=%d environment variable within the allocated timeout. "+
 			"This can happen when the container port is misconfigured or if the timeout is too short. The health check "+
-			"timeout can be extended. Logs for this revision might contain more information.", rev, port)
+			"timeout can be extended. Logs for this revision might contain more information.", revisionID(rev), port)
 		svc.TerminalCondition = condition("Ready", runpb.Condition_CONDITION_FAILED, msg, now)
 		svc.Conditions = []*runpb.Condition{
 			condition("RoutesReady", runpb.Condition_CONDITION_FAILED, msg, now),
@@ -222,14 +222,14 @@ func (s *Server) rolloutLocked(svc *runpb.Service) *status.Status {
 			{Type: "ConfigurationsReady", State: runpb.Condition_CONDITION_SUCCEEDED, LastTransitionTime: now},
 		}
 	}
+	s.settleRevisionLocked(rev, failed, svc.TerminalCondition.GetMessage())
 	if !failed && svc.LatestReadyRevision != "" {
+		// A LATEST target's status names no revision (a response captured from the real service:
+		// "trafficStatuses": [{"percent": 100, "type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"}]); a
+		// REVISION target's status names the revision as the target does.
 		var ts []*runpb.TrafficTargetStatus
 		for _, t := range svc.Traffic {
-			r := t.Revision
-			if t.Type == runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST {
-				r = svc.LatestReadyRevision
-			}
-			ts = append(ts, &runpb.TrafficTargetStatus{Type: t.Type, Revision: r, Percent: t.Percent, Tag: t.Tag})
+			ts = append(ts, &runpb.TrafficTargetStatus{Type: t.Type, Revision: t.Revision, Percent: t.Percent, Tag: t.Tag})
 		}
 		svc.TrafficStatuses = ts
 	}
@@ -265,7 +265,9 @@ func (s *Server) newRevisionLocked(svc *runpb.Service) {
 	if rev == "" {
 		rev = fmt.Sprintf("%s-%05d-%s", id, svc.Generation, s.lettersLocked(3))
 	}
-	svc.LatestCreatedRevision = rev
+	// Output fields name revisions in full (latestCreatedRevision "projects/.../services/{s}/revisions/{r}"
+	// in responses captured from the real service); template.revision stays the short id.
+	svc.LatestCreatedRevision = revisionName(svc.Name, rev)
 	now := timestamppb.Now()
 	svc.Reconciling = true
 	svc.TerminalCondition = &runpb.Condition{Type: "Ready", State: runpb.Condition_CONDITION_RECONCILING,
@@ -318,10 +320,14 @@ func (a *servicesAPI) CreateService(_ context.Context, req *runpb.CreateServiceR
 	svc.Uri = serviceURI(project, region, req.GetServiceId())
 	svc.Urls = []string{svc.Uri}
 	s.newRevisionLocked(svc)
+	if err := s.checkTrafficLocked(svc, revisionID(svc.LatestCreatedRevision)); err != nil {
+		return nil, err
+	}
 	if req.GetValidateOnly() {
 		s.stampLocked(svc, "validate-only")
 		return s.validateOnlyOpLocked(req.GetParent(), svc), nil
 	}
+	s.storeRevisionLocked(svc)
 	op := s.newOpLocked(req.GetParent(), "svc", svc)
 	s.stampLocked(svc, opID(op))
 	s.ops[op.Name].Metadata = mustAny(svc)
@@ -429,20 +435,33 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 	newT := proto.Clone(tmpl).(*runpb.RevisionTemplate)
 	oldT.Revision, newT.Revision = "", ""
 	templateChanged := !proto.Equal(oldT, newT) || req.GetForceNewRevision() ||
-		(tmpl.Revision != "" && tmpl.Revision != cur.LatestCreatedRevision)
+		(tmpl.Revision != "" && tmpl.Revision != revisionID(cur.LatestCreatedRevision))
+	if err := s.checkRevisionReuseLocked(cur.Name, tmpl); err != nil {
+		return nil, err
+	}
+	if templateChanged && tmpl.Revision != "" && tmpl.Revision == revisionID(cur.LatestCreatedRevision) {
+		// force_new_revision with the latest revision's own name: a new revision needs a new name.
+		return nil, status.Errorf(codes.AlreadyExists, "Revision named '%s' already exists.", tmpl.Revision)
+	}
 	next.Template = tmpl
 	next.Generation = cur.Generation + 1
 	next.UpdateTime = timestamppb.Now()
 	next.LastModifier = s.opts.Principal
+	creating := ""
 	if templateChanged {
 		s.newRevisionLocked(next)
+		creating = revisionID(next.LatestCreatedRevision)
 	} else {
 		next.Reconciling = true
+	}
+	if err := s.checkTrafficLocked(next, creating); err != nil {
+		return nil, err
 	}
 	if req.GetValidateOnly() {
 		s.stampLocked(next, "validate-only")
 		return s.validateOnlyOpLocked(parent, next), nil
 	}
+	s.storeRevisionLocked(next)
 	op := s.newOpLocked(parent, "svc", next)
 	s.stampLocked(next, opID(op))
 	s.ops[op.Name].Metadata = mustAny(next)
@@ -483,6 +502,7 @@ func (a *servicesAPI) DeleteService(_ context.Context, req *runpb.DeleteServiceR
 		last := s.services[name]
 		delete(s.services, name)
 		delete(s.policies, name)
+		s.deleteRevisionsOfLocked(name)
 		if stored := s.ops[op.Name]; stored != nil {
 			if last == nil {
 				last = snap
