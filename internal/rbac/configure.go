@@ -157,7 +157,7 @@ type timeout struct {
 	diags diag.Diagnostics
 }
 
-func with(d time.Duration, diags diag.Diagnostics) timeout { return timeout{d, diags} }
+func timeoutOf(d time.Duration, diags diag.Diagnostics) timeout { return timeout{d, diags} }
 
 // bounded returns ctx limited to t, reporting a malformed duration in into.
 func bounded(ctx context.Context, t timeout, into *diag.Diagnostics) (context.Context, context.CancelFunc) {

@@ -154,16 +154,16 @@ func isLockTimeout(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
-// LockWaitError is a transaction that could not get its locks before the resource's timeout ran out.
-type LockWaitError struct {
+// lockWaitError is a transaction that could not get its locks before the resource's timeout ran out.
+type lockWaitError struct {
 	Waited   time.Duration
 	Blockers []blocker
 	Err      error
 }
 
-func (e *LockWaitError) Unwrap() error { return e.Err }
+func (e *lockWaitError) Unwrap() error { return e.Err }
 
-func (e *LockWaitError) Error() string {
+func (e *lockWaitError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "gave up after %s of waiting for a lock (each statement waits at most lock_timeout = %s, "+
 		"then the transaction is repeated until the resource's timeout)", e.Waited.Round(100*time.Millisecond), lockTimeout)

@@ -104,7 +104,7 @@ func (r *roleAssignmentResource) Create(ctx context.Context, req resource.Create
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -129,7 +129,7 @@ func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s, installed := r.reader(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -164,7 +164,7 @@ func (r *roleAssignmentResource) Update(ctx context.Context, req resource.Update
 	}
 	principal, role := plan.Principal.ValueString(), plan.Role.ValueString()
 	if oldRole := state.Role.ValueString(); oldRole != role {
-		ctx, cancel := bounded(ctx, with(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+		ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 		defer cancel()
 		s := r.writer(ctx, &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
@@ -186,7 +186,7 @@ func (r *roleAssignmentResource) Delete(ctx context.Context, req resource.Delete
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s, gone := r.deleter(ctx, &resp.Diagnostics)
 	if gone || resp.Diagnostics.HasError() {

@@ -167,7 +167,7 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -191,7 +191,7 @@ func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s, installed := r.reader(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -221,7 +221,7 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -247,7 +247,7 @@ func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s, gone := r.deleter(ctx, &resp.Diagnostics)
 	if gone || resp.Diagnostics.HasError() {

@@ -194,7 +194,7 @@ resource "alfred_rbac_role" "other" {
 			},
 			{
 				// A rename onto the name of another role is refused, saying why, and changes nothing.
-				Config: cfg("auditor"),
+				Config:      cfg("auditor"),
 				ExpectError: regexp.MustCompile(`(?s)Role "task_reader" cannot be renamed to "auditor": a role\s+named\s+"auditor"\s+already\s+exists`),
 			},
 		},

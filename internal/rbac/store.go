@@ -115,7 +115,7 @@ func (s *store) ready(ctx context.Context) error {
 				"Supabase, the postgres user). See the grants in the alfred_rbac_role documentation.",
 				redact(pgErr.Message), pgErr.Code)
 		}
-		var lw *LockWaitError
+		var lw *lockWaitError
 		if errors.As(err, &lw) {
 			return fmt.Errorf("installing or migrating the alfred_rbac schema: %s", lw.Error())
 		}
@@ -248,7 +248,7 @@ func (s *store) with(ctx context.Context, fn func(context.Context, *pgxpool.Conn
 		return err
 	})
 	if err != nil && (isLockTimeout(err) || ctx.Err() != nil && len(log.get()) > 0) {
-		return &LockWaitError{Waited: time.Since(log.start), Blockers: log.get(), Err: err}
+		return &lockWaitError{Waited: time.Since(log.start), Blockers: log.get(), Err: err}
 	}
 	return err
 }
@@ -304,7 +304,7 @@ func describe(action, target string, err error) string {
 	if errors.As(err, &ae) {
 		return ae.Msg
 	}
-	var lw *LockWaitError
+	var lw *lockWaitError
 	if errors.As(err, &lw) {
 		return fmt.Sprintf("Could not %s %s: %s.", action, target, lw.Error())
 	}

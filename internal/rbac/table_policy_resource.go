@@ -131,7 +131,7 @@ func (r *tablePolicyResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -155,7 +155,7 @@ func (r *tablePolicyResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s, installed := r.reader(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -185,7 +185,7 @@ func (r *tablePolicyResource) Update(ctx context.Context, req resource.UpdateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -206,7 +206,7 @@ func (r *tablePolicyResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := bounded(ctx, with(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
 	defer cancel()
 	s, gone := r.deleter(ctx, &resp.Diagnostics)
 	if gone || resp.Diagnostics.HasError() {
