@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -65,7 +66,7 @@ func (b blocker) String() string {
 		}
 		who = append(who, s)
 	}
-	q := strings.Join(strings.Fields(b.Query), " ")
+	q := maskQuerySecrets(strings.Join(strings.Fields(b.Query), " "))
 	if len(q) > 300 {
 		q = q[:300] + "..."
 	}
@@ -73,6 +74,15 @@ func (b blocker) String() string {
 		q = "(not visible: the DSN's user needs pg_read_all_stats to see other users' queries)"
 	}
 	return fmt.Sprintf("pid %d (%s), whose last query is: %s", b.PID, strings.Join(who, ", "), q)
+}
+
+// querySecretRe finds the literal of a PASSWORD clause (CREATE/ALTER ROLE ... PASSWORD '...', and
+// key=value connection strings), which another session's query may carry.
+var querySecretRe = regexp.MustCompile(`(?i)(password\s*=?\s*)('(?:[^']|'')*'|[^\s']+)`)
+
+// maskQuerySecrets hides passwords in the query of another session before it is quoted in an error.
+func maskQuerySecrets(q string) string {
+	return redact(querySecretRe.ReplaceAllString(q, "${1}'"+mask+"'"))
 }
 
 // waitLog remembers who blocked the provider's transaction, across its attempts.
