@@ -145,9 +145,17 @@ const (
 
 // timeoutsBlock is the `timeouts` block every RBAC resource has.
 func timeoutsBlock() schema.Block {
+	write := func(op string) string {
+		return "How long " + op + " may take, waiting for locks included (a duration such as `30s` or `10m`; " +
+			"default 5m). Every statement waits at most 2s for a lock, then the transaction is repeated until this " +
+			"timeout; the error then names the session that held the lock."
+	}
 	return timeouts.Block(context.Background(), timeouts.Opts{Create: true, Read: true, Update: true, Delete: true,
-		CreateDescription: "How long a create may take, waiting for locks included (default 5m). Every statement waits at most " +
-			"2s for a lock, then the transaction is repeated until this timeout; the error then names the session that held the lock.",
+		CreateDescription: write("a create"),
+		UpdateDescription: write("an update"),
+		DeleteDescription: write("a delete"),
+		ReadDescription: "How long a refresh (plan, import) may take, waiting for locks included (a duration such " +
+			"as `30s`; default 2m).",
 	})
 }
 
