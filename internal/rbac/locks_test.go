@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 )
 
 // holdLock opens a session named application_name that locks the table the way a long migration of the
@@ -140,6 +141,57 @@ resource "alfred_rbac_role" "viewer" {
 				PreConfig: func() { release() },
 				Config:    cfg("second"),
 				Check:     expectStrings(d, []string{"second"}, `select description from alfred_rbac.roles`),
+			},
+		},
+	})
+}
+
+// The migration's DDL is bounded too: behind a long transaction that read alfred_rbac.assignments (a
+// report calling authorize() for every row, say), the apply that would migrate gives up at its timeout,
+// naming that transaction, and leaves the schema as it was; once it ends, the apply migrates.
+func TestAccRBAC_migrationBehindAnOpenTransactionTimesOutNamingTheBlocker(t *testing.T) {
+	t.Parallel()
+	d := newTestDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := rbac.InstallSchemaVersion(ctx, d.DSN, 1); err != nil {
+		t.Fatal(err)
+	}
+	var release func()
+	cfg := providerHCL(d.DSN) + `
+resource "alfred_rbac_role" "viewer" {
+  name = "viewer"
+  timeouts {
+    create = "5s"
+  }
+}
+`
+	version := func(v int) func(*terraform.State) error {
+		return expectInt(d, v, `select max(version) from alfred_rbac.schema_migrations`)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             rbacEmpty(d),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					release = holdLock(t, d, "long_report", `select count(*) from alfred_rbac.assignments`)
+				},
+				Config: cfg,
+				ExpectError: wantErr(`(?s)Cannot install or migrate the alfred_rbac schema.*installing or migrating the ` +
+					`alfred_rbac schema: gave up after .* application_name long_report, idle in transaction` +
+					`.*select count\(\*\) from alfred_rbac.assignments`),
+			},
+			{
+				PreConfig: func() {
+					if err := version(1)(nil); err != nil {
+						t.Fatal(err)
+					}
+					release()
+				},
+				Config: cfg,
+				Check:  version(rbac.MigrationCount()),
 			},
 		},
 	})
