@@ -42,5 +42,6 @@ const principalDoc = "### Principals and the claims they match\n\n" +
 	"`email` with `email_verified: true`, so agents are assigned by `serviceAccount:EMAIL`. Emails are " +
 	"compared in lowercase; write them in lowercase. An `email` claim without `email_verified` = `true` " +
 	"(boolean, or the string \"true\") matches no email principal: Supabase Auth's access tokens carry `email` " +
-	"without `email_verified`, so assign Supabase users by their user id. A bare email (without `user:` or " +
+	"without `email_verified`, so assign Supabase users by their user id. Claims that users can edit (Supabase's " +
+	"`user_metadata`) are never read. A bare email (without `user:` or " +
 	"`serviceAccount:`) is refused at plan time: it would be ambiguous."
