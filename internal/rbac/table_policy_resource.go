@@ -66,7 +66,9 @@ func tablePolicySchema() schema.Schema {
 			"nothing through restrictive policies alone). A permissive policy added to the table outside Terraform, " +
 			"even `using (true)`, therefore cannot widen access to a governed command; a restrictive one can only " +
 			"narrow it. A table whose policies were dropped, altered, or created by a provider version that made " +
-			"them permissive shows as needing an update. With `owner_column`, a row is also visible only to its " +
+			"them permissive shows as needing an update. The restrictive policies apply to every role without " +
+			"BYPASSRLS: a worker role that must see every row needs BYPASSRLS (as Supabase's service_role has) or " +
+			"an assignment that grants the permission. With `owner_column`, a row is also visible only to its " +
 			"owner, the caller whose JWT `sub` equals the column.\n\n" +
 			"The table and its data belong to the application: the resource never creates, alters or empties it. " +
 			"Destroying the resource drops its policies and disables row-level security only if the provider " +
