@@ -103,7 +103,7 @@ module "platform" {
   }
   assignments = {
     alice = { principal = "6f1c2d4e-0000-4000-8000-00000000000a", roles = ["admin"] }
-    bot   = { principal = "alfred-bot@p.iam.gserviceaccount.com", roles = ["editor", "reader"] }
+    bot   = { principal = "serviceAccount:alfred-bot@p.iam.gserviceaccount.com", roles = ["editor", "reader"] }
   }
   table_policies = {
     "public.task_results" = { select_permission = "task_results.read", delete_permission = "task_results.delete" }
@@ -119,13 +119,21 @@ output "rbac"   { value = module.platform.rbac }
 	}
 
 	// alice is assigned admin only; tasks.read reaches her through admin -> editor -> analyst -> reader.
+	// claims are those of a Supabase user (a UUID sub) or of a Google-signed ID token (a numeric sub and the
+	// service account's verified email), which serviceAccount:EMAIL matches.
+	claims := func(who string) string {
+		if strings.Contains(who, "@") {
+			return fmt.Sprintf(`{"sub":"113284958147297412345","email":%q,"email_verified":true}`, who)
+		}
+		return fmt.Sprintf(`{"sub":%q}`, who)
+	}
 	authorize := func(sub, perm string) bool {
 		tx, err := db.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer func() { _ = tx.Rollback(ctx) }()
-		if _, err := tx.Exec(ctx, `select set_config('request.jwt.claims', $1, true)`, fmt.Sprintf(`{"sub":%q}`, sub)); err != nil {
+		if _, err := tx.Exec(ctx, `select set_config('request.jwt.claims', $1, true)`, claims(sub)); err != nil {
 			t.Fatal(err)
 		}
 		var ok bool

@@ -42,7 +42,7 @@ module "platform" {
   }
   assignments = {
     alice      = { principal = "6f1c2d4e-0000-4000-8000-000000000001", roles = ["analyst"] }
-    alfred_bot = { principal = "alfred-bot@alfred-sandbox.iam.gserviceaccount.com", roles = ["operator"] }
+    alfred_bot = { principal = "serviceAccount:alfred-bot@alfred-sandbox.iam.gserviceaccount.com", roles = ["operator"] }
   }
   # The table belongs to the application (the demo creates it); the provider only adds row-level security.
   table_policies = {

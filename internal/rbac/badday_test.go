@@ -210,7 +210,7 @@ func TestAccRBACTablePolicy_tableDroppedAndRecreatedGetsItsPoliciesBack(t *testi
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy:             rbacEmpty(d),
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: policyNames(d, "alfred_rbac_insert", "alfred_rbac_select", "alfred_rbac_update")},
+			{Config: cfg, Check: policyNames(d, rbacPolicies("insert", "select", "update")...)},
 			{
 				// terraform apply -refresh-only: the state forgets the policy of the dropped table.
 				PreConfig:          func() { d.Exec(`drop table public.task_results`) },
@@ -221,7 +221,7 @@ func TestAccRBACTablePolicy_tableDroppedAndRecreatedGetsItsPoliciesBack(t *testi
 				PreConfig: func() { createTaskResults(d) },
 				Config:    cfg,
 				Check: resource.ComposeTestCheckFunc(
-					policyNames(d, "alfred_rbac_insert", "alfred_rbac_select", "alfred_rbac_update"),
+					policyNames(d, rbacPolicies("insert", "select", "update")...),
 					expectInt(d, 1, `select count(*) from pg_class where oid = 'public.task_results'::regclass and relrowsecurity`),
 				),
 			},

@@ -3,9 +3,14 @@ package rbac
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -52,8 +57,8 @@ func (b *base) keepStateWhileDSNUnknown(ctx context.Context) bool {
 	return true
 }
 
-// store returns the database adapter, installing or migrating alfred_rbac on first use.
-func (b *base) store(ctx context.Context, diags *diag.Diagnostics) *store {
+// open returns the database adapter without touching the database.
+func (b *base) open(ctx context.Context, diags *diag.Diagnostics) *store {
 	if b.data == nil {
 		diags.AddError("Provider not configured", "The alfred provider was not configured before "+b.typeName+
 			" was used. This is a bug in the provider; please report it.")
@@ -76,6 +81,113 @@ func (b *base) store(ctx context.Context, diags *diag.Diagnostics) *store {
 		return nil
 	}
 	return s
+}
+
+// writer returns the database adapter for a create, update or delete, installing or migrating alfred_rbac
+// first: the only place where the schema is ever changed.
+func (b *base) writer(ctx context.Context, diags *diag.Diagnostics) *store {
+	s := b.open(ctx, diags)
+	if s == nil {
+		return nil
+	}
+	if err := s.ready(ctx); err != nil {
+		diags.AddError("Cannot install or migrate the alfred_rbac schema", err.Error())
+		return nil
+	}
+	return s
+}
+
+// reader returns the database adapter for a refresh (plan, import), which only reads: it never migrates,
+// and works with the plan role's read-only grants. installed is false when the database has no alfred_rbac
+// schema at all, so nothing the resource manages exists. A schema older than the provider is read as it is,
+// with a warning that says what the next apply will migrate.
+func (b *base) reader(ctx context.Context, diags *diag.Diagnostics) (s *store, installed bool) {
+	s = b.open(ctx, diags)
+	if s == nil {
+		return nil, false
+	}
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		diags.AddError("Cannot read the alfred_rbac schema", describe("read the version of", "the alfred_rbac schema", err)+
+			" A plan needs only the plan role's grants: USAGE on schema alfred_rbac and SELECT on its tables.")
+		return nil, false
+	}
+	want := len(migrations)
+	switch {
+	case v == notInstalled:
+		diags.AddWarning("The alfred_rbac schema is not installed",
+			fmt.Sprintf("This database has no alfred_rbac schema, so nothing %s manages exists in it. This plan read "+
+				"that and changed nothing; terraform apply installs the schema (v0 to v%d) before it creates "+
+				"anything.", b.typeName, want))
+		return s, false
+	case v > want:
+		diags.AddError("The alfred_rbac schema is newer than this provider",
+			fmt.Sprintf("The database's alfred_rbac schema is at version %d; this provider knows versions up to "+
+				"%d. Upgrade the provider (a newer one has already migrated this database).", v, want))
+		return nil, false
+	case v < want:
+		diags.AddWarning("The alfred_rbac schema is older than this provider",
+			fmt.Sprintf("The database's alfred_rbac schema is at version %d; this provider uses version %d. This "+
+				"plan read it as it is and changed nothing. The next terraform apply that creates, updates or deletes "+
+				"an alfred_rbac resource will migrate it from v%d to v%d, with the apply role (see the grants in "+
+				"the alfred_rbac_role documentation); table policies of the old version show as needing an update, "+
+				"which does that.", v, want, v, want))
+	}
+	return s, true
+}
+
+// Default timeouts of the RBAC resources: long enough to wait out a short migration of the application,
+// short enough that an apply behind a forgotten open transaction fails with its name instead of hanging.
+const (
+	defaultWriteTimeout = 5 * time.Minute
+	defaultReadTimeout  = 2 * time.Minute
+)
+
+// timeoutsBlock is the `timeouts` block every RBAC resource has.
+func timeoutsBlock() schema.Block {
+	write := func(op string) string {
+		return "How long " + op + " may take, waiting for locks included (a duration such as `30s` or `10m`; " +
+			"default 5m). Every statement waits at most 2s for a lock, then the transaction is repeated until this " +
+			"timeout; the error then names the session that held the lock."
+	}
+	return timeouts.Block(context.Background(), timeouts.Opts{Create: true, Read: true, Update: true, Delete: true,
+		CreateDescription: write("a create"),
+		UpdateDescription: write("an update"),
+		DeleteDescription: write("a delete"),
+		ReadDescription: "How long a refresh (plan, import) may take, waiting for locks included (a duration such " +
+			"as `30s`; default 2m).",
+	})
+}
+
+// timeout is a duration read from the timeouts block, with the diagnostics of reading it.
+type timeout struct {
+	d     time.Duration
+	diags diag.Diagnostics
+}
+
+func timeoutOf(d time.Duration, diags diag.Diagnostics) timeout { return timeout{d, diags} }
+
+// bounded returns ctx limited to t, reporting a malformed duration in into.
+func bounded(ctx context.Context, t timeout, into *diag.Diagnostics) (context.Context, context.CancelFunc) {
+	into.Append(t.diags...)
+	return context.WithTimeout(ctx, t.d)
+}
+
+// deleter returns the database adapter for a delete; gone is true when the database has no alfred_rbac
+// schema, so there is nothing to delete and nothing is installed.
+func (b *base) deleter(ctx context.Context, diags *diag.Diagnostics) (s *store, gone bool) {
+	s = b.open(ctx, diags)
+	if s == nil {
+		return nil, false
+	}
+	if v, err := s.SchemaVersion(ctx); err == nil && v == notInstalled {
+		return nil, true
+	}
+	if err := s.ready(ctx); err != nil {
+		diags.AddError("Cannot install or migrate the alfred_rbac schema", err.Error())
+		return nil, false
+	}
+	return s, false
 }
 
 func isNotFound(err error) bool { return errors.Is(err, errNotFound) }

@@ -3,14 +3,28 @@ package rbac
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 // InstallSchema installs or migrates alfred_rbac in the database at dsn, as the provider does on first use.
 // Tests use it to seed rows before Terraform runs.
 func InstallSchema(ctx context.Context, dsn string) error {
-	_, err := storeFor(ctx, dsn)
+	_, err := writableStoreFor(ctx, dsn)
 	return err
+}
+
+// InstallSchemaVersion installs alfred_rbac up to version (an older provider's schema) on a connection of
+// its own, bypassing the per-process store cache.
+func InstallSchemaVersion(ctx context.Context, dsn string, version int) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return migrateTo(ctx, conn, version)
 }
 
 // MigrateOnNewConnection runs the migration on a connection of its own, as a separate provider process
@@ -47,4 +61,12 @@ func RoleDescription(ctx context.Context, dsn, name string) (string, error) {
 		return "", err
 	}
 	return r.Description, nil
+}
+
+// PlanDiagnostics is what a refresh of an RBAC resource reports about the database's alfred_rbac schema
+// before it reads anything: installed is false when there is no schema at all.
+func PlanDiagnostics(ctx context.Context, dsn string) (installed bool, diags diag.Diagnostics) {
+	b := &base{typeName: roleTypeName, data: &shared.ProviderData{Postgres: &shared.PostgresConfig{DSN: dsn}}}
+	_, installed = b.reader(ctx, &diags)
+	return installed, diags
 }

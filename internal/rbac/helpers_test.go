@@ -26,7 +26,7 @@ const (
 	bob   = "6f1c2d4e-0000-4000-8000-00000000000b"
 	carol = "6f1c2d4e-0000-4000-8000-00000000000c"
 	dave  = "6f1c2d4e-0000-4000-8000-00000000000d"
-	agent = "social-intel@alfred-prod.iam.gserviceaccount.com"
+	agent = "serviceAccount:social-intel@alfred-prod.iam.gserviceaccount.com"
 )
 
 var supabaseRolesOnce sync.Once

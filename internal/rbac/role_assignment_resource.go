@@ -41,11 +41,10 @@ func (r *roleAssignmentResource) Schema(_ context.Context, _ resource.SchemaRequ
 
 func roleAssignmentSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "Assigns an `alfred_rbac_role` to a principal: a user (by the id that appears as the " +
-			"JWT `sub`) or an agent's service account (by its email). `alfred_rbac.authorize()` reads assignments " +
-			"on every statement, so removing one takes effect on the user's next query, not when their token " +
-			"expires. The custom access token hook copies the assigned role names into `claims.alfred_roles`, for " +
-			"clients to display only.",
+		MarkdownDescription: "Assigns an `alfred_rbac_role` to a principal. `alfred_rbac.authorize()` reads " +
+			"assignments on every statement, so removing one takes effect on the user's next query, not when their " +
+			"token expires. The custom access token hook copies the assigned role names into `claims.alfred_roles`, " +
+			"for clients to display only.\n\n" + principalDoc,
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -54,20 +53,22 @@ func roleAssignmentSchema() schema.Schema {
 			},
 			"principal": schema.StringAttribute{
 				Required: true,
-				MarkdownDescription: "A user id as it appears in the JWT `sub` claim (a lowercase UUID, e.g. " +
-					"`6f1c2d4e-0000-4000-8000-000000000001`), or a service account email in lowercase. Changing it " +
-					"replaces the assignment.",
+				MarkdownDescription: "Who gets the role: a user id, matched against the JWT claim `sub` (a lowercase " +
+					"UUID such as `6f1c2d4e-0000-4000-8000-000000000001`, or a numeric id such as Google's); or " +
+					"`user:EMAIL` / `serviceAccount:EMAIL` (email in lowercase), matched against the verified `email` " +
+					"claim (`email_verified` must be true). Changing it replaces the assignment.",
 				Validators:    []validator.String{principalValidator()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"role": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Name of the role to assign; refer to it as `alfred_rbac_role.<name>.name`. " +
-					"Changing it replaces the assignment.",
-				Validators:    []validator.String{roleNameValidator()},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					"Changing it moves the assignment to the new role in one transaction (so renaming the role " +
+					"updates its assignments in place).",
+				Validators: []validator.String{roleNameValidator()},
 			},
 		},
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock()},
 	}
 }
 
@@ -75,8 +76,24 @@ func (r *roleAssignmentResource) Configure(_ context.Context, req resource.Confi
 	r.configure(req, resp)
 }
 
-func (r *roleAssignmentResource) ModifyPlan(_ context.Context, _ resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+func (r *roleAssignmentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	r.checkPlan(&resp.Diagnostics)
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	// A changed role changes the id, which otherwise keeps its prior value (UseStateForUnknown).
+	var plan roleAssignmentModel
+	var stateRole types.String
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("role"), &stateRole)...)
+	if resp.Diagnostics.HasError() || plan.Role.Equal(stateRole) {
+		return
+	}
+	id := types.StringUnknown()
+	if !plan.Role.IsUnknown() && !plan.Principal.IsUnknown() {
+		id = types.StringValue(assignmentID(plan.Principal.ValueString(), plan.Role.ValueString()))
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
 }
 
 func assignmentID(principal, role string) string { return principal + "/" + role }
@@ -84,7 +101,12 @@ func assignmentID(principal, role string) string { return principal + "/" + role
 func (r *roleAssignmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleAssignmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	s := r.store(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -104,8 +126,17 @@ func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequ
 	}
 	var state roleAssignmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	s := r.store(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s, installed := r.reader(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !installed {
+		resp.State.RemoveResource(ctx)
 		return
 	}
 	principal, role := state.Principal.ValueString(), state.Role.ValueString()
@@ -123,18 +154,42 @@ func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequ
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// Update is never called with a change (every attribute requires replacement); it keeps the plan.
+// Update moves the assignment to another role (the principal requires replacement).
 func (r *roleAssignmentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan roleAssignmentModel
+	var plan, state roleAssignmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	principal, role := plan.Principal.ValueString(), plan.Role.ValueString()
+	if oldRole := state.Role.ValueString(); oldRole != role {
+		ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+		defer cancel()
+		s := r.writer(ctx, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		if err := s.MoveAssignment(ctx, principal, oldRole, role); err != nil {
+			resp.Diagnostics.AddError("Could not change the assigned role",
+				describe("move the assignment of", fmt.Sprintf("%q from role %q to %q", principal, oldRole, role), err))
+			return
+		}
+	}
+	plan.ID = types.StringValue(assignmentID(principal, role))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *roleAssignmentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleAssignmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	s := r.store(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s, gone := r.deleter(ctx, &resp.Diagnostics)
+	if gone || resp.Diagnostics.HasError() {
 		return
 	}
 	principal, role := state.Principal.ValueString(), state.Role.ValueString()

@@ -35,7 +35,7 @@ resource "alfred_rbac_role_assignment" "agent" {
 `, principal, role, agent)
 }
 
-func TestAccRBACRoleAssignment_createReplaceImportDriftAndDestroy(t *testing.T) {
+func TestAccRBACRoleAssignment_createMoveImportDriftAndDestroy(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
 	resource.Test(t, resource.TestCase{
@@ -54,11 +54,15 @@ func TestAccRBACRoleAssignment_createReplaceImportDriftAndDestroy(t *testing.T) 
 				),
 			},
 			{
-				// Another role for the same user is a different assignment: replaced, never edited.
+				// Another role for the same user: the assignment moves in one transaction, so the user is never
+				// left without a role halfway through the apply, and a role rename can carry it along.
 				Config: assignmentHCL(d.DSN, alice, "operator"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("alfred_rbac_role_assignment.user", plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectResourceAction("alfred_rbac_role_assignment.user", plancheck.ResourceActionUpdate),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("alfred_rbac_role_assignment.user", tfjsonpath.New("id"), knownvalue.StringExact(alice+"/operator")),
+				},
 				Check: expectStrings(d, []string{alice + "/operator", agent + "/operator"}, `select principal || '/' || role from alfred_rbac.assignments`),
 			},
 			{

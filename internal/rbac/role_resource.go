@@ -51,8 +51,10 @@ func roleSchema() schema.Schema {
 			"permissions of the roles it inherits. Users and agents get roles through " +
 			"`alfred_rbac_role_assignment`; tables enforce permissions through `alfred_rbac_table_policy`, whose " +
 			"policies call `alfred_rbac.authorize('<permission>')`.\n\n" +
-			"The provider installs and migrates the `alfred_rbac` schema itself on first use (under an advisory " +
-			"lock). Roles are rows, not PostgreSQL roles: creating hundreds in one apply is safe at any parallelism.",
+			"The provider installs and migrates the `alfred_rbac` schema itself, under an advisory lock, and only " +
+			"when it writes (create, update, delete). Roles are rows, not PostgreSQL roles: creating hundreds in " +
+			"one apply is safe at any parallelism.\n\n" + grantsDoc,
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock()},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -62,10 +64,9 @@ func roleSchema() schema.Schema {
 			"name": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Role name: 1-63 characters, a lowercase letter followed by lowercase letters, " +
-					"digits or underscores (`[a-z][a-z0-9_]{0,62}`). Changing it replaces the role (and, through " +
-					"references, its assignments).",
-				Validators:    []validator.String{roleNameValidator()},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					"digits or underscores (`[a-z][a-z0-9_]{0,62}`). Changing it renames the role in place: its " +
+					"permissions, the roles that inherit it and its assignments follow, in the same apply.",
+				Validators: []validator.String{roleNameValidator()},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
@@ -116,8 +117,18 @@ func (r *roleResource) ValidateConfig(ctx context.Context, req resource.Validate
 	}
 }
 
-func (r *roleResource) ModifyPlan(_ context.Context, _ resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+func (r *roleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	r.checkPlan(&resp.Diagnostics)
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	// A rename changes the id, which otherwise keeps its prior value (UseStateForUnknown).
+	var planName, stateName types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &planName)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &stateName)...)
+	if !planName.Equal(stateName) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), planName)...)
+	}
 }
 
 func setStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []string {
@@ -153,7 +164,12 @@ func (m *roleModel) fromRole(ctx context.Context, role *Role, diags *diag.Diagno
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	s := r.store(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -172,8 +188,17 @@ func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	}
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	s := r.store(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s, installed := r.reader(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !installed {
+		resp.State.RemoveResource(ctx)
 		return
 	}
 	role, err := s.GetRole(ctx, state.Name.ValueString())
@@ -190,14 +215,20 @@ func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 }
 
 func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan roleModel
+	var plan, state roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	s := r.store(ctx, &resp.Diagnostics)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	role := plan.toRole(ctx, &resp.Diagnostics)
-	err := s.UpdateRole(ctx, role)
+	err := s.UpdateRole(ctx, state.Name.ValueString(), role)
 	if isNotFound(err) {
 		// Deleted outside Terraform between plan and apply: create it again, as the plan intends.
 		err = s.CreateRole(ctx, role)
@@ -213,8 +244,13 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	s := r.store(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s, gone := r.deleter(ctx, &resp.Diagnostics)
+	if gone || resp.Diagnostics.HasError() {
 		return
 	}
 	if err := s.DeleteRole(ctx, state.Name.ValueString()); err != nil {

@@ -129,37 +129,73 @@ resource "alfred_rbac_role" "analyst" {
 	})
 }
 
-func TestAccRBACRole_renameReplacesRole(t *testing.T) {
+// Renaming a role that another role inherits (and that users hold) is one apply: the role is renamed in
+// place and its inheritance and assignments follow, where a replacement would be refused while the role is
+// inherited.
+func TestAccRBACRole_renameOfAnInheritedRoleIsOneApply(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
 	cfg := func(name string) string {
 		return providerHCL(d.DSN) + fmt.Sprintf(`
-resource "alfred_rbac_role" "r" {
+resource "alfred_rbac_role" "parent" {
   name        = %q
   permissions = ["tasks.read"]
 }
-resource "alfred_rbac_role_assignment" "a" {
-  principal = %q
-  role      = alfred_rbac_role.r.name
+resource "alfred_rbac_role" "child" {
+  name        = "analyst"
+  permissions = ["task_results.read"]
+  inherits    = [alfred_rbac_role.parent.name]
 }
-`, name, alice)
+resource "alfred_rbac_role_assignment" "alice" {
+  principal = %q
+  role      = alfred_rbac_role.child.name
+}
+resource "alfred_rbac_role_assignment" "bob" {
+  principal = %q
+  role      = alfred_rbac_role.parent.name
+}
+resource "alfred_rbac_role" "other" {
+  name = "auditor"
+}
+`, name, alice, bob)
 	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		CheckDestroy:             rbacEmpty(d),
 		Steps: []resource.TestStep{
-			{Config: cfg("reader")},
+			{
+				Config: cfg("reader"),
+				Check:  expectAuthorize(d, claimsOf(alice), "tasks.read", true),
+			},
 			{
 				Config: cfg("task_reader"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("alfred_rbac_role.r", plancheck.ResourceActionDestroyBeforeCreate),
-					plancheck.ExpectResourceAction("alfred_rbac_role_assignment.a", plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectResourceAction("alfred_rbac_role.parent", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("alfred_rbac_role.child", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("alfred_rbac_role_assignment.bob", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("alfred_rbac_role_assignment.alice", plancheck.ResourceActionNoop),
 				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("alfred_rbac_role.parent", tfjsonpath.New("id"), knownvalue.StringExact("task_reader")),
+					statecheck.ExpectKnownValue("alfred_rbac_role.child", tfjsonpath.New("inherits"), strSet("task_reader")),
+					statecheck.ExpectKnownValue("alfred_rbac_role_assignment.bob", tfjsonpath.New("id"), knownvalue.StringExact(bob+"/task_reader")),
+				},
 				Check: resource.ComposeTestCheckFunc(
-					expectStrings(d, []string{"task_reader"}, `select name from alfred_rbac.roles`),
-					expectStrings(d, []string{"task_reader"}, `select role from alfred_rbac.assignments where principal = $1`, alice),
+					expectStrings(d, []string{"analyst", "auditor", "task_reader"}, `select name from alfred_rbac.roles`),
+					expectStrings(d, []string{"task_reader"}, `select inherits from alfred_rbac.role_inherits where role = 'analyst'`),
+					expectStrings(d, []string{"tasks.read"}, `select permission from alfred_rbac.role_permissions where role = 'task_reader'`),
+					expectStrings(d, []string{"task_reader"}, `select role from alfred_rbac.assignments where principal = $1`, bob),
+					// A user of the child still holds the parent's permission, and the parent's user keeps it.
+					expectAuthorize(d, claimsOf(alice), "tasks.read", true),
+					expectAuthorize(d, claimsOf(alice), "task_results.read", true),
+					expectAuthorize(d, claimsOf(bob), "tasks.read", true),
 				),
+			},
+			{
+				// A rename onto the name of another role is refused, saying why, and changes nothing.
+				Config:      cfg("auditor"),
+				ExpectError: regexp.MustCompile(`(?s)Role "task_reader" cannot be renamed to "auditor": a role\s+named\s+"auditor"\s+already\s+exists`),
 			},
 		},
 	})

@@ -156,6 +156,123 @@ begin
 end
 $$;
 `,
+	// 2: principals by verified email, in-place role renames, principals up to 300 characters.
+	`
+-- A role renamed in place carries its permissions, inheritance and assignments along (on update cascade),
+-- so renaming a role that others inherit is one UPDATE, not a replacement that the inheritance forbids.
+alter table alfred_rbac.role_permissions
+	drop constraint role_permissions_role_fkey,
+	add constraint role_permissions_role_fkey foreign key (role)
+		references alfred_rbac.roles (name) on delete cascade on update cascade;
+alter table alfred_rbac.role_inherits
+	drop constraint role_inherits_role_fkey,
+	add constraint role_inherits_role_fkey foreign key (role)
+		references alfred_rbac.roles (name) on delete cascade on update cascade,
+	drop constraint role_inherits_inherits_fkey,
+	add constraint role_inherits_inherits_fkey foreign key (inherits)
+		references alfred_rbac.roles (name) on delete restrict on update cascade;
+-- principal is a user id (the JWT sub), or user:EMAIL / serviceAccount:EMAIL (the verified email claim).
+alter table alfred_rbac.assignments
+	drop constraint assignments_role_fkey,
+	add constraint assignments_role_fkey foreign key (role)
+		references alfred_rbac.roles (name) on delete restrict on update cascade,
+	drop constraint assignments_principal_check,
+	add constraint assignments_principal_check check (length(principal) between 1 and 300);
+
+-- The verified email of a set of claims, lower-cased, or null: the claim email must be a non-empty string
+-- and email_verified must be true (Google-signed ID tokens carry it as a boolean; some issuers as "true").
+-- Without email_verified, as in Supabase access tokens, the email is not trusted. Never raises.
+create function alfred_rbac.claims_email(claims jsonb) returns text
+language sql immutable
+set search_path = ''
+as $$
+	select case
+		when jsonb_typeof(claims) = 'object'
+			and jsonb_typeof(claims -> 'email') = 'string'
+			and (claims -> 'email_verified' = 'true'::jsonb or claims -> 'email_verified' = '"true"'::jsonb)
+		then nullif(lower(claims ->> 'email'), '')
+	end
+$$;
+
+-- The caller's verified email, from request.jwt.claims, or null. Never raises.
+create function alfred_rbac.current_email() returns text
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+	claims jsonb;
+begin
+	begin
+		claims := nullif(current_setting('request.jwt.claims', true), '')::jsonb;
+	exception when others then
+		return null;
+	end;
+	return alfred_rbac.claims_email(claims);
+end
+$$;
+
+-- True when the caller holds the permission through a live assignment, directly or by inheritance: to its
+-- user id (the claim sub), or to user:EMAIL / serviceAccount:EMAIL for its verified email claim. A sub that
+-- looks like a prefixed principal matches nothing.
+create or replace function alfred_rbac.authorize(permission text) returns boolean
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+	sub   text := alfred_rbac.current_sub();
+	email text := alfred_rbac.current_email();
+begin
+	if sub ~ '^(user|serviceAccount):' then
+		sub := null;
+	end if;
+	if permission is null or (sub is null and email is null) then
+		return false;
+	end if;
+	return exists (
+		with recursive held (role) as (
+			select a.role from alfred_rbac.assignments a
+			 where a.principal = sub or a.principal = 'user:' || email or a.principal = 'serviceAccount:' || email
+			union
+			select i.inherits from alfred_rbac.role_inherits i join held h on i.role = h.role
+		)
+		select 1
+		from held h
+		join alfred_rbac.role_permissions p on p.role = h.role
+		where p.permission = authorize.permission
+	);
+end
+$$;
+
+-- Supabase custom access token hook: sets claims.alfred_roles to the roles assigned to the user id and to
+-- the verified email of the claims, sorted.
+create or replace function alfred_rbac.custom_access_token_hook(event jsonb) returns jsonb
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+	roles  jsonb;
+	claims jsonb := event -> 'claims';
+	email  text;
+begin
+	if claims is null or jsonb_typeof(claims) <> 'object' then
+		claims := '{}'::jsonb;
+	end if;
+	email := alfred_rbac.claims_email(claims);
+	select coalesce(jsonb_agg(r.role order by r.role collate "C"), '[]'::jsonb)
+	  into roles
+	  from (select distinct a.role
+	          from alfred_rbac.assignments a
+	         where a.principal = event ->> 'user_id'
+	            or a.principal = 'user:' || email
+	            or a.principal = 'serviceAccount:' || email) r;
+	return jsonb_set(coalesce(event, '{}'::jsonb), '{claims}', claims || jsonb_build_object('alfred_roles', roles));
+end
+$$;
+
+grant execute on function alfred_rbac.current_email(), alfred_rbac.claims_email(jsonb) to public;
+`,
 }
 
 // grantsSQL runs after the migrations on every first connection of a provider process (under the same
@@ -183,7 +300,10 @@ end
 $$`
 
 // migrate brings the alfred_rbac schema up to date.
-func migrate(ctx context.Context, conn *pgx.Conn) error {
+func migrate(ctx context.Context, conn *pgx.Conn) error { return migrateTo(ctx, conn, len(migrations)) }
+
+// migrateTo brings the alfred_rbac schema up to version target (tests install older versions with it).
+func migrateTo(ctx context.Context, conn *pgx.Conn, target int) error {
 	// Read committed, whatever the database's default_transaction_isolation: under repeatable read or
 	// serializable the snapshot would be taken by the lock statement itself, before the lock is granted, so a
 	// process that waited would not see the schema the first one just installed and would install it again.
@@ -192,6 +312,9 @@ func migrate(ctx context.Context, conn *pgx.Conn) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	if err := setLockTimeout(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `select pg_advisory_xact_lock(hashtextextended($1, 0))`, migrationLockKey); err != nil {
 		return fmt.Errorf("taking the migration lock: %w", err)
 	}
@@ -210,7 +333,7 @@ func migrate(ctx context.Context, conn *pgx.Conn) error {
 		return fmt.Errorf("the database's alfred_rbac schema is at version %d, newer than this provider knows "+
 			"(%d): upgrade the provider", current, len(migrations))
 	}
-	for v := current + 1; v <= len(migrations); v++ {
+	for v := current + 1; v <= target; v++ {
 		if _, err := tx.Exec(ctx, migrations[v-1]); err != nil {
 			return fmt.Errorf("applying alfred_rbac migration %d: %w", v, err)
 		}

@@ -24,6 +24,10 @@ type store struct {
 
 	mu       sync.Mutex
 	migrated bool
+
+	verMu sync.Mutex
+	ver   int // the schema version last read, valid until verAt+versionTTL
+	verAt time.Time
 }
 
 // One pool per DSN per provider process. The framework configures the provider again for every Terraform
@@ -79,10 +83,20 @@ func storeFor(ctx context.Context, dsn string) (*store, error) {
 		stores[dsn] = s
 	}
 	storesMu.Unlock()
+	return s, nil
+}
+
+// writableStoreFor is storeFor for a create, update or delete: the schema is installed or migrated first.
+func writableStoreFor(ctx context.Context, dsn string) (*store, error) {
+	s, err := storeFor(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
 	return s, s.ready(ctx)
 }
 
-// ready migrates the schema once per process; a failure is retried by the next caller.
+// ready migrates the schema once per process; a failure is retried by the next caller. Only creates,
+// updates and deletes call it: a plan never migrates.
 func (s *store) ready(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,11 +107,63 @@ func (s *store) ready(ctx context.Context) error {
 		return migrate(ctx, conn.Conn())
 	})
 	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && (pgErr.Code == "42501" || pgErr.Code == "25006") {
+			return applyErrorf("The DSN's user may read alfred_rbac but not install or migrate it: %s (SQLSTATE %s). "+
+				"terraform plan works with read-only credentials; terraform apply needs the apply role: the owner of "+
+				"the alfred_rbac schema (on first install, a role that may create schemas in the database; on "+
+				"Supabase, the postgres user). See the grants in the alfred_rbac_role documentation.",
+				redact(pgErr.Message), pgErr.Code)
+		}
+		var lw *lockWaitError
+		if errors.As(err, &lw) {
+			return fmt.Errorf("installing or migrating the alfred_rbac schema: %s", lw.Error())
+		}
 		return fmt.Errorf("installing or migrating the alfred_rbac schema: %s. The DSN's user needs to be able "+
 			"to create a schema and functions in this database (on Supabase, use the postgres user)", redactErr(err))
 	}
 	s.migrated = true
+	s.verMu.Lock()
+	s.ver, s.verAt = len(migrations), time.Now()
+	s.verMu.Unlock()
 	return nil
+}
+
+// versionTTL is how long a schema version read by a refresh is reused by the next ones: a plan of hundreds
+// of resources asks once, not hundreds of times.
+const versionTTL = 3 * time.Second
+
+// notInstalled is the version of a database without the alfred_rbac schema.
+const notInstalled = -1
+
+// SchemaVersion reads the version of the alfred_rbac schema (notInstalled when absent) without writing.
+func (s *store) SchemaVersion(ctx context.Context) (int, error) {
+	s.verMu.Lock()
+	if !s.verAt.IsZero() && time.Since(s.verAt) < versionTTL {
+		v := s.ver
+		s.verMu.Unlock()
+		return v, nil
+	}
+	s.verMu.Unlock()
+	v := notInstalled
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		var installed bool
+		if err := tx.QueryRow(ctx, `select pg_catalog.to_regclass('alfred_rbac.schema_migrations') is not null`).Scan(&installed); err != nil {
+			return err
+		}
+		if !installed {
+			v = notInstalled
+			return nil
+		}
+		return tx.QueryRow(ctx, `select coalesce(max(version), 0) from alfred_rbac.schema_migrations`).Scan(&v)
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.verMu.Lock()
+	s.ver, s.verAt = v, time.Now()
+	s.verMu.Unlock()
+	return v, nil
 }
 
 // pgBackoff outlasts a PostgreSQL restart (a managed database's minor upgrade or failover takes seconds):
@@ -148,31 +214,57 @@ func retryable(err error) bool {
 }
 
 // with runs fn on a pooled connection, repeating it on a new connection when retryable says so. An error
-// after which the connection is closed is marked as a lost session.
+// after which the connection is closed is marked as a lost session. A lock that was not granted within
+// lock_timeout (55P03) is waited for again until ctx ends; meanwhile the sessions that block fn are sampled,
+// so that the final error names them.
 func (s *store) with(ctx context.Context, fn func(context.Context, *pgxpool.Conn) error) error {
-	return shared.Retry(ctx, pgBackoff, retryable, func(ctx context.Context) error {
+	log := &waitLog{start: time.Now()}
+	_, bounded := ctx.Deadline()
+	others := 0
+	again := func(err error) bool {
+		if isLockTimeout(err) && bounded {
+			return ctx.Err() == nil
+		}
+		if !retryable(err) {
+			return false
+		}
+		others++
+		return others < pgBackoff.Attempts
+	}
+	b := shared.Backoff{Initial: pgBackoff.Initial, Max: pgBackoff.Max}
+	err := shared.Retry(ctx, b, again, func(ctx context.Context) error {
 		conn, err := s.pool.Acquire(ctx)
 		if err != nil {
 			return err
 		}
 		defer conn.Release()
+		stop := s.watch(conn.Conn().PgConn().PID(), log)
 		err = fn(ctx, conn)
+		stop()
 		var unknown *commitUnknownError
 		if err != nil && ctx.Err() == nil && conn.Conn().IsClosed() && !errors.As(err, &unknown) {
 			return &connLostError{err: err}
 		}
 		return err
 	})
+	if err != nil && (isLockTimeout(err) || ctx.Err() != nil && len(log.get()) > 0) {
+		return &lockWaitError{Waited: time.Since(log.start), Blockers: log.get(), Err: err}
+	}
+	return err
 }
 
 // tx runs fn in a read-committed transaction (the advisory locks below rely on each statement seeing what
 // was committed before the lock was granted, whatever the database's default isolation), repeating it on
-// serialization failures, deadlocks and lost sessions. A COMMIT interrupted by a broken connection is not
-// repeated.
+// serialization failures, deadlocks, lock timeouts and lost sessions. A COMMIT interrupted by a broken
+// connection is not repeated. Every lock wait is bounded by lock_timeout.
 func (s *store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.with(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
 		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 		if err != nil {
+			return err
+		}
+		if err := setLockTimeout(ctx, tx); err != nil {
+			_ = tx.Rollback(ctx)
 			return err
 		}
 		if err := fn(tx); err != nil {
@@ -188,6 +280,19 @@ func (s *store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	})
 }
 
+// read runs fn in a read-only repeatable-read transaction: one snapshot, and nothing it runs can write,
+// whatever the DSN's user may do. This is all a refresh (plan, import) ever runs.
+func (s *store) read(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.with(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		return pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+			if err := setLockTimeout(ctx, tx); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	})
+}
+
 func lock(ctx context.Context, tx pgx.Tx, key string) error {
 	_, err := tx.Exec(ctx, `select pg_advisory_xact_lock(hashtextextended($1, 0))`, key)
 	return err
@@ -199,12 +304,18 @@ func describe(action, target string, err error) string {
 	if errors.As(err, &ae) {
 		return ae.Msg
 	}
+	var lw *lockWaitError
+	if errors.As(err, &lw) {
+		return fmt.Sprintf("Could not %s %s: %s.", action, target, lw.Error())
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		hint := ""
 		switch pgErr.Code {
-		case "42501":
-			hint = " The DSN's user lacks the privilege; on Supabase, use the postgres user."
+		case "42501", "25006":
+			hint = " The DSN's user lacks the privilege: terraform plan needs only the plan role's read grants, " +
+				"but apply needs the apply role (the owner of alfred_rbac and of the governed tables; on Supabase, " +
+				"the postgres user). See the grants in the alfred_rbac_role documentation."
 		case "23505":
 			hint = " It already exists: import it with `terraform import`, or remove the other definition."
 		case "57014":
@@ -326,8 +437,8 @@ func writeRoleChildren(ctx context.Context, tx pgx.Tx, r Role) error {
 // GetRole reads a role; errNotFound when it does not exist.
 func (s *store) GetRole(ctx context.Context, name string) (*Role, error) {
 	r := &Role{Name: name}
-	err := s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
-		return c.QueryRow(ctx, `
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `
 			select r.description,
 				coalesce((select array_agg(p.permission order by p.permission collate "C")
 					from alfred_rbac.role_permissions p where p.role = r.name), '{}'),
@@ -341,8 +452,10 @@ func (s *store) GetRole(ctx context.Context, name string) (*Role, error) {
 	return r, err
 }
 
-// UpdateRole changes a role in place; errNotFound when it is gone.
-func (s *store) UpdateRole(ctx context.Context, r Role) error {
+// UpdateRole changes a role in place, renaming it from oldName when r.Name differs: the rename follows
+// into permissions, inheritance and assignments (on update cascade), so the roles that inherit it and its
+// assignments keep pointing at it. errNotFound when the role is gone.
+func (s *store) UpdateRole(ctx context.Context, oldName string, r Role) error {
 	if err := checkRole(r); err != nil {
 		return err
 	}
@@ -350,6 +463,22 @@ func (s *store) UpdateRole(ctx context.Context, r Role) error {
 		// Serialise inheritance changes so the cycle check sees every committed edge.
 		if err := lock(ctx, tx, inheritsLockKey); err != nil {
 			return err
+		}
+		if oldName != "" && oldName != r.Name {
+			var taken bool
+			if err := tx.QueryRow(ctx, `select exists (select from alfred_rbac.roles where name = $1)
+				and exists (select from alfred_rbac.roles where name = $2)`, r.Name, oldName).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				return applyErrorf("Role %q cannot be renamed to %q: a role named %q already exists. Choose another "+
+					"name, or remove the other role first.", oldName, r.Name, r.Name)
+			}
+			// When oldName is gone already (an earlier apply renamed it), the update below finds r.Name.
+			if _, err := tx.Exec(ctx, `update alfred_rbac.roles set name = $2, updated_at = now() where name = $1`,
+				oldName, r.Name); err != nil {
+				return err
+			}
 		}
 		tag, err := tx.Exec(ctx, `update alfred_rbac.roles set description = $2, updated_at = now()
 			where name = $1`, r.Name, r.Description)
@@ -424,17 +553,50 @@ func (s *store) CreateAssignment(ctx context.Context, principal, role string) er
 // AssignmentExists reports whether the assignment is present.
 func (s *store) AssignmentExists(ctx context.Context, principal, role string) (bool, error) {
 	var ok bool
-	err := s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
-		return c.QueryRow(ctx, `select exists (select from alfred_rbac.assignments
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `select exists (select from alfred_rbac.assignments
 			where principal = $1 and role = $2)`, principal, role).Scan(&ok)
 	})
 	return ok, err
 }
 
+// MoveAssignment changes the role assigned to principal from oldRole to role in one transaction. When the
+// old assignment is gone and the new one exists, a rename of the role already moved it (on update cascade).
+func (s *store) MoveAssignment(ctx context.Context, principal, oldRole, role string) error {
+	if p := RoleNameProblem(role); p != "" {
+		return applyErrorf("The role name %q is not valid: %s. %s", role, p, roleNameRule)
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var hadOld, hasNew, roleExists bool
+		if err := tx.QueryRow(ctx, `select
+				exists (select from alfred_rbac.assignments where principal = $1 and role = $2),
+				exists (select from alfred_rbac.assignments where principal = $1 and role = $3),
+				exists (select from alfred_rbac.roles where name = $3)`, principal, oldRole, role).Scan(&hadOld, &hasNew, &roleExists); err != nil {
+			return err
+		}
+		switch {
+		case !roleExists:
+			return applyErrorf("Role %q does not exist, so it cannot be assigned to %q. Create it with an "+
+				"alfred_rbac_role resource and refer to it as alfred_rbac_role.<name>.name so Terraform creates it first.",
+				role, principal)
+		case hadOld && hasNew:
+			return applyErrorf("Role %q is already assigned to %q by another definition. Remove that one, or "+
+				"remove this assignment instead of changing its role.", role, principal)
+		case hasNew:
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `delete from alfred_rbac.assignments where principal = $1 and role = $2`, principal, oldRole); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `insert into alfred_rbac.assignments (principal, role) values ($1, $2)`, principal, role)
+		return err
+	})
+}
+
 // DeleteAssignment removes the assignment; a missing one is success.
 func (s *store) DeleteAssignment(ctx context.Context, principal, role string) error {
-	return s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
-		_, err := c.Exec(ctx, `delete from alfred_rbac.assignments where principal = $1 and role = $2`, principal, role)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `delete from alfred_rbac.assignments where principal = $1 and role = $2`, principal, role)
 		return err
 	})
 }
@@ -454,11 +616,25 @@ type TablePolicy struct {
 }
 
 type policyExpr struct {
-	Qual      *string `json:"qual"`
-	WithCheck *string `json:"with_check"`
+	Qual       *string `json:"qual"`
+	WithCheck  *string `json:"with_check"`
+	Permissive string  `json:"permissive,omitempty"` // PERMISSIVE or RESTRICTIVE, as pg_policies shows it
 }
 
+// Each governed command has two policies with the same expression. alfred_rbac_<command> is RESTRICTIVE:
+// every row must pass it, whatever other policies the application adds, so a permissive policy added outside
+// Terraform (even `using (true)`) cannot widen access. PostgreSQL grants nothing through restrictive
+// policies alone, so alfred_rbac_<command>_permit is the PERMISSIVE policy that lets through what authorize()
+// allows. Versions before 0.2 created one permissive alfred_rbac_<command>; Read shows such a table as
+// needing an update.
 func policyName(cmd string) string { return "alfred_rbac_" + cmd }
+
+func permitName(cmd string) string { return "alfred_rbac_" + cmd + "_permit" }
+
+// policyKeys are the keys of the policies of cmd in the map currentPolicies returns, with their kinds.
+func policyKeys(cmd string) map[string]string {
+	return map[string]string{cmd: "RESTRICTIVE", cmd + "_permit": "PERMISSIVE"}
+}
 
 func (p TablePolicy) target() string { return p.Schema + "." + p.Table }
 
@@ -587,7 +763,11 @@ func (s *store) ApplyTablePolicy(ctx context.Context, p TablePolicy, create bool
 		}
 		for _, cmd := range commands {
 			name := pgx.Identifier{policyName(cmd)}.Sanitize()
+			permit := pgx.Identifier{permitName(cmd)}.Sanitize()
 			if _, err := tx.Exec(ctx, `drop policy if exists `+name+` on `+table); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `drop policy if exists `+permit+` on `+table); err != nil {
 				return err
 			}
 			perm, ok := p.Permissions[cmd]
@@ -607,7 +787,11 @@ func (s *store) ApplyTablePolicy(ctx context.Context, p TablePolicy, create bool
 			case "update":
 				clause = `using (` + expr + `) with check (` + expr + `)`
 			}
-			if _, err := tx.Exec(ctx, `create policy `+name+` on `+table+` as permissive for `+cmd+
+			if _, err := tx.Exec(ctx, `create policy `+name+` on `+table+` as restrictive for `+cmd+
+				` to public `+clause); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `create policy `+permit+` on `+table+` as permissive for `+cmd+
 				` to public `+clause); err != nil {
 				return err
 			}
@@ -651,7 +835,7 @@ func policyExpression(perm, ownerColumn, ownerFn string) (string, error) {
 func currentPolicies(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 }, schema, table string) (map[string]policyExpr, error) {
-	rows, err := q.Query(ctx, `select policyname, qual, with_check from pg_catalog.pg_policies
+	rows, err := q.Query(ctx, `select policyname, qual, with_check, permissive from pg_catalog.pg_policies
 		where schemaname = $1 and tablename = $2 and policyname like 'alfred\_rbac\_%'`, schema, table)
 	if err != nil {
 		return nil, err
@@ -660,7 +844,7 @@ func currentPolicies(ctx context.Context, q interface {
 	for rows.Next() {
 		var name string
 		var e policyExpr
-		if err := rows.Scan(&name, &e.Qual, &e.WithCheck); err != nil {
+		if err := rows.Scan(&name, &e.Qual, &e.WithCheck, &e.Permissive); err != nil {
 			return nil, err
 		}
 		out[strings.TrimPrefix(name, "alfred_rbac_")] = e
@@ -674,9 +858,9 @@ func currentPolicies(ctx context.Context, q interface {
 // manage the table or the table is gone.
 func (s *store) GetTablePolicy(ctx context.Context, schema, table string) (*TablePolicy, error) {
 	var out *TablePolicy
-	err := s.with(ctx, func(ctx context.Context, c *pgxpool.Conn) error {
+	err := s.read(ctx, func(tx pgx.Tx) error {
 		out = nil
-		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		return func() error {
 			var perms [4]*string
 			var owner *string
 			var raw []byte
@@ -714,15 +898,21 @@ func (s *store) GetTablePolicy(ctx context.Context, schema, table string) (*Tabl
 				if perms[i] == nil || !*rls {
 					continue
 				}
-				want, ok1 := recorded[cmd]
-				got, ok2 := live[cmd]
-				if ok1 && ok2 && eqPtr(want.Qual, got.Qual) && eqPtr(want.WithCheck, got.WithCheck) {
+				// Both policies must be there, of the right kind, with the expressions the provider wrote.
+				intact := true
+				for key, kind := range policyKeys(cmd) {
+					want, ok1 := recorded[key]
+					got, ok2 := live[key]
+					intact = intact && ok1 && ok2 && got.Permissive == kind && eqPtr(want.Qual, got.Qual) &&
+						eqPtr(want.WithCheck, got.WithCheck)
+				}
+				if intact {
 					p.Permissions[cmd] = *perms[i]
 				}
 			}
 			out = p
 			return nil
-		})
+		}()
 	})
 	if err != nil {
 		return nil, err
@@ -760,8 +950,10 @@ func (s *store) DeleteTablePolicy(ctx context.Context, schema, table string) err
 		}
 		t := pgx.Identifier{schema, table}.Sanitize()
 		for _, cmd := range commands {
-			if _, err := tx.Exec(ctx, `drop policy if exists `+pgx.Identifier{policyName(cmd)}.Sanitize()+` on `+t); err != nil {
-				return err
+			for _, name := range []string{policyName(cmd), permitName(cmd)} {
+				if _, err := tx.Exec(ctx, `drop policy if exists `+pgx.Identifier{name}.Sanitize()+` on `+t); err != nil {
+					return err
+				}
 			}
 		}
 		if rlsByUs {

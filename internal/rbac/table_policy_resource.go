@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -16,10 +17,10 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure      = (*tablePolicyResource)(nil)
-	_ resource.ResourceWithImportState    = (*tablePolicyResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*tablePolicyResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*tablePolicyResource)(nil)
+	_ resource.ResourceWithConfigure        = (*tablePolicyResource)(nil)
+	_ resource.ResourceWithImportState      = (*tablePolicyResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*tablePolicyResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*tablePolicyResource)(nil)
 )
 
 const tablePolicyTypeName = "alfred_rbac_table_policy"
@@ -45,9 +46,12 @@ func permissionAttr(cmd, clause string) schema.StringAttribute {
 	return schema.StringAttribute{
 		Optional: true,
 		MarkdownDescription: fmt.Sprintf("Permission (`<resource>.<action>`) a caller needs to %s rows. Creates the "+
-			"policy `alfred_rbac_%s` whose %s is `(select alfred_rbac.authorize('<permission>'))`. Unset: no "+
-			"policy for %s, so with row-level security on, nobody but the table owner and roles that bypass RLS can %s.",
-			strings.ToUpper(cmd), cmd, clause, strings.ToUpper(cmd), cmd),
+			"restrictive policy `alfred_rbac_%s` and the permissive policy `alfred_rbac_%s_permit`, whose %s is "+
+			"`(select alfred_rbac.authorize('<permission>'))`: only callers holding the permission can %s, whatever "+
+			"permissive policies the application adds. Unset: the resource creates no policy for %s, and the "+
+			"application's own policies alone decide (with none, nobody but the table owner and roles that bypass "+
+			"RLS can %s).",
+			strings.ToUpper(cmd), cmd, cmd, clause, cmd, strings.ToUpper(cmd), cmd),
 		Validators: []validator.String{permissionValidator()},
 	}
 }
@@ -55,13 +59,22 @@ func permissionAttr(cmd, clause string) schema.StringAttribute {
 func tablePolicySchema() schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "Row-level security on an application table, driven by `alfred_rbac` permissions. " +
-			"The resource enables row-level security on the table and creates one permissive policy per " +
-			"configured command, named `alfred_rbac_<command>`, that calls `(select alfred_rbac.authorize('...'))` " +
-			"(a scalar subquery, evaluated once per statement, not per row). With `owner_column`, a row is also " +
-			"visible only to its owner, the caller whose JWT `sub` equals the column.\n\n" +
+			"The resource enables row-level security on the table and, for each configured command, creates two " +
+			"policies that call `(select alfred_rbac.authorize('...'))` (a scalar subquery, evaluated once per " +
+			"statement, not per row): `alfred_rbac_<command>`, **restrictive**, which every row must pass, and " +
+			"`alfred_rbac_<command>_permit`, permissive, which grants what the first allows (PostgreSQL grants " +
+			"nothing through restrictive policies alone). A permissive policy added to the table outside Terraform, " +
+			"even `using (true)`, therefore cannot widen access to a governed command; a restrictive one can only " +
+			"narrow it. A table whose policies were dropped, altered, or created by a provider version that made " +
+			"them permissive shows as needing an update. The restrictive policies apply to every role without " +
+			"BYPASSRLS: a worker role that must see every row needs BYPASSRLS (as Supabase's service_role has) or " +
+			"an assignment that grants the permission. With `owner_column`, a row is also visible only to its " +
+			"owner, the caller whose JWT `sub` equals the column.\n\n" +
 			"The table and its data belong to the application: the resource never creates, alters or empties it. " +
 			"Destroying the resource drops its policies and disables row-level security only if the provider " +
-			"enabled it.",
+			"enabled it. Applying needs the apply role to own the table (PostgreSQL lets only a table's owner " +
+			"create policies on it); see the grants in the alfred_rbac_role documentation.",
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock()},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -101,21 +114,13 @@ func (r *tablePolicyResource) Configure(_ context.Context, req resource.Configur
 	r.configure(req, resp)
 }
 
-func (r *tablePolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m tablePolicyModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	for _, f := range m.permissionFields() {
-		if !f.IsNull() {
-			return // set, or unknown until apply
-		}
-	}
-	resp.Diagnostics.AddError("A table policy needs at least one permission",
-		fmt.Sprintf("%s sets none of select_permission, insert_permission, update_permission, delete_permission. "+
-			"Set at least one, e.g. select_permission = \"task_results.read\"; with none, the table would only get "+
-			"row-level security and nobody could use it.", tablePolicyTypeName))
+// ConfigValidators requires at least one permission: with none, the table would only get row-level
+// security and nobody could use it.
+func (r *tablePolicyResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{resourcevalidator.AtLeastOneOf(
+		path.MatchRoot("select_permission"), path.MatchRoot("insert_permission"),
+		path.MatchRoot("update_permission"), path.MatchRoot("delete_permission"),
+	)}
 }
 
 func (r *tablePolicyResource) ModifyPlan(_ context.Context, _ resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -125,7 +130,12 @@ func (r *tablePolicyResource) ModifyPlan(_ context.Context, _ resource.ModifyPla
 func (r *tablePolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan tablePolicyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	s := r.store(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -144,8 +154,17 @@ func (r *tablePolicyResource) Read(ctx context.Context, req resource.ReadRequest
 	}
 	var state tablePolicyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	s := r.store(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s, installed := r.reader(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !installed {
+		resp.State.RemoveResource(ctx)
 		return
 	}
 	target := state.Schema.ValueString() + "." + state.Table.ValueString()
@@ -165,7 +184,12 @@ func (r *tablePolicyResource) Read(ctx context.Context, req resource.ReadRequest
 func (r *tablePolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan tablePolicyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	s := r.store(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Update(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s := r.writer(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -181,8 +205,13 @@ func (r *tablePolicyResource) Update(ctx context.Context, req resource.UpdateReq
 func (r *tablePolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state tablePolicyModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	s := r.store(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	defer cancel()
+	s, gone := r.deleter(ctx, &resp.Diagnostics)
+	if gone || resp.Diagnostics.HasError() {
 		return
 	}
 	target := state.Schema.ValueString() + "." + state.Table.ValueString()

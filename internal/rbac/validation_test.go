@@ -63,7 +63,23 @@ func TestAccRBAC_invalidConfigurationsFailAtPlan(t *testing.T) {
 		{"principal neither uuid nor email", `resource "alfred_rbac_role_assignment" "a" {
   principal = "alice"
   role      = "viewer"
-}`, `(?s)The principal "alice" is not valid: it is neither a UUID nor an email address.*JWT`},
+}`, `(?s)The principal "alice" is not valid: it is neither a user id \(a UUID or a numeric id\) nor user:EMAIL or serviceAccount:EMAIL.*JWT`},
+		{"principal a bare email", `resource "alfred_rbac_role_assignment" "a" {
+  principal = "social-intel@alfred-prod.iam.gserviceaccount.com"
+  role      = "viewer"
+}`, `(?s)a bare email is ambiguous: write "serviceAccount:social-intel@alfred-prod.iam.gserviceaccount.com" for a service account or "user:social-intel@alfred-prod.iam.gserviceaccount.com"`},
+		{"principal prefix misspelled", `resource "alfred_rbac_role_assignment" "a" {
+  principal = "serviceaccount:bot@p.iam.gserviceaccount.com"
+  role      = "viewer"
+}`, `(?s)the prefix is spelled user: or serviceAccount: \(with a capital A\)`},
+		{"principal email in uppercase", `resource "alfred_rbac_role_assignment" "a" {
+  principal = "user:Alice@Example.com"
+  role      = "viewer"
+}`, `(?s)emails are compared in lowercase, write "user:alice@example.com"`},
+		{"principal email malformed", `resource "alfred_rbac_role_assignment" "a" {
+  principal = "serviceAccount:bot@"
+  role      = "viewer"
+}`, `(?s)"bot@" is not a well-formed email address`},
 		{"principal uuid in uppercase", `resource "alfred_rbac_role_assignment" "a" {
   principal = "6F1C2D4E-0000-4000-8000-00000000000A"
   role      = "viewer"
@@ -74,7 +90,7 @@ func TestAccRBAC_invalidConfigurationsFailAtPlan(t *testing.T) {
 }`, `(?s)The role name "viewer;" is not valid: it contains a semicolon`},
 		{"table policy without any permission", `resource "alfred_rbac_table_policy" "p" {
   table = "task_results"
-}`, `(?s)A table policy needs at least one permission.*select_permission`},
+}`, `(?s)At least one of these attributes must be configured:.*select_permission.*insert_permission.*update_permission.*delete_permission`},
 		{"table name with a quote", `resource "alfred_rbac_table_policy" "p" {
   table             = "task_results\"; drop table x; --"
   select_permission = "task_results.read"

@@ -18,6 +18,7 @@ var (
 	permissionRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}\.[a-z][a-z0-9_]{0,62}$`)
 	identRe      = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 	uuidRe       = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	numericIDRe  = regexp.MustCompile(`^[0-9]{1,64}$`)
 	emailRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]{0,63}@[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
 )
 
@@ -28,9 +29,10 @@ const (
 		"digits or underscores, for example \"task_results.read\"."
 	identRule = "Use an unquoted lowercase PostgreSQL identifier: a lowercase ASCII letter or underscore followed by up " +
 		"to 62 lowercase letters, digits or underscores (pattern [a-z_][a-z0-9_]{0,62}), for example \"task_results\"."
-	principalRule = "A principal is a user id as it appears in the JWT `sub` claim, i.e. a lowercase UUID such as " +
-		"\"6f1c2d4e-0000-4000-8000-000000000001\", or a service account email in lowercase such as " +
-		"\"social-intel@my-project.iam.gserviceaccount.com\"."
+	principalRule = "A principal is a user id, matched against the JWT `sub` claim: a lowercase UUID such as " +
+		"\"6f1c2d4e-0000-4000-8000-000000000001\" or a numeric id such as \"113284958147297412345\"; or " +
+		"user:EMAIL or serviceAccount:EMAIL, matched against the verified `email` claim, with the email in " +
+		"lowercase, such as \"serviceAccount:social-intel@my-project.iam.gserviceaccount.com\"."
 )
 
 // problem explains, in a few words, why s fails a lowercase-identifier rule; it names the first offending
@@ -114,20 +116,42 @@ func IdentProblem(s string) string {
 	return problem(s, 63)
 }
 
+// principalPrefixes are the forms of principal matched against the verified email claim.
+var principalPrefixes = []string{"user:", "serviceAccount:"}
+
 // PrincipalProblem returns why s is not a principal, or "" when it is.
 func PrincipalProblem(s string) string {
-	if uuidRe.MatchString(s) || (len(s) <= 254 && emailRe.MatchString(s)) {
+	if uuidRe.MatchString(s) || numericIDRe.MatchString(s) {
 		return ""
 	}
+	for _, prefix := range principalPrefixes {
+		email, ok := strings.CutPrefix(s, prefix)
+		if !ok {
+			continue
+		}
+		switch {
+		case len(email) <= 254 && emailRe.MatchString(email):
+			return ""
+		case email != strings.ToLower(email) && emailRe.MatchString(strings.ToLower(email)):
+			return fmt.Sprintf("it has uppercase letters; emails are compared in lowercase, write %q", prefix+strings.ToLower(email))
+		}
+		return fmt.Sprintf("%q is not a well-formed email address", email)
+	}
+	lower := strings.ToLower(s)
 	switch {
 	case s == "":
 		return "it is empty"
-	case strings.ToLower(s) != s && (uuidRe.MatchString(strings.ToLower(s)) || emailRe.MatchString(strings.ToLower(s))):
-		return fmt.Sprintf("it has uppercase letters; JWT subjects are compared exactly, write %q", strings.ToLower(s))
+	case strings.HasPrefix(lower, "user:") || strings.HasPrefix(lower, "serviceaccount:"):
+		return "the prefix is spelled user: or serviceAccount: (with a capital A)"
+	case lower != s && uuidRe.MatchString(lower):
+		return fmt.Sprintf("it has uppercase letters; JWT subjects are compared exactly, write %q", lower)
+	case strings.Contains(s, "@") && emailRe.MatchString(lower):
+		return fmt.Sprintf("a bare email is ambiguous: write \"serviceAccount:%s\" for a service account or "+
+			"\"user:%s\" for a user; both match the token's verified email claim", lower, lower)
 	case strings.Contains(s, "@"):
-		return "it is not a well-formed email address"
+		return "it is not a well-formed email address, and an email needs the prefix user: or serviceAccount:"
 	}
-	return "it is neither a UUID nor an email address"
+	return "it is neither a user id (a UUID or a numeric id) nor user:EMAIL or serviceAccount:EMAIL"
 }
 
 // reservedSchemaProblem rejects schemas a table policy must never touch.

@@ -19,7 +19,7 @@ variable "roles" {
 }
 
 variable "assignments" {
-  description = "Role assignments: a principal (the JWT `sub`, a user's UUID, or an agent's service account email) and the names of its roles."
+  description = "Role assignments: a principal (a user id matched against the JWT `sub`, or `user:EMAIL` / `serviceAccount:EMAIL` matched against the verified `email` claim) and the names of its roles."
   type = map(object({
     principal = string
     roles     = set(string)

@@ -4,8 +4,8 @@ resource "alfred_rbac_role_assignment" "alice_analyst" {
   role      = alfred_rbac_role.analyst.name
 }
 
-# An agent, by its service account email.
+# An agent, by its service account: matches the verified `email` claim of its Google-signed ID token.
 resource "alfred_rbac_role_assignment" "social_intel_viewer" {
-  principal = "social-intel@alfred-prod.iam.gserviceaccount.com"
+  principal = "serviceAccount:social-intel@alfred-prod.iam.gserviceaccount.com"
   role      = alfred_rbac_role.viewer.name
 }
