@@ -368,3 +368,23 @@ func TestDebugAPIPicksKinds(t *testing.T) {
 	}
 }
 
+func TestFailNextFailsExactlyTheQueuedCalls(t *testing.T) {
+	k := kit.New(0, 0, 1)
+	c, srv := serveOps(t, k)
+	k.FailNext("/google.longrunning.Operations/DeleteOperation", kit.FaultLostReply)
+	k.FailNext("/google.longrunning.Operations/DeleteOperation", kit.FaultConflict)
+	var got []codes.Code
+	for i := 0; i < 3; i++ {
+		_, err := c.DeleteOperation(context.Background(), &longrunningpb.DeleteOperationRequest{Name: "operations/q"})
+		got = append(got, status.Code(err))
+	}
+	if got[0] != codes.DeadlineExceeded || got[1] != codes.Aborted || got[2] != codes.OK {
+		t.Errorf("queued lost_reply, conflict, then nothing: %v", got)
+	}
+	if _, deleted := srv.effects(); len(deleted) != 2 {
+		t.Errorf("the lost reply and the last call applied, the conflict did not: %v", deleted)
+	}
+	if _, err := c.GetOperation(context.Background(), &longrunningpb.GetOperationRequest{Name: "operations/q"}); err != nil {
+		t.Errorf("a fault queued for one method leaves the others: %v", err)
+	}
+}

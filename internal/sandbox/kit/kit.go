@@ -76,6 +76,7 @@ type Kit struct {
 	faults FaultSettings
 	rng    *rand.Rand
 	calls  map[string]int64
+	next   map[string][]FaultKind // faults queued for the next calls of a method (FailNext)
 }
 
 // New returns a kit with the given fault rate (0..1) of every kind mixed, added latency and seed.
@@ -117,6 +118,30 @@ func (k *Kit) FaultSettings() FaultSettings {
 func (k *Kit) Faults() (rate float64, latency time.Duration) {
 	f := k.FaultSettings()
 	return f.Rate, f.Latency
+}
+
+// FailNext makes the next call of method (a full gRPC method, or an HTTP route pattern as counted) fail
+// with kind, whatever the rate; calls queue up. For tests that need one fault at one place: a lost reply
+// queued this way is DEADLINE_EXCEEDED (gRPC) or a dropped connection (HTTP).
+func (k *Kit) FailNext(method string, kind FaultKind) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.next == nil {
+		k.next = map[string][]FaultKind{}
+	}
+	k.next[method] = append(k.next[method], kind)
+}
+
+// queued pops the fault queued for method, if any.
+func (k *Kit) queued(method string) (fault, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	q := k.next[method]
+	if len(q) == 0 {
+		return fault{}, false
+	}
+	k.next[method] = q[1:]
+	return fault{kind: q[0], coin: 1}, true
 }
 
 // Count records one call of method ("/google.cloud.run.v2.Services/GetService" or "GET /v1/projects/{ref}").
@@ -185,7 +210,10 @@ type fault struct {
 // to the call are drawn from: conflict applies to writes only, and lost_reply on a read is unavailable
 // (a read has no effect to keep). One number is drawn per call whatever its kind, so that with the same
 // seed the same sequence of calls fails at the same places.
-func (k *Kit) draw(ctx context.Context, write bool) fault {
+func (k *Kit) draw(ctx context.Context, method string, write bool) fault {
+	if f, ok := k.queued(method); ok {
+		return f
+	}
 	k.mu.Lock()
 	f := k.faults
 	var out fault
@@ -248,7 +276,7 @@ func grpcError(f fault) error {
 func (k *Kit) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		k.Count(info.FullMethod)
-		f := k.draw(ctx, IsWriteMethod(info.FullMethod))
+		f := k.draw(ctx, info.FullMethod, IsWriteMethod(info.FullMethod))
 		switch f.kind {
 		case "":
 			return handler(ctx, req)
@@ -266,7 +294,7 @@ func (k *Kit) UnaryInterceptor() grpc.UnaryServerInterceptor {
 func (k *Kit) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		k.Count(info.FullMethod)
-		f := k.draw(ss.Context(), IsWriteMethod(info.FullMethod))
+		f := k.draw(ss.Context(), info.FullMethod, IsWriteMethod(info.FullMethod))
 		switch f.kind {
 		case "":
 			return handler(srv, ss)
@@ -305,7 +333,7 @@ func (k *Kit) WrapMux(mux *http.ServeMux) http.Handler {
 			pattern = r.Method + " (unmatched)"
 		}
 		k.Count(pattern)
-		f := k.draw(r.Context(), IsWriteRequest(r))
+		f := k.draw(r.Context(), pattern, IsWriteRequest(r))
 		switch f.kind {
 		case "":
 			mux.ServeHTTP(w, r)
