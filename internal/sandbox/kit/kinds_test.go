@@ -230,6 +230,17 @@ func TestMixedKindsAreSeededAndReproducible(t *testing.T) {
 	if failed := 150 - ws[codes.OK]; failed < 50 || failed > 100 {
 		t.Errorf("rate 0.5 failed %d of 150 writes", failed)
 	}
+	k := kit.New(1, 0, 2)
+	codesOf(t, k, 40)
+	inj := k.Injected()
+	if inj[kit.FaultConflict] == 0 || inj[kit.FaultLostReply] == 0 || inj[kit.FaultRateLimit] == 0 || inj[kit.FaultUnavailable] == 0 ||
+		inj[kit.FaultConflict]+inj[kit.FaultLostReply]+inj[kit.FaultRateLimit]+inj[kit.FaultUnavailable] != 80 {
+		t.Errorf("injected faults by kind over 80 calls at rate 1: %v", inj)
+	}
+	k.ResetCalls()
+	if len(k.Injected()) != 0 {
+		t.Errorf("reset clears the injected counts: %v", k.Injected())
+	}
 }
 
 // httpEffects serves a route that records each write it serves.

@@ -77,6 +77,7 @@ type Kit struct {
 	rng    *rand.Rand
 	calls  map[string]int64
 	next   map[string][]FaultKind // faults queued for the next calls of a method (FailNext)
+	faulty map[FaultKind]int64     // faults injected, by kind (a lost reply on a read counts as unavailable)
 }
 
 // New returns a kit with the given fault rate (0..1) of every kind mixed, added latency and seed.
@@ -141,7 +142,26 @@ func (k *Kit) queued(method string) (fault, bool) {
 		return fault{}, false
 	}
 	k.next[method] = q[1:]
+	k.injectedLocked(q[0])
 	return fault{kind: q[0], coin: 1}, true
+}
+
+func (k *Kit) injectedLocked(kind FaultKind) {
+	if k.faulty == nil {
+		k.faulty = map[FaultKind]int64{}
+	}
+	k.faulty[kind]++
+}
+
+// Injected returns how many faults of each kind were injected since the kit was made or its calls reset.
+func (k *Kit) Injected() map[FaultKind]int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make(map[FaultKind]int64, len(k.faulty))
+	for kind, n := range k.faulty {
+		out[kind] = n
+	}
+	return out
 }
 
 // Count records one call of method ("/google.cloud.run.v2.Services/GetService" or "GET /v1/projects/{ref}").
@@ -162,10 +182,11 @@ func (k *Kit) Calls() map[string]int64 {
 	return out
 }
 
-// ResetCalls sets every count to zero.
+// ResetCalls sets every count to zero, the counts of injected faults too.
 func (k *Kit) ResetCalls() {
 	k.mu.Lock()
 	k.calls = map[string]int64{}
+	k.faulty = nil
 	k.mu.Unlock()
 }
 
@@ -234,6 +255,7 @@ func (k *Kit) draw(ctx context.Context, method string, write bool) fault {
 			if out.kind == FaultLostReply && !write {
 				out.kind = FaultUnavailable
 			}
+			k.injectedLocked(out.kind)
 		}
 	}
 	k.mu.Unlock()
