@@ -77,7 +77,7 @@ type Kit struct {
 	rng    *rand.Rand
 	calls  map[string]int64
 	next   map[string][]FaultKind // faults queued for the next calls of a method (FailNext)
-	faulty map[FaultKind]int64     // faults injected, by kind (a lost reply on a read counts as unavailable)
+	faulty map[FaultKind]int64    // faults injected, by kind (a lost reply on a read counts as unavailable)
 }
 
 // New returns a kit with the given fault rate (0..1) of every kind mixed, added latency and seed.
