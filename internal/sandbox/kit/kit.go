@@ -20,6 +20,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -228,10 +229,11 @@ type fault struct {
 }
 
 // draw sleeps the configured latency, then draws whether a call fails and how. Only the kinds that apply
-// to the call are drawn from: conflict applies to writes only, and lost_reply on a read is unavailable
+// to the call are drawn from: conflict applies to writes of an API that has concurrent-edit errors
+// (conflicts), and lost_reply on a read is unavailable
 // (a read has no effect to keep). One number is drawn per call whatever its kind, so that with the same
 // seed the same sequence of calls fails at the same places.
-func (k *Kit) draw(ctx context.Context, method string, write bool) fault {
+func (k *Kit) draw(ctx context.Context, method string, write, conflicts bool) fault {
 	if f, ok := k.queued(method); ok {
 		return f
 	}
@@ -245,7 +247,7 @@ func (k *Kit) draw(ctx context.Context, method string, write bool) fault {
 		}
 		var applicable []FaultKind
 		for _, kind := range kinds {
-			if kind == FaultConflict && !write {
+			if kind == FaultConflict && !(write && conflicts) {
 				continue
 			}
 			applicable = append(applicable, kind)
@@ -268,8 +270,28 @@ func (k *Kit) draw(ctx context.Context, method string, write bool) fault {
 	return out
 }
 
-// grpcError is the error the client sees for a fault drawn before or after the call.
-func grpcError(f fault) error {
+// isQdrant reports whether a full gRPC method belongs to Qdrant's API ("/qdrant.Points/Upsert"), whose
+// errors differ from Google's: no ABORTED for concurrent edits (collection changes go through Raft
+// consensus), and a rate limit is RESOURCE_EXHAUSTED with a `retry-after` trailer in seconds rather than a
+// google.rpc.RetryInfo detail (Qdrant's `impl From<StorageError> for tonic::Status`,
+// src/tonic/api/... / lib/storage/src/content_manager/conversions.rs).
+func isQdrant(fullMethod string) bool { return strings.HasPrefix(fullMethod, "/qdrant.") }
+
+// retryAfterSeconds is RetryDelay in whole seconds, rounded up as Qdrant and Retry-After need.
+var retryAfterSeconds = strconv.Itoa(int((RetryDelay + time.Second - 1) / time.Second))
+
+// grpcError is the error the client sees for a fault drawn before or after the call of method; trailer
+// sets a trailer of the reply (Qdrant's retry-after).
+func grpcError(f fault, method string, trailer func(metadata.MD)) error {
+	if isQdrant(method) {
+		switch f.kind {
+		case FaultRateLimit:
+			trailer(metadata.Pairs("retry-after", retryAfterSeconds))
+			return status.Error(codes.ResourceExhausted, "Rate limiting exceeded: sandbox: injected fault, retry after "+retryAfterSeconds+"s")
+		case FaultLostReply, FaultUnavailable:
+			// Google's and Qdrant's shapes agree below.
+		}
+	}
 	switch f.kind {
 	case FaultConflict:
 		return status.Error(codes.Aborted, "sandbox: injected fault: the resource was changed concurrently (ABORTED); read it again and retry")
@@ -298,7 +320,7 @@ func grpcError(f fault) error {
 func (k *Kit) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		k.Count(info.FullMethod)
-		f := k.draw(ctx, info.FullMethod, IsWriteMethod(info.FullMethod))
+		f := k.draw(ctx, info.FullMethod, IsWriteMethod(info.FullMethod), !isQdrant(info.FullMethod))
 		switch f.kind {
 		case "":
 			return handler(ctx, req)
@@ -306,7 +328,7 @@ func (k *Kit) UnaryInterceptor() grpc.UnaryServerInterceptor {
 			// The write takes effect whatever the client sees; its outcome is what is lost.
 			_, _ = handler(ctx, req)
 		}
-		return nil, grpcError(f)
+		return nil, grpcError(f, info.FullMethod, func(md metadata.MD) { _ = grpc.SetTrailer(ctx, md) })
 	}
 }
 
@@ -316,14 +338,14 @@ func (k *Kit) UnaryInterceptor() grpc.UnaryServerInterceptor {
 func (k *Kit) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		k.Count(info.FullMethod)
-		f := k.draw(ss.Context(), info.FullMethod, IsWriteMethod(info.FullMethod))
+		f := k.draw(ss.Context(), info.FullMethod, IsWriteMethod(info.FullMethod), !isQdrant(info.FullMethod))
 		switch f.kind {
 		case "":
 			return handler(srv, ss)
 		case FaultLostReply:
 			f.kind = FaultUnavailable
 		}
-		return grpcError(f)
+		return grpcError(f, info.FullMethod, ss.SetTrailer)
 	}
 }
 
@@ -343,19 +365,33 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
-// WrapMux counts calls by the route pattern of mux ("POST /v1/projects/{ref}/read-replicas/setup"),
-// delays them and fails some with the drawn kind of fault: 503 (unavailable), 409 (conflict, writes
-// only), 429 with Retry-After and X-RateLimit-* (rate_limit), or, for lost_reply on a write, the request
-// is served and then answered with a 503 or the connection is dropped.
-func (k *Kit) WrapMux(mux *http.ServeMux) http.Handler {
-	retryAfter := strconv.Itoa(int(RetryDelay / time.Second))
+type httpDialect int
+
+const (
+	dialectSupabase httpDialect = iota
+	dialectQdrant
+)
+
+// WrapMux wraps the Supabase Management API: it counts calls by the route pattern of mux ("POST
+// /v1/projects/{ref}/read-replicas/setup"), delays them and fails some with the drawn kind of fault: 503
+// (unavailable), 409 (conflict, writes only), 429 with Retry-After and X-RateLimit-* (rate_limit), or,
+// for lost_reply on a write, the request is served and then answered with a 503 or the connection is
+// dropped.
+func (k *Kit) WrapMux(mux *http.ServeMux) http.Handler { return k.wrapMux(mux, dialectSupabase) }
+
+// WrapQdrantREST does the same for Qdrant's REST API, in Qdrant's shapes: a 429 carries Retry-After only
+// and the body is Qdrant's error envelope; there is no conflict (Qdrant has no concurrent-edit error).
+func (k *Kit) WrapQdrantREST(mux *http.ServeMux) http.Handler { return k.wrapMux(mux, dialectQdrant) }
+
+func (k *Kit) wrapMux(mux *http.ServeMux, d httpDialect) http.Handler {
+	retryAfter := retryAfterSeconds
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		if pattern == "" {
 			pattern = r.Method + " (unmatched)"
 		}
 		k.Count(pattern)
-		f := k.draw(r.Context(), pattern, IsWriteRequest(r))
+		f := k.draw(r.Context(), pattern, IsWriteRequest(r), d == dialectSupabase)
 		switch f.kind {
 		case "":
 			mux.ServeHTTP(w, r)
@@ -366,6 +402,11 @@ func (k *Kit) WrapMux(mux *http.ServeMux) http.Handler {
 			http.Error(w, `{"message":"sandbox: injected fault (conflict: the resource was changed concurrently)"}`, http.StatusConflict)
 		case FaultRateLimit:
 			w.Header().Set("Retry-After", retryAfter)
+			if d == dialectQdrant {
+				WriteJSON(w, http.StatusTooManyRequests, map[string]any{
+					"status": map[string]string{"error": "Rate limiting exceeded: sandbox: injected fault, retry after " + retryAfter + "s"}, "time": 0})
+				return
+			}
 			w.Header().Set("X-RateLimit-Limit", "120")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", retryAfter) // seconds until the window resets, as Supabase documents
