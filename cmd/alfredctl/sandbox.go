@@ -16,8 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/localproc"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/localproc"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
 
