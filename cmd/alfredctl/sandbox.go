@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/localproc"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
@@ -24,6 +25,7 @@ type sandboxFlags struct {
 	dir         string
 	latency     time.Duration
 	faultRate   float64
+	faultKinds  []string
 	seed        uint64
 	qdrantPeers int
 	timeout     time.Duration
@@ -52,7 +54,8 @@ func newSandboxCmd() *cobra.Command {
 	}
 	for _, c := range []*cobra.Command{up, serve} {
 		c.Flags().DurationVar(&f.latency, "latency", 0, "latency added to every emulated API call, e.g. 50ms")
-		c.Flags().Float64Var(&f.faultRate, "fault-rate", 0, "fraction of emulated API calls that fail (UNAVAILABLE, 503 or 429), 0..1")
+		c.Flags().Float64Var(&f.faultRate, "fault-rate", 0, "fraction of emulated API calls that fail, 0..1, with every kind of fault mixed unless --fault-kinds")
+		c.Flags().StringSliceVar(&f.faultKinds, "fault-kinds", nil, "kinds of fault drawn at --fault-rate: unavailable, lost_reply, conflict, rate_limit (default all)")
 		c.Flags().Uint64Var(&f.seed, "seed", 1, "seed of the fault injection")
 		c.Flags().IntVar(&f.qdrantPeers, "qdrant-peers", 3, "number of emulated Qdrant peers")
 	}
@@ -143,8 +146,23 @@ func findVersityGW() string {
 	return ""
 }
 
+// faultSettings checks the fault flags before anything starts.
+func (f *sandboxFlags) faultSettings() (kit.FaultSettings, error) {
+	fs := kit.FaultSettings{Rate: f.faultRate, Latency: f.latency, Seed: f.seed}
+	for _, k := range f.faultKinds {
+		fs.Kinds = append(fs.Kinds, kit.FaultKind(k))
+	}
+	if err := fs.Validate(); err != nil {
+		return fs, fmt.Errorf("--fault-rate, --fault-kinds or --latency: %w", err)
+	}
+	return fs, nil
+}
+
 func sandboxUp(cmd *cobra.Command, f *sandboxFlags) error {
 	out := cmd.OutOrStdout()
+	if _, err := f.faultSettings(); err != nil {
+		return err
+	}
 	dir, err := filepath.Abs(f.dir)
 	if err != nil {
 		return err
@@ -173,6 +191,9 @@ func sandboxUp(cmd *cobra.Command, f *sandboxFlags) error {
 	child := exec.Command(exe, "sandbox", "serve", "--dir", dir,
 		"--latency", f.latency.String(), "--fault-rate", strconv.FormatFloat(f.faultRate, 'g', -1, 64),
 		"--seed", strconv.FormatUint(f.seed, 10), "--qdrant-peers", strconv.Itoa(f.qdrantPeers))
+	if len(f.faultKinds) > 0 {
+		child.Args = append(child.Args, "--fault-kinds", strings.Join(f.faultKinds, ","))
+	}
 	child.Stdout, child.Stderr = logf, logf
 	child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := child.Start(); err != nil {
@@ -234,8 +255,12 @@ func sandboxServe(cmd *cobra.Command, f *sandboxFlags) error {
 	defer os.Remove(filepath.Join(dir, supervisor.PIDFile))
 	defer os.Remove(filepath.Join(dir, supervisor.ReadyFile))
 	start := time.Now()
+	faults, err := f.faultSettings()
+	if err != nil {
+		return err
+	}
 	sb, err := supervisor.Start(ctx, supervisor.Config{
-		Dir: dir, Latency: f.latency, FaultRate: f.faultRate, Seed: f.seed, QdrantPeers: f.qdrantPeers,
+		Dir: dir, Latency: f.latency, FaultRate: f.faultRate, FaultKinds: faults.Kinds, Seed: f.seed, QdrantPeers: f.qdrantPeers,
 		AlfredctlPath: exe, VersityGWPath: findVersityGW(), Logf: logf,
 	})
 	if err != nil {

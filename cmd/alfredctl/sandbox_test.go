@@ -77,7 +77,12 @@ func alfredctl(t *testing.T) (bin, dir string, run func(args ...string) string) 
 func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 	bin, dir, run := alfredctl(t)
 
-	if out := run("sandbox", "up", "--latency", "40ms", "--fault-rate", "0.25", "--seed", "9"); !strings.Contains(out, "sandbox ready in") {
+	// An unknown fault kind is refused before anything starts.
+	if out, err := exec.Command(bin, "sandbox", "up", "--dir", dir, "--fault-kinds", "timeout").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "--fault-kinds") || !strings.Contains(string(out), `unknown fault kind "timeout"`) {
+		t.Errorf("--fault-kinds timeout must be refused naming the flag: %v %s", err, out)
+	}
+	if out := run("sandbox", "up", "--latency", "40ms", "--fault-rate", "0.25", "--seed", "9", "--fault-kinds", "lost_reply,conflict"); !strings.Contains(out, "sandbox ready in") {
 		t.Fatalf("up: %s", out)
 	}
 	if len(processesUnder(t, dir)) < 3 {
@@ -103,13 +108,14 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	var faults struct {
-		Rate      float64 `json:"rate"`
-		LatencyMS int64   `json:"latency_ms"`
+		Rate      float64  `json:"rate"`
+		LatencyMS int64    `json:"latency_ms"`
+		Kinds     []string `json:"kinds"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&faults)
 	resp.Body.Close()
-	if err != nil || faults.Rate != 0.25 || faults.LatencyMS != 40 {
-		t.Errorf("--fault-rate 0.25 --latency 40ms must be in force, debug API says %+v (%v)", faults, err)
+	if err != nil || faults.Rate != 0.25 || faults.LatencyMS != 40 || strings.Join(faults.Kinds, ",") != "lost_reply,conflict" {
+		t.Errorf("--fault-rate 0.25 --latency 40ms --fault-kinds lost_reply,conflict must be in force, debug API says %+v (%v)", faults, err)
 	}
 	run("sandbox", "down")
 	if pids := processesUnder(t, dir); len(pids) != 0 {

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
 
 const addr = "alfred_agent_service.bot"
@@ -557,7 +558,10 @@ func words(phrase string) *regexp.Regexp {
 // the emulator answers 30% of all calls (including operation polls and IAM) with UNAVAILABLE.
 func TestAccAgentService_survivesUnavailableFaults(t *testing.T) {
 	s := newSandbox(t, 50*time.Millisecond)
-	s.Kit.SetFaults(0.3, 0, 42)
+	// UNAVAILABLE only (SetFaults mixes every kind; faults_test.go runs each kind and the mix).
+	if err := s.Kit.SetFaultSettings(kit.FaultSettings{Rate: 0.3, Seed: 42, Kinds: []kit.FaultKind{kit.FaultUnavailable}}); err != nil {
+		t.Fatal(err)
+	}
 	hcl := func(image string) string {
 		return s.provider() + fmt.Sprintf(`
 resource "alfred_agent_service" "flaky" {

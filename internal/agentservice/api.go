@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"google.golang.org/api/option"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -25,23 +27,43 @@ import (
 
 // api is the adapter between the resource and the Cloud Run Admin API v2.
 type api struct {
-	svc *run.ServicesClient
-	rev *run.RevisionsClient // what a service serves after a failed rollout (rollout.go)
+	svc     *run.ServicesClient
+	rev     *run.RevisionsClient // what a service serves after a failed rollout (rollout.go)
+	backoff shared.Backoff
+}
+
+// newAPI builds the Cloud Run clients with their own retries turned off: a.retry (shared.Retry) is the one
+// retry layer, so that a call is never retried by the client inside a loop that retries it again, and the
+// rule that a write is repeated only after checking its effect holds for every attempt.
+func newAPI(ctx context.Context, opts ...option.ClientOption) (*api, error) {
+	svc, err := run.NewServicesClient(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	shared.WithoutClientRetries(svc.CallOptions)
+	if svc.LROClient != nil {
+		shared.WithoutClientRetries(svc.LROClient.CallOptions)
+	}
+	rev, err := run.NewRevisionsClient(ctx, opts...)
+	if err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	shared.WithoutClientRetries(rev.CallOptions)
+	if rev.LROClient != nil {
+		shared.WithoutClientRetries(rev.LROClient.CallOptions)
+	}
+	return &api{svc: svc, rev: rev, backoff: shared.DefaultBackoff}, nil
 }
 
 // apiFor returns the provider's Cloud Run client, built once per configured provider.
 func apiFor(ctx context.Context, data *shared.ProviderData) (*api, error) {
 	c, err := data.Client("cloudrun", func() (any, func(), error) {
-		svc, err := run.NewServicesClient(ctx, data.GCP.ClientOptions(data.GCP.RunEndpoint)...)
+		a, err := newAPI(ctx, data.GCP.ClientOptions(data.GCP.RunEndpoint)...)
 		if err != nil {
 			return nil, nil, err
 		}
-		rev, err := run.NewRevisionsClient(ctx, data.GCP.ClientOptions(data.GCP.RunEndpoint)...)
-		if err != nil {
-			_ = svc.Close()
-			return nil, nil, err
-		}
-		return &api{svc: svc, rev: rev}, func() { _ = svc.Close(); _ = rev.Close() }, nil
+		return a, func() { _ = a.svc.Close(); _ = a.rev.Close() }, nil
 	})
 	if err != nil {
 		return nil, err
@@ -183,8 +205,10 @@ func orDefault(v, def string) string {
 
 // ---- calls ----
 
-func retry(ctx context.Context, fn func(context.Context) error) error {
-	return shared.Retry(ctx, shared.DefaultBackoff, shared.RetryableGRPC, fn)
+// retry is the one retry layer of every Cloud Run call (the client's own retries are off, see newAPI):
+// transient errors are retried with backoff, waiting at least what a RetryInfo asks.
+func (a *api) retry(ctx context.Context, fn func(context.Context) error) error {
+	return shared.Retry(ctx, a.backoff, shared.RetryableGRPC, fn)
 }
 
 // get reads the service and its IAM policy concurrently: two calls, one round trip of latency.
@@ -196,14 +220,14 @@ func (a *api) get(ctx context.Context, name string) (*runpb.Service, *iampb.Poli
 	ch := make(chan res, 1)
 	go func() {
 		var p *iampb.Policy
-		err := retry(ctx, func(ctx context.Context) (err error) {
+		err := a.retry(ctx, func(ctx context.Context) (err error) {
 			p, err = a.svc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name})
 			return err
 		})
 		ch <- res{p, err}
 	}()
 	var svc *runpb.Service
-	err := retry(ctx, func(ctx context.Context) (err error) {
+	err := a.retry(ctx, func(ctx context.Context) (err error) {
 		svc, err = a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: name})
 		return err
 	})
@@ -219,7 +243,7 @@ func (a *api) get(ctx context.Context, name string) (*runpb.Service, *iampb.Poli
 
 func (a *api) getService(ctx context.Context, name string) (*runpb.Service, error) {
 	var svc *runpb.Service
-	err := retry(ctx, func(ctx context.Context) (err error) {
+	err := a.retry(ctx, func(ctx context.Context) (err error) {
 		svc, err = a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: name})
 		return err
 	})
@@ -232,12 +256,17 @@ type poller interface {
 	Done() bool
 }
 
-// wait polls the operation with a short, growing interval until it is done or ctx ends.
+// wait polls the operation with a short, growing interval until it is done or ctx ends. A transient
+// failure of a poll is polled again, no sooner than a RetryInfo asks.
 func wait(ctx context.Context, op poller) (*runpb.Service, error) {
 	interval := 200 * time.Millisecond
 	for {
 		svc, err := op.Poll(ctx)
-		if err != nil && (shared.RetryableGRPC(err) && !op.Done()) {
+		next := interval
+		if err != nil && (shared.RetryableGRPC(err) && !op.Done() && ctx.Err() == nil) {
+			if d, ok := shared.RetryDelay(err); ok {
+				next = max(next, d)
+			}
 			err = nil // a transient failure of GetOperation: poll again
 		}
 		if err != nil || op.Done() {
@@ -246,38 +275,66 @@ func wait(ctx context.Context, op poller) (*runpb.Service, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(interval):
+		case <-time.After(next):
 		}
 		interval = min(interval*3/2, 5*time.Second)
 	}
 }
 
+// reconciled follows a change that an earlier attempt made but whose reply (and so whose operation) was
+// lost: it polls the service until the rollout of at least generation gen has settled. A failed rollout
+// leaves observed_generation at the last serving generation (0 for a new service), so a settled service
+// with a failed terminal condition is done too.
+type reconciled struct {
+	a    *api
+	name string
+	gen  int64
+	done bool
+}
+
+func (r *reconciled) Done() bool { return r.done }
+
+func (r *reconciled) Poll(ctx context.Context, _ ...gax.CallOption) (*runpb.Service, error) {
+	svc, err := r.a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: r.name})
+	if err != nil {
+		return nil, err // wait polls again after a transient failure
+	}
+	if !svc.GetReconciling() {
+		if svc.GetTerminalCondition().GetState() == runpb.Condition_CONDITION_FAILED {
+			r.done = true
+			return svc, status.Error(codes.FailedPrecondition, svc.GetTerminalCondition().GetMessage())
+		}
+		if svc.GetObservedGeneration() >= r.gen {
+			r.done = true
+			return svc, nil
+		}
+	}
+	return nil, nil
+}
+
+// gone follows a deletion an earlier attempt started but whose reply was lost: done when the service is
+// no longer there.
+type gone struct {
+	a    *api
+	name string
+	done bool
+}
+
+func (g *gone) Done() bool { return g.done }
+
+func (g *gone) Poll(ctx context.Context, _ ...gax.CallOption) (*runpb.Service, error) {
+	_, err := g.a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: g.name})
+	if shared.IsNotFound(err) {
+		g.done = true
+		return nil, nil
+	}
+	return nil, err
+}
+
 // waitReconciled polls the service until the rollout of at least generation gen has settled. It is used
 // when a retried create finds the service already there and has no operation to follow.
 func (a *api) waitReconciled(ctx context.Context, name string, gen int64) (*runpb.Service, error) {
-	interval := 200 * time.Millisecond
-	for {
-		svc, err := a.getService(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		// A failed rollout leaves observed_generation at the last serving generation (0 for a new service),
-		// so a settled service with a failed terminal condition is done too.
-		if !svc.GetReconciling() {
-			if svc.GetTerminalCondition().GetState() == runpb.Condition_CONDITION_FAILED {
-				return svc, status.Error(codes.FailedPrecondition, svc.GetTerminalCondition().GetMessage())
-			}
-			if svc.GetObservedGeneration() >= gen {
-				return svc, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(interval):
-		}
-		interval = min(interval*3/2, 5*time.Second)
-	}
+	return wait(ctx, &reconciled{a: a, name: name, gen: gen})
 }
 
 // create sends CreateService. A retry after a transient failure first checks whether the service
@@ -291,12 +348,12 @@ func (a *api) create(ctx context.Context, svc *runpb.Service) (*run.CreateServic
 	var op *run.CreateServiceOperation
 	var existing *runpb.Service
 	attempt := 0
-	err := retry(ctx, func(ctx context.Context) error {
+	err := a.retry(ctx, func(ctx context.Context) error {
 		attempt++
 		if attempt > 1 {
 			got, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: svc.GetName()})
 			if err == nil {
-				if got.GetClient() == svc.GetClient() && got.GetGeneration() == 1 {
+				if createdByUs(got, svc) {
 					existing = got
 					return nil
 				}
@@ -311,6 +368,20 @@ func (a *api) create(ctx context.Context, svc *runpb.Service) (*run.CreateServic
 		return err
 	})
 	return op, existing, err
+}
+
+// createdByUs reports whether got, found when a create is retried, is the service an earlier attempt of
+// this create made (its reply was lost): written by this provider, never updated since, and running the
+// image that was sent. Anything else is someone else's service of the same name.
+func createdByUs(got, sent *runpb.Service) bool {
+	if got.GetClient() != sent.GetClient() || got.GetGeneration() != 1 {
+		return false
+	}
+	gt, st := got.GetTemplate(), sent.GetTemplate()
+	if len(gt.GetContainers()) == 0 || len(st.GetContainers()) == 0 {
+		return false
+	}
+	return gt.GetContainers()[ingressContainer(gt)].GetImage() == st.GetContainers()[ingressContainer(st)].GetImage()
 }
 
 func cloneForCreate(svc *runpb.Service) *runpb.Service {
@@ -334,10 +405,14 @@ func ingressContainer(t *runpb.RevisionTemplate) int {
 // (other labels and annotations, the description, sidecars, volumes, VPC access, a traffic pin). It
 // therefore reads the service, applies want over it (had, the prior state, says which labels Terraform
 // stops managing) and writes it back with the etag it read; a concurrent change makes the write fail with
-// ABORTED and the whole read-modify-write is repeated.
-func (a *api) update(ctx context.Context, want, had *runpb.Service) (*run.UpdateServiceOperation, error) {
-	var op *run.UpdateServiceOperation
-	err := retry(ctx, func(ctx context.Context) error {
+// ABORTED and the whole read-modify-write is repeated. When a repeat finds the service already as wanted,
+// an earlier attempt was applied and only its reply was lost: it follows that rollout instead of writing
+// (and rolling out) the same change again.
+func (a *api) update(ctx context.Context, want, had *runpb.Service) (poller, error) {
+	var op poller
+	attempt := 0
+	err := a.retry(ctx, func(ctx context.Context) error {
+		attempt++
 		cur, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: want.GetName()})
 		if err != nil {
 			return err
@@ -346,6 +421,10 @@ func (a *api) update(ctx context.Context, want, had *runpb.Service) (*run.Update
 		// Retrying a failed rollout with the template the service already holds must still make a new
 		// revision: the cause may have been fixed outside the template (a secret, a permission).
 		force := settledFailed(cur) && sameRevisionTemplate(cur.GetTemplate(), next.GetTemplate())
+		if attempt > 1 && !force && proto.Equal(next, cur) {
+			op = &reconciled{a: a, name: cur.GetName(), gen: cur.GetGeneration()}
+			return nil
+		}
 		op, err = a.svc.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: next, ForceNewRevision: force})
 		return err
 	})
@@ -389,12 +468,30 @@ func applyManaged(cur, want, had *runpb.Service) *runpb.Service {
 	return next
 }
 
-// delete sends DeleteService; NOT_FOUND (already gone, or deleted by an earlier attempt) is success.
-func (a *api) delete(ctx context.Context, name string) (*run.DeleteServiceOperation, error) {
-	var op *run.DeleteServiceOperation
-	err := retry(ctx, func(ctx context.Context) (err error) {
-		op, err = a.svc.DeleteService(ctx, &runpb.DeleteServiceRequest{Name: name})
-		return err
+// delete sends DeleteService; NOT_FOUND (already gone, or deleted by an earlier attempt) is success. A
+// repeat first reads the service: when an earlier attempt's deletion is under way (its reply was lost), it
+// waits for that one rather than deleting again.
+func (a *api) delete(ctx context.Context, name string) (poller, error) {
+	var op poller
+	attempt := 0
+	err := a.retry(ctx, func(ctx context.Context) error {
+		attempt++
+		if attempt > 1 {
+			cur, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: name})
+			if err != nil {
+				return err
+			}
+			if cur.GetDeleteTime() != nil {
+				op = &gone{a: a, name: name}
+				return nil
+			}
+		}
+		o, err := a.svc.DeleteService(ctx, &runpb.DeleteServiceRequest{Name: name})
+		if err != nil {
+			return err
+		}
+		op = o
+		return nil
 	})
 	if shared.IsNotFound(err) {
 		return nil, nil
@@ -405,17 +502,22 @@ func (a *api) delete(ctx context.Context, name string) (*run.DeleteServiceOperat
 // setInvokers makes the members of the unconditional roles/run.invoker binding exactly members, keeping
 // every other binding, by read-modify-write with the policy's etag (retried when another writer raced).
 func (a *api) setInvokers(ctx context.Context, name string, members []string) error {
-	err := retry(ctx, func(ctx context.Context) error {
+	err := a.retry(ctx, func(ctx context.Context) error {
 		p, err := a.svc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name})
 		if err != nil {
 			return err
 		}
 		var kept []*iampb.Binding
+		var had []string
 		for _, b := range p.GetBindings() {
 			if b.GetRole() == invokerRole && b.GetCondition() == nil {
+				had = append(had, b.GetMembers()...)
 				continue
 			}
 			kept = append(kept, b)
+		}
+		if sameMemberList(memberKeys(had), memberKeys(members)) {
+			return nil // already so (possibly by an earlier attempt whose reply was lost)
 		}
 		if len(members) > 0 {
 			sorted := append([]string(nil), members...)
@@ -433,6 +535,17 @@ func (a *api) setInvokers(ctx context.Context, name string, members []string) er
 		return err
 	}
 	return a.waitInvokersVisible(ctx, name, members, time.Minute)
+}
+
+// sameMemberList reports whether two lists of IAM members hold the same members, in any order.
+func sameMemberList(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := append([]string(nil), a...), append([]string(nil), b...)
+	sort.Strings(x)
+	sort.Strings(y)
+	return slices.Equal(x, y)
 }
 
 // rolloutError turns a failed operation into the message a person can act on, quoting the service's

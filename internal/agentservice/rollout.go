@@ -99,7 +99,7 @@ func (a *api) servingService(ctx context.Context, svc *runpb.Service) (*runpb.Se
 		ready = svc.GetName() + "/revisions/" + ready // a short name, as some API surfaces spell it
 	}
 	var rev *runpb.Revision
-	err := retry(ctx, func(ctx context.Context) (err error) {
+	err := a.retry(ctx, func(ctx context.Context) (err error) {
 		rev, err = a.rev.GetRevision(ctx, &runpb.GetRevisionRequest{Name: ready})
 		return err
 	})
@@ -304,7 +304,7 @@ func (a *api) waitInvokersVisible(ctx context.Context, name string, members []st
 	interval := 100 * time.Millisecond
 	for {
 		var p *iampb.Policy
-		err := retry(ctx, func(ctx context.Context) (err error) {
+		err := a.retry(ctx, func(ctx context.Context) (err error) {
 			p, err = a.svc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name})
 			return err
 		})

@@ -37,7 +37,7 @@ func (s *Server) RESTHandler() http.Handler {
 	s.rest(mux, "DELETE /collections/{name}/snapshots/{snapshot}", s.restDeleteSnapshot)
 	s.rest(mux, "POST /collections/{name}/snapshots/upload", s.restUpload)
 	s.rest(mux, "PUT /collections/{name}/snapshots/recover", s.restRecover)
-	return s.kit.WrapMux(mux)
+	return s.kit.WrapQdrantREST(mux)
 }
 
 func text(w http.ResponseWriter, msg string) {

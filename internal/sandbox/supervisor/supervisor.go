@@ -31,6 +31,7 @@ type Config struct {
 	Dir           string
 	Latency       time.Duration
 	FaultRate     float64
+	FaultKinds    []kit.FaultKind // the kinds drawn at FaultRate; empty: all mixed
 	Seed          uint64
 	QdrantPeers   int
 	AlfredctlPath string // binary that Cloud Run job executions of alfredctl images run
@@ -134,7 +135,11 @@ func Start(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sandbox{cfg: cfg, id: id, Kit: kit.New(cfg.FaultRate, cfg.Latency, cfg.Seed), Env: map[string]string{}}
+	k := kit.New(0, 0, cfg.Seed)
+	if err := k.SetFaultSettings(kit.FaultSettings{Rate: cfg.FaultRate, Latency: cfg.Latency, Seed: cfg.Seed, Kinds: cfg.FaultKinds}); err != nil {
+		return nil, err
+	}
+	s := &Sandbox{cfg: cfg, id: id, Kit: k, Env: map[string]string{}}
 	// PostgreSQL and versitygw start in the background; on a failure or an interruption, each start that
 	// was launched is waited for before everything is stopped, so that nothing is left running.
 	var launched []chan error
