@@ -190,26 +190,23 @@ func (r *agentServiceResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	if err != nil {
+		// Every attempt failed, yet one may have reached the API with its reply lost: a service this create
+		// made is kept in state (tainted), so the next apply replaces it instead of failing on ALREADY_EXISTS.
+		if got := a.findOwnCreate(ctx, svc); got != nil {
+			resp.Diagnostics.Append(resp.State.Set(ctx, partialState(plan, name, got.GetUri()))...)
+		}
 		resp.Diagnostics.AddError("Cannot create agent service", a.rolloutError(ctx, "create", name, err))
 		return
 	}
 	// The API has accepted the service: record it now, so that a failed rollout or a timeout leaves it in
 	// state (tainted) rather than orphaned.
-	partial := plan
-	partial.ID = types.StringValue(name)
-	partial.URI = types.StringNull()
-	partial.LatestReadyRevision = types.StringNull()
-	partial.LatestCreatedRevision = types.StringNull()
-	partial.TerminalCondition = types.ObjectNull(terminalConditionAttrTypes)
+	uri := ""
 	if op != nil {
 		if meta, err := op.Metadata(); err == nil && meta != nil {
-			partial.URI = types.StringValue(meta.GetUri())
+			uri = meta.GetUri()
 		}
 	}
-	if partial.ServiceAccount.IsUnknown() {
-		partial.ServiceAccount = types.StringNull()
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &partial)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, partialState(plan, name, uri))...)
 
 	members := setStrings(ctx, plan.Invokers, &resp.Diagnostics)
 	if len(members) > 0 {
@@ -228,6 +225,24 @@ func (r *agentServiceResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	r.readInto(ctx, a, name, &plan, false, &resp.State, &resp.Diagnostics)
+}
+
+// partialState is what state holds of a service the API has accepted but whose rollout has not been seen
+// to finish: the plan, with the id and what the API has told so far.
+func partialState(plan agentServiceModel, name, uri string) *agentServiceModel {
+	partial := plan
+	partial.ID = types.StringValue(name)
+	partial.URI = types.StringNull()
+	if uri != "" {
+		partial.URI = types.StringValue(uri)
+	}
+	partial.LatestReadyRevision = types.StringNull()
+	partial.LatestCreatedRevision = types.StringNull()
+	partial.TerminalCondition = types.ObjectNull(terminalConditionAttrTypes)
+	if partial.ServiceAccount.IsUnknown() {
+		partial.ServiceAccount = types.StringNull()
+	}
+	return &partial
 }
 
 func setStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []string {

@@ -370,6 +370,22 @@ func (a *api) create(ctx context.Context, svc *runpb.Service) (*run.CreateServic
 	return op, existing, err
 }
 
+// findOwnCreate looks, after a create whose every attempt failed, for the service one of them may have
+// made (createdByUs); nil when there is none or it cannot be told.
+func (a *api) findOwnCreate(ctx context.Context, sent *runpb.Service) *runpb.Service {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var got *runpb.Service
+	err := a.retry(rctx, func(ctx context.Context) (err error) {
+		got, err = a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: sent.GetName()})
+		return err
+	})
+	if err != nil || !createdByUs(got, sent) {
+		return nil
+	}
+	return got
+}
+
 // createdByUs reports whether got, found when a create is retried, is the service an earlier attempt of
 // this create made (its reply was lost): written by this provider, never updated since, and running the
 // image that was sent. Anything else is someone else's service of the same name.

@@ -230,3 +230,33 @@ func TestSetInvokers_lostReplyAndConflict(t *testing.T) {
 		t.Errorf("invokers: %v", got)
 	}
 }
+
+// A create whose every attempt fails, the first after it took effect, leaves a service that
+// findOwnCreate finds, so Create keeps it in state (tainted) instead of orphaning it; a create that never
+// reached the API leaves nothing to find.
+func TestCreate_allAttemptsFailedAfterTheWriteFindsTheOrphan(t *testing.T) {
+	a, k := cleanAPI(t)
+	ctx := context.Background()
+	svc := testService("lost-all", "example.com/a:v1")
+	k.FailNext(svcMethod+"CreateService", kit.FaultLostReply)
+	for range a.backoff.Attempts - 1 {
+		k.FailNext(svcMethod+"GetService", kit.FaultUnavailable)
+	}
+	if _, _, err := a.create(ctx, svc); status.Code(err) != codes.Unavailable {
+		t.Fatalf("create with every attempt failing: %v", err)
+	}
+	if got := a.findOwnCreate(ctx, svc); got == nil || got.GetName() != svc.GetName() {
+		t.Fatalf("the service the lost create made was not found: %v", got)
+	}
+
+	never := testService("never-made", "example.com/a:v1")
+	for range a.backoff.Attempts {
+		k.FailNext(svcMethod+"CreateService", kit.FaultUnavailable)
+	}
+	if _, _, err := a.create(ctx, never); status.Code(err) != codes.Unavailable {
+		t.Fatalf("create refused every time: %v", err)
+	}
+	if got := a.findOwnCreate(ctx, never); got != nil {
+		t.Fatalf("nothing was created, yet found %v", got.GetName())
+	}
+}
