@@ -174,7 +174,7 @@ func TestAccAgentService_newAttributesCreateUpdateImportAndRemove(t *testing.T) 
 					return nil
 				},
 			},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"}},
 			{
 				Config:           agentHCL(s, v3),
 				ConfigPlanChecks: update,
@@ -228,7 +228,7 @@ func TestAccAgentService_serverDefaultsGiveNoDiff(t *testing.T) {
 				},
 			},
 			{Config: agentHCL(s, base), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"}},
 			{
 				Config:           agentHCL(s, asDefault),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},

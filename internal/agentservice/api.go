@@ -142,16 +142,7 @@ func fromService(ctx context.Context, svc *runpb.Service, policy *iampb.Policy, 
 	m.TerminalCondition = terminalConditionValue(svc)
 	m.Ingress = types.StringValue(ingressFromAPI(svc.GetIngress()))
 
-	t := svc.GetTemplate()
-	c := &runpb.Container{}
-	if cs := t.GetContainers(); len(cs) > 0 {
-		c = cs[ingressContainer(t)]
-	}
-	r := &readCtx{svc: svc, t: t, c: c, prior: prior, importing: importing}
-	r.env = splitEnv(ctx, c, prior, importing, diags)
-	for _, a := range templateAttrs {
-		a.from(ctx, r, m, diags)
-	}
+	readTemplate(ctx, svc, prior, importing, m, diags)
 
 	// Labels: Google's own (reserved namespaces) are never shown; of the rest, only the keys the
 	// configuration manages, except on import where every user label is taken.
@@ -435,9 +426,12 @@ func (a *api) update(ctx context.Context, want, had *runpb.Service) (poller, err
 		}
 		next := applyManaged(cur, want, had)
 		// Retrying a failed rollout with the template the service already holds must still make a new
-		// revision: the cause may have been fixed outside the template (a secret, a permission).
-		force := settledFailed(cur) && sameRevisionTemplate(cur.GetTemplate(), next.GetTemplate())
-		if attempt > 1 && !force && proto.Equal(next, cur) {
+		// revision: the cause may have been fixed outside the template (a secret, a permission). Whether
+		// the template is "the same" is the server's judgement after it fills its defaults (a startup
+		// probe, cpu_idle), so any update of a service whose rollout failed forces one; a changed template
+		// makes exactly one revision either way.
+		force := settledFailed(cur)
+		if attempt > 1 && !force && appliedAlready(ctx, cur, next) {
 			op = &reconciled{a: a, name: cur.GetName(), gen: cur.GetGeneration()}
 			return nil
 		}

@@ -213,7 +213,8 @@ func TestSetInvokers_lostReplyAndConflict(t *testing.T) {
 		t.Fatalf("setInvokers after ABORTED: %v", err)
 	}
 	c := k.Calls()
-	if c[svcMethod+"SetIamPolicy"] != 2 || c[svcMethod+"GetIamPolicy"] != 2 {
+	// Two reads by the read-modify-write, one by the wait until the change is visible.
+	if c[svcMethod+"SetIamPolicy"] != 2 || c[svcMethod+"GetIamPolicy"] != 3 {
 		t.Errorf("ABORTED must re-read the policy and write again: %v", c)
 	}
 	_, p, err := a.get(context.Background(), svc.GetName())

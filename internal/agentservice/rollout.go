@@ -128,16 +128,6 @@ func templateOfRevision(r *runpb.Revision) *runpb.RevisionTemplate {
 	}
 }
 
-// sameRevisionTemplate reports whether two templates would make the same revision (names aside).
-func sameRevisionTemplate(a, b *runpb.RevisionTemplate) bool {
-	x, y := proto.Clone(a).(*runpb.RevisionTemplate), proto.Clone(b).(*runpb.RevisionTemplate)
-	if x == nil || y == nil {
-		return x == nil && y == nil
-	}
-	x.Revision, y.Revision = "", ""
-	return proto.Equal(x, y)
-}
-
 // ---- deletion protection ----
 
 // deletionBlocked is the error detail of a delete that deletion_protection forbids, or "".

@@ -3,11 +3,16 @@ package agentservice
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
 	"time"
 
 	"cloud.google.com/go/run/apiv2/runpb"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -225,6 +230,59 @@ var templateAttrs = []templateAttr{
 	{name: "vpc_access", to: vpcAccessTo, apply: applyVPCAccess, from: vpcAccessFrom},
 	{name: "secret_volumes", to: secretVolumesTo, apply: applySecretVolumes, from: secretVolumesFrom},
 	{name: "metrics", to: metricsTo, apply: applyMetrics, from: metricsFrom},
+}
+
+// readTemplate reads every template attribute of svc into m.
+func readTemplate(ctx context.Context, svc *runpb.Service, prior *agentServiceModel, importing bool, m *agentServiceModel, diags *diag.Diagnostics) {
+	t := svc.GetTemplate()
+	c := &runpb.Container{}
+	if cs := t.GetContainers(); len(cs) > 0 {
+		c = cs[ingressContainer(t)]
+	}
+	r := &readCtx{svc: svc, t: t, c: c, prior: prior, importing: importing}
+	r.env = splitEnv(ctx, c, prior, importing, diags)
+	for _, a := range templateAttrs {
+		a.from(ctx, r, m, diags)
+	}
+}
+
+// appliedAlready reports whether cur, the service as read, already holds next, what an update would
+// write: outside the template exactly, and the template as this resource reads it, so that what the
+// server fills in (a default startup probe, probe ports, cpu_idle) is no difference, as in a plan. A
+// retried update uses it to tell that an earlier attempt whose reply was lost took effect.
+func appliedAlready(ctx context.Context, cur, next *runpb.Service) bool {
+	x, y := proto.Clone(cur).(*runpb.Service), proto.Clone(next).(*runpb.Service)
+	x.Template, y.Template = nil, nil
+	if !proto.Equal(x, y) {
+		return false
+	}
+	var diags diag.Diagnostics
+	var mc, mn agentServiceModel
+	readTemplate(ctx, cur, &agentServiceModel{}, true, &mc, &diags)
+	readTemplate(ctx, next, &agentServiceModel{}, true, &mn, &diags)
+	if diags.HasError() {
+		return false
+	}
+	vc, vn := reflect.ValueOf(mc), reflect.ValueOf(mn)
+	for i := range vc.NumField() {
+		a, ok := vc.Field(i).Interface().(attr.Value)
+		if !ok || !slices.Contains(templateFields, vc.Type().Field(i).Tag.Get("tfsdk")) {
+			continue
+		}
+		b := vn.Field(i).Interface().(attr.Value)
+		if a.Equal(b) {
+			continue
+		}
+		if sa, ok := a.(basetypes.StringValuableWithSemanticEquals); ok {
+			if sb, ok := b.(basetypes.StringValuable); ok {
+				if eq, d := sa.StringSemanticEquals(ctx, sb); eq && !d.HasError() {
+					continue
+				}
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // templateFields are the names of the template attributes: a change to any of them rolls out a new
