@@ -130,7 +130,7 @@ func (p Preset) Doc() string {
 }
 
 // FormatFloat prints a number the way PromQL and YAML read it back exactly.
-func FormatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+func FormatFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // QuoteLabelValue quotes a label value as a PromQL string literal. PromQL strings follow Go's escaping
 // rules (https://prometheus.io/docs/prometheus/latest/querying/basics/#string-literals), so Go's quoting

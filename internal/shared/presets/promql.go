@@ -12,6 +12,9 @@ import (
 // The parser with Prometheus' default options: the functions and syntax a stock Prometheus accepts.
 var promqlParser = parser.NewParser(parser.Options{})
 
+// Parser returns the PromQL parser the catalogue checks expressions with.
+func Parser() parser.Parser { return promqlParser }
+
 // ParsePromQL parses an expression with the Prometheus PromQL parser.
 func ParsePromQL(expr string) (parser.Expr, error) { return promqlParser.ParseExpr(expr) }
 
