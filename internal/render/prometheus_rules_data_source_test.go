@@ -396,3 +396,37 @@ func TestAccPrometheusRules_badInputsFailAtPlan(t *testing.T) {
 		Steps:                    steps,
 	})
 }
+
+// TestAccRenderExamples_applyAndPassPromtool: the documented examples render, and the rules example
+// passes promtool check rules.
+func TestAccRenderExamples_applyAndPassPromtool(t *testing.T) {
+	tool := promtool(t)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(acctest.RepoRoot(), "examples", "data-sources", name, "data-source.tf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	cfg := read("alfred_prometheus_rules") + read("alfred_grafana_dashboard")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: func(st *terraform.State) error {
+				f := filepath.Join(t.TempDir(), "alfred.yml")
+				if err := os.WriteFile(f, []byte(rulesYAML(st, "agents")), 0o644); err != nil {
+					return err
+				}
+				if out, err := exec.Command(tool, "check", "rules", f).CombinedOutput(); err != nil {
+					return fmt.Errorf("promtool check rules: %v\n%s", err, out)
+				}
+				if js := st.RootModule().Resources["data.alfred_grafana_dashboard.agents"].Primary.Attributes["json"]; !strings.Contains(js, `"uid": "alfred-agents"`) {
+					return fmt.Errorf("dashboard json: %.200s", js)
+				}
+				return nil
+			},
+		}},
+	})
+}
