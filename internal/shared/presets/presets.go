@@ -83,8 +83,11 @@ type Preset struct {
 	Label string
 	// Metrics are the metric names the expression reads.
 	Metrics []string
+	// AcceptsLogMetric presets can read a Cloud Logging log-based counter instead of their metric (ExprOver).
+	AcceptsLogMetric bool
 
-	expr func(sel string, threshold string) string
+	// expr renders the expression over a metric (Metrics[0] unless overridden), label matchers and a threshold.
+	expr func(metric, sel, threshold string) string
 }
 
 // Selector returns the label matchers (without braces) that select a service's series: empty for all
@@ -103,7 +106,32 @@ func (p Preset) Selector(service string) string {
 // Expr renders the preset's alert expression for a service ("" = all services) and a threshold. The
 // threshold must be within the preset's bounds (see CheckThreshold); the result always parses.
 func (p Preset) Expr(service string, threshold float64) string {
-	return p.expr(p.Selector(service), FormatFloat(threshold))
+	return p.expr(p.Metrics[0], p.Selector(service), FormatFloat(threshold))
+}
+
+// ExprOver renders the expression over another counter of the same meaning: for failed_logins, a Cloud
+// Logging log-based counter (see LogMetricPromQLName) whose label extractors put the service name in a
+// `service` label. Presets that cannot read another metric return an error.
+func (p Preset) ExprOver(metric, service string, threshold float64) (string, error) {
+	if !p.AcceptsLogMetric {
+		return "", fmt.Errorf("preset %q reads %s only", p.Name, strings.Join(p.Metrics, ", "))
+	}
+	if !metricNameRE.MatchString(metric) {
+		return "", fmt.Errorf("%q is not a PromQL metric name", metric)
+	}
+	return p.expr(metric, p.Selector(service), FormatFloat(threshold)), nil
+}
+
+var (
+	metricNameRE  = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	nonMetricChar = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+)
+
+// LogMetricPromQLName returns the PromQL name of a user-defined log-based metric NAME, whose Cloud
+// Monitoring type is logging.googleapis.com/user/NAME: the first "/" becomes ":" and every other
+// character PromQL does not allow becomes "_" (https://cloud.google.com/monitoring/promql/promql-mapping).
+func LogMetricPromQLName(name string) string {
+	return "logging_googleapis_com:user_" + nonMetricChar.ReplaceAllString(name, "_")
 }
 
 // DefaultExpr renders the expression with the default threshold.
@@ -157,8 +185,8 @@ var catalogue = map[string]Preset{
 		ThresholdDoc: "failed tasks in 5 minutes above which the alert fires", ThresholdUnit: "tasks",
 		DefaultThreshold: 0, ThresholdMin: 0, ThresholdMax: 1e6, DefaultDuration: time.Minute, PerService: true,
 		Label: ServiceLabel, Metrics: []string{MetricTasksFailed},
-		expr: func(s, t string) string {
-			return fmt.Sprintf("sum by (service) (increase(%s[5m])) > %s", sel(MetricTasksFailed, s), t)
+		expr: func(m, s, t string) string {
+			return fmt.Sprintf("sum by (service) (increase(%s[5m])) > %s", sel(m, s), t)
 		},
 	},
 	"task_latency": {
@@ -168,9 +196,8 @@ var catalogue = map[string]Preset{
 		ThresholdDoc: "p95 processing time above which the alert fires", ThresholdUnit: "seconds",
 		DefaultThreshold: 30, ThresholdMin: 0.001, ThresholdMax: 86400, DefaultDuration: 5 * time.Minute, PerService: true,
 		Label: ServiceLabel, Metrics: []string{MetricTaskDuration + taskDurationBucketSuffix},
-		expr: func(s, t string) string {
-			return fmt.Sprintf("histogram_quantile(0.95, sum by (service, le) (rate(%s[5m]))) > %s",
-				sel(MetricTaskDuration+taskDurationBucketSuffix, s), t)
+		expr: func(m, s, t string) string {
+			return fmt.Sprintf("histogram_quantile(0.95, sum by (service, le) (rate(%s[5m]))) > %s", sel(m, s), t)
 		},
 	},
 	"cpu": {
@@ -180,9 +207,8 @@ var catalogue = map[string]Preset{
 		ThresholdDoc: "utilisation ratio (0.8 = 80%) above which the alert fires", ThresholdUnit: "ratio",
 		DefaultThreshold: 0.8, ThresholdMin: 0.01, ThresholdMax: 1, DefaultDuration: 5 * time.Minute, PerService: true,
 		Label: RunServiceLabel, Metrics: []string{MetricRunCPUUtilizations + "_bucket"},
-		expr: func(s, t string) string {
-			return fmt.Sprintf("histogram_quantile(0.99, sum by (service_name, le) (rate(%s[5m]))) > %s",
-				sel(MetricRunCPUUtilizations+"_bucket", s), t)
+		expr: func(m, s, t string) string {
+			return fmt.Sprintf("histogram_quantile(0.99, sum by (service_name, le) (rate(%s[5m]))) > %s", sel(m, s), t)
 		},
 	},
 	"memory": {
@@ -192,9 +218,8 @@ var catalogue = map[string]Preset{
 		ThresholdDoc: "utilisation ratio (0.9 = 90%) above which the alert fires", ThresholdUnit: "ratio",
 		DefaultThreshold: 0.9, ThresholdMin: 0.01, ThresholdMax: 1, DefaultDuration: 5 * time.Minute, PerService: true,
 		Label: RunServiceLabel, Metrics: []string{MetricRunMemoryUtilizations + "_bucket"},
-		expr: func(s, t string) string {
-			return fmt.Sprintf("histogram_quantile(0.99, sum by (service_name, le) (rate(%s[5m]))) > %s",
-				sel(MetricRunMemoryUtilizations+"_bucket", s), t)
+		expr: func(m, s, t string) string {
+			return fmt.Sprintf("histogram_quantile(0.99, sum by (service_name, le) (rate(%s[5m]))) > %s", sel(m, s), t)
 		},
 	},
 	"failed_logins": {
@@ -203,9 +228,9 @@ var catalogue = map[string]Preset{
 		Description:  "Failed login attempts (counter `alfred_auth_failed_logins_total`, increase over 5 minutes) are above the threshold: a possible brute-force attempt.",
 		ThresholdDoc: "failed logins in 5 minutes above which the alert fires", ThresholdUnit: "attempts",
 		DefaultThreshold: 10, ThresholdMin: 0, ThresholdMax: 1e6, DefaultDuration: 0, PerService: false,
-		Label: ServiceLabel, Metrics: []string{MetricFailedLogins},
-		expr: func(s, t string) string {
-			return fmt.Sprintf("sum by (service) (increase(%s[5m])) > %s", sel(MetricFailedLogins, s), t)
+		Label: ServiceLabel, Metrics: []string{MetricFailedLogins}, AcceptsLogMetric: true,
+		expr: func(m, s, t string) string {
+			return fmt.Sprintf("sum by (service) (increase(%s[5m])) > %s", sel(m, s), t)
 		},
 	},
 	"request_rate_anomaly": {
@@ -215,9 +240,9 @@ var catalogue = map[string]Preset{
 		ThresholdDoc: "factor between this hour's rate and last week's", ThresholdUnit: "factor",
 		DefaultThreshold: 3, ThresholdMin: 1.1, ThresholdMax: 1000, DefaultDuration: 15 * time.Minute, PerService: true,
 		Label: ServiceLabel, Metrics: []string{MetricTasksProcessed},
-		expr: func(s, t string) string {
-			now := fmt.Sprintf("sum by (service) (rate(%s[1h]))", sel(MetricTasksProcessed, s))
-			week := fmt.Sprintf("sum by (service) (rate(%s[1h] offset 1w))", sel(MetricTasksProcessed, s))
+		expr: func(m, s, t string) string {
+			now := fmt.Sprintf("sum by (service) (rate(%s[1h]))", sel(m, s))
+			week := fmt.Sprintf("sum by (service) (rate(%s[1h] offset 1w))", sel(m, s))
 			return fmt.Sprintf("(%s > %s * %s) or (%s < %s / %s)", now, t, week, now, week, t)
 		},
 	},
@@ -228,8 +253,8 @@ var catalogue = map[string]Preset{
 		ThresholdDoc: "age of the last successful backup above which the alert fires", ThresholdUnit: "seconds",
 		DefaultThreshold: 26 * 3600, ThresholdMin: 60, ThresholdMax: 90 * 86400, DefaultDuration: 10 * time.Minute, PerService: false,
 		Label: ServiceLabel, Metrics: []string{MetricBackupLastSuccess},
-		expr: func(s, t string) string {
-			return fmt.Sprintf("time() - max by (service) (%s) > %s", sel(MetricBackupLastSuccess, s), t)
+		expr: func(m, s, t string) string {
+			return fmt.Sprintf("time() - max by (service) (%s) > %s", sel(m, s), t)
 		},
 	},
 }

@@ -138,3 +138,27 @@ func TestRegexAlternationMatchesExactlyTheServices(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedLoginsCanReadALogBasedCounter(t *testing.T) {
+	if got := LogMetricPromQLName("auth/failed-logins.v1"); got != "logging_googleapis_com:user_auth_failed_logins_v1" {
+		t.Fatalf("PromQL name %s", got)
+	}
+	p, _ := Get("failed_logins")
+	expr, err := p.ExprOver(LogMetricPromQLName("failed-logins"), "alfred-bot", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `sum by (service) (increase(logging_googleapis_com:user_failed_logins{service="alfred-bot"}[5m])) > 5`; expr != want {
+		t.Fatalf("got %s, want %s", expr, want)
+	}
+	if msg := CheckAlertExpr(expr); msg != "" {
+		t.Fatal(msg)
+	}
+	if _, err := p.ExprOver("not a metric", "", 5); err == nil {
+		t.Fatal("a malformed metric name was accepted")
+	}
+	cpu, _ := Get("cpu")
+	if _, err := cpu.ExprOver(LogMetricPromQLName("x"), "a", 0.5); err == nil {
+		t.Fatal("cpu accepted a log-based metric")
+	}
+}
