@@ -430,3 +430,48 @@ func TestAccRenderExamples_applyAndPassPromtool(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccPrometheusRules_unknownServiceAtPlan: a service known only after apply (another resource's output)
+// neither fails validation nor hides the errors of the other rules; once known, the rule renders.
+func TestAccPrometheusRules_unknownServiceAtPlan(t *testing.T) {
+	cfg := func(threshold string) string {
+		return `
+resource "terraform_data" "svc" {
+  input = "alfred-bot"
+}
+data "alfred_prometheus_rules" "late" {
+  group_name = "late"
+  rule {
+    preset  = "task_latency"
+    service = terraform_data.svc.output
+  }
+  rule {
+    preset    = "cpu"
+    service   = "social-intel"
+    threshold = ` + threshold + `
+  }
+}
+`
+	}
+	lat, _ := presets.Get("task_latency")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("2"), ExpectError: regexp.MustCompile(`must be between 0.01 and 1`)},
+			{
+				Config: cfg("0.5"),
+				Check: func(st *terraform.State) error {
+					var r renderedRules
+					if err := yaml.Unmarshal([]byte(rulesYAML(st, "late")), &r); err != nil {
+						return err
+					}
+					if len(r.Groups) != 1 || len(r.Groups[0].Rules) != 2 || r.Groups[0].Rules[0].Expr != lat.DefaultExpr("alfred-bot") {
+						return fmt.Errorf("rendered: %+v", r)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
