@@ -175,7 +175,12 @@ func RegexAlternation(values []string) string {
 	return strings.Join(q, "|")
 }
 
-func sel(metric, matchers string) string { return metric + "{" + matchers + "}" }
+func sel(metric, matchers string) string {
+	if matchers == "" {
+		return metric
+	}
+	return metric + "{" + matchers + "}"
+}
 
 var catalogue = map[string]Preset{
 	"task_failures": {
