@@ -150,8 +150,17 @@ func stringMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) (map[s
 	if !known(m) {
 		return nil, !m.IsUnknown()
 	}
-	out := map[string]string{}
-	diags.Append(m.ElementsAs(ctx, &out, false)...)
+	var elems map[string]types.String
+	if diags.Append(m.ElementsAs(ctx, &elems, false)...); diags.HasError() {
+		return nil, false
+	}
+	out := make(map[string]string, len(elems))
+	for k, v := range elems {
+		if v.IsUnknown() {
+			return nil, false // known after apply: checked then
+		}
+		out[k] = v.ValueString()
+	}
 	return out, true
 }
 

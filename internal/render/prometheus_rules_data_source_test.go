@@ -444,6 +444,7 @@ data "alfred_prometheus_rules" "late" {
   rule {
     preset  = "task_latency"
     service = terraform_data.svc.output
+    labels  = { owner = terraform_data.svc.output }
   }
   rule {
     preset    = "cpu"
@@ -466,7 +467,8 @@ data "alfred_prometheus_rules" "late" {
 					if err := yaml.Unmarshal([]byte(rulesYAML(st, "late")), &r); err != nil {
 						return err
 					}
-					if len(r.Groups) != 1 || len(r.Groups[0].Rules) != 2 || r.Groups[0].Rules[0].Expr != lat.DefaultExpr("alfred-bot") {
+					if len(r.Groups) != 1 || len(r.Groups[0].Rules) != 2 || r.Groups[0].Rules[0].Expr != lat.DefaultExpr("alfred-bot") ||
+						r.Groups[0].Rules[0].Labels["owner"] != "alfred-bot" {
 						return fmt.Errorf("rendered: %+v", r)
 					}
 					return nil
