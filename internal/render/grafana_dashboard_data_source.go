@@ -80,6 +80,7 @@ func dashboardSchema() schema.Schema {
 				Validators: []validator.List{
 					listvalidator.SizeAtLeast(1),
 					listvalidator.UniqueValues(),
+					listvalidator.NoNullValues(),
 					listvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1)),
 				}},
 			"datasource_uid": schema.StringAttribute{Required: true,

@@ -217,6 +217,7 @@ func TestAccGrafanaDashboard_badInputsFailAtPlan(t *testing.T) {
 		{"services", `[]`, `list must contain at least 1 elements`},
 		{"services", `["alfred-bot", "alfred-bot"]`, `contains duplicate values of`},
 		{"services", `["alfred-bot", ""]`, `string length must be at least 1`},
+		{"services", `["alfred-bot", null]`, `null value`},
 		{"datasource_uid", `"prom main"`, `must be a data source uid`},
 		{"refresh", `"often"`, `must be a number and a unit`},
 		{"time_from", `"yesterday"`, `must be a Grafana time such as now-6h`},
