@@ -6,5 +6,5 @@ import "github.com/hashicorp/terraform-plugin-framework/datasource"
 
 // DataSources lists the area's data sources for the provider.
 func DataSources() []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewPrometheusScrapeConfigDataSource}
+	return []func() datasource.DataSource{NewPrometheusScrapeConfigDataSource, NewPrometheusRulesDataSource, NewGrafanaDashboardDataSource}
 }
