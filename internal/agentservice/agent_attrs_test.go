@@ -45,6 +45,7 @@ func containerNamed(t *runpb.RevisionTemplate, name string) *runpb.Container {
 // each changed in place, imported, and removed again (back to Cloud Run's defaults); each step ends with an
 // empty plan, which the testing framework checks.
 func TestAccAgentService_newAttributesCreateUpdateImportAndRemove(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "rich")
 	v1 := `
@@ -208,6 +209,7 @@ func TestAccAgentService_newAttributesCreateUpdateImportAndRemove(t *testing.T) 
 // what Cloud Run fills (the TCP startup probe, cpu_idle, probe timings), and neither the next plan nor an
 // import shows it. A startup probe written out as the default stays as written.
 func TestAccAgentService_serverDefaultsGiveNoDiff(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "defaults")
 	base := "  name = \"defaults\"\n  image = \"example.com/d:v1\"\n  port = 9000\n"
@@ -242,6 +244,7 @@ func TestAccAgentService_serverDefaultsGiveNoDiff(t *testing.T) {
 // TestAccAgentService_sidecarAndTracingDriftIsShown: the metrics sidecar removed, or the tracing variables
 // changed, outside Terraform show in the next plan and are put back.
 func TestAccAgentService_sidecarAndTracingDriftIsShown(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "watched")
 	cfg := agentHCL(s, `
@@ -288,6 +291,7 @@ func TestAccAgentService_sidecarAndTracingDriftIsShown(t *testing.T) {
 // TestAccAgentService_eachNewAttributeAloneRollsARevision: a change of any one new attribute alone plans a
 // new revision (latest_ready_revision unknown) and creates one.
 func TestAccAgentService_eachNewAttributeAloneRollsARevision(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 20*time.Millisecond)
 	full := name("p", "europe-west1", "one")
 	base := "  name = \"one\"\n  image = \"example.com/one:v1\"\n  memory = \"1Gi\"\n"

@@ -35,6 +35,7 @@ func agentHCL(s *sandbox, body string) string {
 }
 
 func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	var rev1, uri1 string
 	v1 := `
@@ -187,6 +188,7 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
 }
 
 func TestAccAgentService_driftDeletedOrChangedOutsideIsRepaired(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "social-intel")
 	cfg := agentHCL(s, `
@@ -233,6 +235,7 @@ func TestAccAgentService_driftDeletedOrChangedOutsideIsRepaired(t *testing.T) {
 }
 
 func TestAccAgentService_failedRolloutIsReportedAndLeftTainted(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "broken")
 	resource.Test(t, resource.TestCase{
@@ -262,6 +265,7 @@ func TestAccAgentService_failedRolloutIsReportedAndLeftTainted(t *testing.T) {
 }
 
 func TestAccAgentService_timeoutsAreHonoured(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 3*time.Second)
 	full := name("p", "europe-west1", "slow")
 	body := func(image string) string {
@@ -303,6 +307,7 @@ func TestAccAgentService_timeoutsAreHonoured(t *testing.T) {
 }
 
 func TestAccAgentService_noPerpetualDiffFromServerDefaultsMetadataOrOrder(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "quiet")
 	cfg := agentHCL(s, `
@@ -356,6 +361,7 @@ func TestAccAgentService_noPerpetualDiffFromServerDefaultsMetadataOrOrder(t *tes
 }
 
 func TestAccAgentService_invokersEmptyIsPrivateAllUsersOnlyWhenWritten(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "gate")
 	base := `  name = "gate"
@@ -557,6 +563,7 @@ func words(phrase string) *regexp.Regexp {
 // TestAccAgentService_survivesUnavailableFaults runs create, update and destroy of three services while
 // the emulator answers 30% of all calls (including operation polls and IAM) with UNAVAILABLE.
 func TestAccAgentService_survivesUnavailableFaults(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	// UNAVAILABLE only (SetFaults mixes every kind; faults_test.go runs each kind and the mix).
 	if err := s.Kit.SetFaultSettings(kit.FaultSettings{Rate: 0.3, Seed: 42, Kinds: []kit.FaultKind{kit.FaultUnavailable}}); err != nil {
@@ -650,6 +657,7 @@ func importedHCL(s *sandbox, id, cpu, timeout, extra string) string {
 // first plan after import showed an update that made no API call). A real change, and drift made through
 // the API, still show.
 func TestAccAgentService_importedOtherSpellingPlansNoChange(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := createOutside(t, s, "imported")
 	limits := func() map[string]string {
@@ -775,6 +783,7 @@ func TestAccAgentService_importedOtherSpellingPlansNoChange(t *testing.T) {
 // TestAccAgentService_importBlockWithOtherSpellingIsNoOp: the same through an `import` block (Terraform
 // 1.5+): the plan that imports the service has no change for it.
 func TestAccAgentService_importBlockWithOtherSpellingIsNoOp(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := createOutside(t, s, "adopted")
 	resource.Test(t, resource.TestCase{

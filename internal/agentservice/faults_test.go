@@ -25,6 +25,7 @@ import (
 // generation counts the changes: a write repeated after a lost reply would show), with exactly the
 // configured invokers; the next plan (with faults on again) must be empty, and destroy must leave nothing.
 func TestAccAgentService_convergesUnderEachFaultKind(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		kinds []kit.FaultKind

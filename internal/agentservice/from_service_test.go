@@ -19,6 +19,7 @@ func emptyModel() agentServiceModel {
 // A service deployed with a sidecar listed before the serving container (Cloud Run allows any order; the
 // ingress container is the one with a port) must be read as the serving container, on import too.
 func TestFromService_readsTheIngressContainerNotTheFirst(t *testing.T) {
+	t.Parallel()
 	svc := &runpb.Service{
 		Name: "projects/p/locations/europe-west1/services/bot",
 		Template: &runpb.RevisionTemplate{Containers: []*runpb.Container{
@@ -44,6 +45,7 @@ func TestFromService_readsTheIngressContainerNotTheFirst(t *testing.T) {
 
 // A service without any container (a malformed import) reads without a panic.
 func TestFromService_noContainerDoesNotPanic(t *testing.T) {
+	t.Parallel()
 	prior := emptyModel()
 	m := prior
 	var diags diag.Diagnostics

@@ -12,6 +12,7 @@ import (
 )
 
 func TestQuantitySemanticEquals(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		a, b string
 		same bool
@@ -43,6 +44,7 @@ func TestQuantitySemanticEquals(t *testing.T) {
 }
 
 func TestDurationSemanticEquals(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		a, b string
 		same bool
@@ -71,6 +73,7 @@ func TestDurationSemanticEquals(t *testing.T) {
 // Null and unknown values are equal only to themselves, and a value of another type is a provider bug,
 // reported as an error rather than a silent "not equal".
 func TestSemanticEqualsNullUnknownAndForeignTypes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	null, unknown := quantityValue{types.StringNull()}, quantityValue{types.StringUnknown()}
 	for _, c := range []struct {
@@ -101,6 +104,7 @@ func TestSemanticEqualsNullUnknownAndForeignTypes(t *testing.T) {
 // The types read Terraform values into their own value types (which the framework's semantic equality
 // needs: it only calls StringSemanticEquals on values that implement it) and keep null and unknown.
 func TestNormalisedTypesFromTerraform(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, typ := range []basetypes.StringTypable{quantityType{}, durationType{}} {
 		for _, in := range []tftypes.Value{
@@ -138,6 +142,7 @@ func TestNormalisedTypesFromTerraform(t *testing.T) {
 // The plan keeps the state's spelling when the configuration or the default means the same, and plans the
 // configuration's value when it means something else or there is nothing to compare with.
 func TestKeepEquivalentStatePlansPriorSpelling(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct {
 		name       string
@@ -169,6 +174,7 @@ func TestKeepEquivalentStatePlansPriorSpelling(t *testing.T) {
 // The schema's attributes carry the custom types (so the framework applies their semantic equality on
 // refresh and after apply), and their static defaults are plain strings that the framework converts.
 func TestSchemaUsesNormalisedTypes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := agentServiceSchema(ctx)
 	for attrName, want := range map[string]basetypes.StringTypable{"cpu": quantityType{}, "memory": quantityType{}, "timeout": durationType{}} {

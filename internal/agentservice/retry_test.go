@@ -40,6 +40,7 @@ const getServiceMethod = "/google.cloud.run.v2.Services/GetService"
 // The Cloud Run client retries GetService on UNAVAILABLE by itself (1s, 1.3x); with it turned off, the
 // provider's retry is the only layer: exactly its attempts reach the API.
 func TestRetry_oneLayerAroundTheCloudRunClient(t *testing.T) {
+	t.Parallel()
 	a, k := faultyAPI(t, kit.FaultUnavailable, shared.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -55,6 +56,7 @@ func TestRetry_oneLayerAroundTheCloudRunClient(t *testing.T) {
 
 // RESOURCE_EXHAUSTED carries RetryInfo (kit.RetryDelay): the next attempt waits at least that long.
 func TestRetry_honoursRetryInfoOfTheAPI(t *testing.T) {
+	t.Parallel()
 	a, k := faultyAPI(t, kit.FaultRateLimit, shared.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Attempts: 2})
 	start := time.Now()
 	_, err := a.getService(context.Background(), serviceName("p", "europe-west1", "limited"))
@@ -115,6 +117,7 @@ func mustCreate(t *testing.T, a *api, svc *runpb.Service) {
 // A create whose reply is lost (DEADLINE_EXCEEDED) took effect: the retry finds the service it made and
 // follows its rollout, instead of failing on ALREADY_EXISTS or giving up with the service orphaned.
 func TestCreate_afterALostReplyFindsItsOwnService(t *testing.T) {
+	t.Parallel()
 	a, k := cleanAPI(t)
 	k.FailNext(svcMethod+"CreateService", kit.FaultLostReply)
 	svc := testService("lost-create", "example.com/a:v1")
@@ -139,6 +142,7 @@ func TestCreate_afterALostReplyFindsItsOwnService(t *testing.T) {
 // An update whose reply is lost took effect: the retry sees the change made and follows that rollout;
 // the service is at generation 2, not 3 (the change is not written twice).
 func TestUpdate_afterALostReplyIsNotWrittenTwice(t *testing.T) {
+	t.Parallel()
 	a, k := cleanAPI(t)
 	had := testService("lost-update", "example.com/a:v1")
 	mustCreate(t, a, had)
@@ -175,6 +179,7 @@ func TestUpdate_afterALostReplyIsNotWrittenTwice(t *testing.T) {
 
 // A delete whose reply is lost took effect: the retry waits for that deletion.
 func TestDelete_afterALostReplyWaitsForIt(t *testing.T) {
+	t.Parallel()
 	a, k := cleanAPI(t)
 	svc := testService("lost-delete", "example.com/a:v1")
 	mustCreate(t, a, svc)
@@ -196,6 +201,7 @@ func TestDelete_afterALostReplyWaitsForIt(t *testing.T) {
 
 // SetIamPolicy: a lost reply is not written again; ABORTED (a stale etag) re-reads the policy and retries.
 func TestSetInvokers_lostReplyAndConflict(t *testing.T) {
+	t.Parallel()
 	a, k := cleanAPI(t)
 	svc := testService("iam", "example.com/a:v1")
 	mustCreate(t, a, svc)
@@ -236,6 +242,7 @@ func TestSetInvokers_lostReplyAndConflict(t *testing.T) {
 // findOwnCreate finds, so Create keeps it in state (tainted) instead of orphaning it; a create that never
 // reached the API leaves nothing to find.
 func TestCreate_allAttemptsFailedAfterTheWriteFindsTheOrphan(t *testing.T) {
+	t.Parallel()
 	a, k := cleanAPI(t)
 	ctx := context.Background()
 	svc := testService("lost-all", "example.com/a:v1")

@@ -23,6 +23,7 @@ import (
 // other tools put on the service (a label, an annotation, the description, a sidecar container, a
 // traffic pin set during an incident). The provider hides those from the plan, so it must leave them alone.
 func TestAccAgentService_updateKeepsWhatTerraformDoesNotManage(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "keep")
 	body := func(image string) string {
@@ -110,6 +111,7 @@ func TestAccAgentService_updateKeepsWhatTerraformDoesNotManage(t *testing.T) {
 // TestAccAgentService_unknownValuesAtPlanTime: image, env, invokers and labels that come from another
 // resource's output are unknown at plan time; the plan succeeds without calling the API with them.
 func TestAccAgentService_unknownValuesAtPlanTime(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "later")
 	cfg := func(tag string) string {
@@ -170,6 +172,7 @@ resource "alfred_agent_service" "bot" {
 // TestAccAgentService_createOverExistingServiceSaysImport: a service of the same name made outside
 // Terraform is not adopted silently; the error names the import ID.
 func TestAccAgentService_createOverExistingServiceSaysImport(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "taken")
 	op, err := s.client.CreateService(context.Background(), &runpb.CreateServiceRequest{
@@ -198,6 +201,7 @@ func TestAccAgentService_createOverExistingServiceSaysImport(t *testing.T) {
 // invokers live on the service or its policy, not in the revision template, so the plan keeps
 // latest_ready_revision known and no revision is created; bindings of other roles in the policy survive.
 func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "meta")
 	base := "  name = \"meta\"\n  image = \"example.com/meta:v1\"\n"
@@ -267,6 +271,7 @@ func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *test
 // the same run (unknown at plan time); the plan leaves the service's project unknown instead of failing,
 // and the apply creates the service in that project.
 func TestAccAgentService_projectFromUnknownProviderConfig(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 0)
 	cfg := fmt.Sprintf(`
 resource "terraform_data" "project" {

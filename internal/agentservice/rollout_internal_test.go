@@ -18,6 +18,7 @@ func set(members ...string) types.Set {
 
 // IAM compares the email of a member case-insensitively, its type and principal:// identifiers exactly.
 func TestMemberKey_emailsFoldTypesAndPrincipalsDoNot(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"user:Alice@Example.com":                            "user:alice@example.com",
 		"serviceAccount:Bot@P.iam.gserviceaccount.com":      "serviceAccount:bot@p.iam.gserviceaccount.com",
@@ -36,6 +37,7 @@ func TestMemberKey_emailsFoldTypesAndPrincipalsDoNot(t *testing.T) {
 // The policy's lower-cased members are reported in the spelling Terraform already knew; members it did not
 // know keep the API's spelling; other roles are not invokers.
 func TestInvokersFromPolicy_keepsKnownSpelling(t *testing.T) {
+	t.Parallel()
 	p := &iampb.Policy{Bindings: []*iampb.Binding{
 		{Role: invokerRole, Members: []string{"user:alice@example.com", "group:ops@example.com"}},
 		{Role: "roles/run.viewer", Members: []string{"user:dave@example.com"}},
@@ -51,6 +53,7 @@ func TestInvokersFromPolicy_keepsKnownSpelling(t *testing.T) {
 
 // A service that served is protected; one whose creation failed (never ready) is not; false is false.
 func TestDeletionBlocked(t *testing.T) {
+	t.Parallel()
 	m := agentServiceModel{ID: types.StringValue("projects/p/locations/europe-west1/services/s"),
 		DeletionProtection: types.BoolValue(true), LatestReadyRevision: types.StringValue("projects/p/locations/europe-west1/services/s/revisions/s-00001-abc")}
 	if deletionBlocked(&m) == "" {

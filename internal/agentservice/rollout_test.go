@@ -59,6 +59,7 @@ const failMessage = `Revision\s+'[a-z-]+-\d{5}-[a-z]{3}'\s+is\s+not\s+ready\s+an
 // same configuration shows the serving revision's image and an update (before, it was empty); applying
 // it again retries the rollout as a new revision; applying the good image converges with an empty plan.
 func TestAccAgentService_failedRolloutKeepsPlanNonEmptyUntilConfiguredTemplateServes(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "roll")
 	body := func(image string) string {
@@ -164,6 +165,7 @@ func protectedHCL(s *sandbox, body string) string {
 // a destroy and a replacing change fail at apply with a message that says how to turn it off; turning it
 // off is an in-place change without a write, after which destroy works.
 func TestAccAgentService_deletionProtectionBlocksDestroyAndReplace(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "guarded")
 	base := "  name  = \"guarded\"\n  image = \"example.com/guarded:v1\"\n"
@@ -216,6 +218,7 @@ func TestAccAgentService_deletionProtectionBlocksDestroyAndReplace(t *testing.T)
 // TestAccAgentService_failedCreateIsReplacedDespiteDeletionProtection: a service whose creation failed
 // never served; it stays tainted and the next apply replaces it although deletion_protection is on.
 func TestAccAgentService_failedCreateIsReplacedDespiteDeletionProtection(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "broken")
 	resource.Test(t, resource.TestCase{
@@ -248,6 +251,7 @@ func TestAccAgentService_failedCreateIsReplacedDespiteDeletionProtection(t *test
 // a configuration with capitals raises no "inconsistent result", keeps its spelling and plans no change;
 // two spellings of one member are refused at plan time.
 func TestAccAgentService_invokerEmailsCompareAsIAMDoes(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := createOutside(t, s, "mixed")
 	p, err := s.client.GetIamPolicy(context.Background(), &iampb.GetIamPolicyRequest{Resource: full})
@@ -311,6 +315,7 @@ func TestAccAgentService_invokerEmailsCompareAsIAMDoes(t *testing.T) {
 // show the change yet (a sandbox fault: IAM changes propagate), apply reads until it does, instead of
 // recording the stale members (which Terraform reports as an inconsistent result).
 func TestAccAgentService_invokersReadUntilVisible(t *testing.T) {
+	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	s.Server.SetIAMReadLag(3)
 	full := name("p", "europe-west1", "lagged")

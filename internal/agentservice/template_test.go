@@ -18,6 +18,7 @@ import (
 // revision template table nor declared as not part of the template, so that a new template attribute
 // cannot be left out of ModifyPlan, toService, applyManaged or fromService.
 func TestSchema_everyAttributeIsTemplateOrDeclaredNot(t *testing.T) {
+	t.Parallel()
 	s := agentServiceSchema(context.Background())
 	var names []string
 	for n := range s.Attributes {
@@ -135,6 +136,7 @@ func field(m *agentServiceModel, name string) attr.Value {
 // TestTemplateAttrs_eachIsSentAppliedAndReadBack: for every template attribute, a changed value changes
 // the Service sent (to), survives the read-modify-write of an update (apply) and is read back (from).
 func TestTemplateAttrs_eachIsSentAppliedAndReadBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, a := range templateAttrs {
 		t.Run(a.name, func(t *testing.T) {
