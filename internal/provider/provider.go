@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/alerting"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -316,6 +317,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	var all []func() resource.Resource
 	all = append(all, rbac.Resources()...)
 	all = append(all, agentservice.Resources()...)
+	all = append(all, alerting.LogMetricResources()...)
 	return all
 }
 
