@@ -3,6 +3,8 @@ package alerting_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -385,6 +387,34 @@ func TestAccLogMetric_importRejectsMalformedIDs(t *testing.T) {
 			ImportState:   true,
 			ImportStateId: "failed_logins",
 			ExpectError:   regexp.MustCompile(`(?s)not a log metric ID.*projects/\{project\}/metrics/\{name\}`),
+		}},
+	})
+}
+
+// The documented example applies as written against the emulator, configured from the environment as
+// the sandbox's sandbox.env configures it, and leaves an empty plan.
+func TestAccLogMetric_exampleApplies(t *testing.T) {
+	sb := newLogSandbox(t)
+	hcl, err := os.ReadFile(filepath.Join(acctest.RepoRoot(), "examples", "resources", "alfred_log_metric", "resource.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALFRED_GCP_PROJECT", "p")
+	t.Setenv("ALFRED_GCP_LOGGING_ENDPOINT", sb.Addr)
+	t.Setenv("ALFRED_GCP_INSECURE", "true")
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             sb.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: string(hcl),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckOutput("failed_logins_promql_name", "logging_googleapis_com:user_auth_failed_logins"),
+				func(*terraform.State) error {
+					sb.get(t, "projects/p/metrics/tasks/duration_seconds")
+					return nil
+				},
+			),
 		}},
 	})
 }
