@@ -112,7 +112,7 @@ func (a *logAPI) delete(ctx context.Context, name string) error {
 func sameLogMetric(a, b *loggingpb.LogMetric) bool {
 	strip := func(m *loggingpb.LogMetric) *loggingpb.LogMetric {
 		m = proto.Clone(m).(*loggingpb.LogMetric)
-		m.CreateTime, m.UpdateTime, m.Version = nil, nil, 0
+		m.CreateTime, m.UpdateTime = nil, nil
 		if d := m.GetMetricDescriptor(); d != nil {
 			d.Name, d.Type, d.Description, d.Unit = "", "", "", ""
 		}

@@ -270,7 +270,7 @@ func (s *Server) CreateLogMetric(_ context.Context, req *loggingpb.CreateLogMetr
 	}
 	now := timestamppb.New(s.opts.Now())
 	m.CreateTime, m.UpdateTime = now, now
-	m.Version = loggingpb.LogMetric_V2
+
 	s.metrics[k] = m
 	if err := s.saveLocked(); err != nil {
 		return nil, err
@@ -320,7 +320,7 @@ func (s *Server) UpdateLogMetric(_ context.Context, req *loggingpb.UpdateLogMetr
 	if prior != nil {
 		m.CreateTime = prior.GetCreateTime()
 	}
-	m.Version = loggingpb.LogMetric_V2
+
 	s.metrics[k] = m
 	if err := s.saveLocked(); err != nil {
 		return nil, err
