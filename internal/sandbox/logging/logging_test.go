@@ -278,3 +278,23 @@ func TestLogMetric_kitFaultsApply(t *testing.T) {
 		t.Errorf("calls are counted: %v", k.Calls())
 	}
 }
+
+// Nothing in the API's documentation refuses concurrent writes of metrics (there is no etag): parallel
+// updates all succeed, and the last one wins. Only the kit injects ABORTED.
+func TestLogMetric_parallelWritesAreNotRefused(t *testing.T) {
+	_, c := start(t, "")
+	ctx := context.Background()
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		go func(i int) {
+			_, err := c.UpdateLogMetric(ctx, &loggingpb.UpdateLogMetricRequest{MetricName: parent + "/metrics/shared",
+				Metric: &loggingpb.LogMetric{Name: "shared", Filter: fmt.Sprintf("jsonPayload.n=%d", i)}})
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 20; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("parallel update: %v", err)
+		}
+	}
+}
