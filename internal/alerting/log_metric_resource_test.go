@@ -418,3 +418,28 @@ func TestAccLogMetric_exampleApplies(t *testing.T) {
 		}},
 	})
 }
+
+// Without the gcp block the plan fails naming the block and its variables; without a project, naming
+// the project attribute.
+func TestAccLogMetric_missingGCPBlockOrProjectFailsAtPlan(t *testing.T) {
+	for _, v := range []string{"ALFRED_GCP_PROJECT", "GOOGLE_CLOUD_PROJECT", "ALFRED_GCP_REGION", "ALFRED_GCP_RUN_ENDPOINT",
+		"ALFRED_GCP_MONITORING_ENDPOINT", "ALFRED_GCP_LOGGING_ENDPOINT", "ALFRED_GCP_SCHEDULER_ENDPOINT", "ALFRED_GCP_INSECURE"} {
+		t.Setenv(v, "")
+	}
+	res := `
+resource "alfred_log_metric" "m" {
+  name   = "x"
+  filter = "severity>=ERROR"
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: `provider "alfred" {}` + res, PlanOnly: true,
+				ExpectError: regexp.MustCompile(`(?s)Provider block "gcp" is not configured.*ALFRED_GCP_LOGGING_ENDPOINT`)},
+			{Config: "provider \"alfred\" {\n  gcp {\n    logging_endpoint = \"127.0.0.1:1\"\n    insecure = true\n  }\n}\n" + res,
+				PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)No project for the log metric.*ALFRED_GCP_PROJECT`)},
+		},
+	})
+}
