@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	cloud.google.com/go/iam v1.15.1
+	cloud.google.com/go/logging v1.21.1
 	cloud.google.com/go/longrunning v1.5.0
 	cloud.google.com/go/monitoring v1.32.1
 	cloud.google.com/go/run v1.25.0

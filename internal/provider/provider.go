@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/alerting"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -43,6 +44,7 @@ type gcpModel struct {
 	Credentials        types.String `tfsdk:"credentials"`
 	RunEndpoint        types.String `tfsdk:"run_endpoint"`
 	MonitoringEndpoint types.String `tfsdk:"monitoring_endpoint"`
+	LoggingEndpoint    types.String `tfsdk:"logging_endpoint"`
 	SchedulerEndpoint  types.String `tfsdk:"scheduler_endpoint"`
 	Insecure           types.Bool   `tfsdk:"insecure"`
 }
@@ -100,13 +102,14 @@ func providerSchema() schema.Schema {
 			"block and its environment variables. Environment variables fill attributes left unset.",
 		Blocks: map[string]schema.Block{
 			"gcp": schema.SingleNestedBlock{
-				MarkdownDescription: "Google Cloud: Cloud Run, Cloud Monitoring and Cloud Scheduler.",
+				MarkdownDescription: "Google Cloud: Cloud Run, Cloud Monitoring, Cloud Logging and Cloud Scheduler.",
 				Attributes: map[string]schema.Attribute{
 					"project":             str("Default project ID. Environment: `ALFRED_GCP_PROJECT`.", false),
 					"region":              str("Default region, e.g. `europe-west1`. Environment: `ALFRED_GCP_REGION`.", false),
 					"credentials":         str("Service account key JSON. Defaults to Application Default Credentials.", true),
 					"run_endpoint":        str("Cloud Run API endpoint (host:port). Environment: `ALFRED_GCP_RUN_ENDPOINT`.", false, hostPortValidator()),
 					"monitoring_endpoint": str("Cloud Monitoring API endpoint (host:port). Environment: `ALFRED_GCP_MONITORING_ENDPOINT`.", false, hostPortValidator()),
+					"logging_endpoint":    str("Cloud Logging API endpoint (host:port), for log-based metrics. Environment: `ALFRED_GCP_LOGGING_ENDPOINT`.", false, hostPortValidator()),
 					"scheduler_endpoint":  str("Cloud Scheduler API endpoint (host:port). Environment: `ALFRED_GCP_SCHEDULER_ENDPOINT`.", false, hostPortValidator()),
 					"insecure": schema.BoolAttribute{Optional: true, MarkdownDescription: "Plaintext gRPC without " +
 						"credentials, for the local sandbox only. Environment: `ALFRED_GCP_INSECURE`."},
@@ -246,11 +249,13 @@ func resolve(cfg providerModel, diags *diag.Diagnostics) *shared.ProviderData {
 		c.Credentials, _ = pick(g.Credentials, "GOOGLE_CREDENTIALS")
 		c.RunEndpoint, _ = pick(g.RunEndpoint, "ALFRED_GCP_RUN_ENDPOINT")
 		c.MonitoringEndpoint, _ = pick(g.MonitoringEndpoint, "ALFRED_GCP_MONITORING_ENDPOINT")
+		c.LoggingEndpoint, _ = pick(g.LoggingEndpoint, "ALFRED_GCP_LOGGING_ENDPOINT")
 		c.SchedulerEndpoint, _ = pick(g.SchedulerEndpoint, "ALFRED_GCP_SCHEDULER_ENDPOINT")
 		c.Insecure = pickBool(g.Insecure, "ALFRED_GCP_INSECURE", false, path.Root("gcp").AtName("insecure"), diags)
 		for attr, v := range map[string]struct{ val, env string }{
 			"run_endpoint":        {c.RunEndpoint, "ALFRED_GCP_RUN_ENDPOINT"},
 			"monitoring_endpoint": {c.MonitoringEndpoint, "ALFRED_GCP_MONITORING_ENDPOINT"},
+			"logging_endpoint":    {c.LoggingEndpoint, "ALFRED_GCP_LOGGING_ENDPOINT"},
 			"scheduler_endpoint":  {c.SchedulerEndpoint, "ALFRED_GCP_SCHEDULER_ENDPOINT"},
 		} {
 			checkValue(v.val, path.Root("gcp").AtName(attr), v.env, hostPortProblem, hostPortRule, diags)
@@ -312,6 +317,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	var all []func() resource.Resource
 	all = append(all, rbac.Resources()...)
 	all = append(all, agentservice.Resources()...)
+	all = append(all, alerting.LogMetricResources()...)
 	return all
 }
 

@@ -43,6 +43,11 @@ func TestAccProvider_malformedValuesFailThePlan(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)run_endpoint.*without http`),
 		},
 		{
+			Config:      "provider \"alfred\" {\n  gcp {\n    logging_endpoint = \"127.0.0.1:port\"\n  }\n}\n" + renderOnly,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)logging_endpoint.*port`),
+		},
+		{
 			PreConfig:   func() { t.Setenv("ALFRED_GCP_INSECURE", "garbage") },
 			Config:      "provider \"alfred\" {}\n" + renderOnly,
 			PlanOnly:    true,

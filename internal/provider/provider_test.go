@@ -58,12 +58,13 @@ func TestResolveFillsFromEnvironmentAndKeepsAbsentBlocksNil(t *testing.T) {
 	t.Setenv("ALFRED_POSTGRES_DSN", "postgres://u@127.0.0.1:1/db")
 	t.Setenv("ALFRED_GCP_INSECURE", "true")
 	t.Setenv("ALFRED_GCP_RUN_ENDPOINT", "127.0.0.1:9")
+	t.Setenv("ALFRED_GCP_LOGGING_ENDPOINT", "127.0.0.1:10")
 
 	var diags diag.Diagnostics
 	data := resolve(providerModel{
 		GCP: &gcpModel{Project: types.StringValue("written"), Region: types.StringNull(), Credentials: types.StringNull(),
-			RunEndpoint: types.StringNull(), MonitoringEndpoint: types.StringNull(), SchedulerEndpoint: types.StringNull(),
-			Insecure: types.BoolNull()},
+			RunEndpoint: types.StringNull(), MonitoringEndpoint: types.StringNull(), LoggingEndpoint: types.StringNull(),
+			SchedulerEndpoint: types.StringNull(), Insecure: types.BoolNull()},
 	}, &diags)
 	if diags.HasError() {
 		t.Fatalf("valid environment reported errors: %v", diags)
@@ -71,7 +72,8 @@ func TestResolveFillsFromEnvironmentAndKeepsAbsentBlocksNil(t *testing.T) {
 	if data.Postgres == nil || data.Postgres.DSN != "postgres://u@127.0.0.1:1/db" {
 		t.Errorf("postgres block from ALFRED_POSTGRES_DSN: got %+v", data.Postgres)
 	}
-	if data.GCP == nil || data.GCP.Project != "written" || data.GCP.RunEndpoint != "127.0.0.1:9" || !data.GCP.Insecure {
+	if data.GCP == nil || data.GCP.Project != "written" || data.GCP.RunEndpoint != "127.0.0.1:9" ||
+		data.GCP.LoggingEndpoint != "127.0.0.1:10" || !data.GCP.Insecure {
 		t.Errorf("gcp: written value must win and env must fill the rest, got %+v", data.GCP)
 	}
 	if data.Supabase != nil || data.Qdrant != nil || data.S3 != nil {
@@ -164,6 +166,7 @@ func TestResolveRejectsMalformedEndpointsFromTheEnvironment(t *testing.T) {
 		{"ALFRED_QDRANT_URL", "http://127.0.0.1:6334", "qdrant.url", "without http"},
 		{"ALFRED_GCP_RUN_ENDPOINT", "https://run.googleapis.com", "gcp.run_endpoint", "without http"},
 		{"ALFRED_GCP_MONITORING_ENDPOINT", "127.0.0.1:port", "gcp.monitoring_endpoint", "port"},
+		{"ALFRED_GCP_LOGGING_ENDPOINT", "http://127.0.0.1:50052", "gcp.logging_endpoint", "without http"},
 	} {
 		clearBlockEnv(t)
 		t.Setenv(c.env, c.val)
@@ -191,6 +194,7 @@ func TestResolveRejectsMalformedEndpointsFromTheEnvironment(t *testing.T) {
 		"ALFRED_QDRANT_URL":             "127.0.0.1:6334",
 		"ALFRED_GCP_RUN_ENDPOINT":       "europe-west1-run.googleapis.com:443",
 		"ALFRED_GCP_SCHEDULER_ENDPOINT": "[::1]:50051",
+		"ALFRED_GCP_LOGGING_ENDPOINT":   "logging.googleapis.com:443",
 	} {
 		clearBlockEnv(t)
 		t.Setenv(env, ok)

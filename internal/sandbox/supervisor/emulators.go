@@ -10,6 +10,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/cloudrun"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/logging"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/monitoring"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/qdrant"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/scheduler"
@@ -117,7 +118,8 @@ func (s *Sandbox) grpcEmulator(name, envVar string, register func(*grpc.Server))
 	return nil
 }
 
-// startGCP starts Cloud Run (with long-running operations), Cloud Monitoring and Cloud Scheduler, whose
+// startGCP starts Cloud Run (with long-running operations), Cloud Monitoring, Cloud Logging (log-based
+// metrics) and Cloud Scheduler, whose
 // jobs that target a Cloud Run job's run endpoint run that job in the Cloud Run emulator.
 func (s *Sandbox) startGCP() error {
 	run, err := cloudrun.New(cloudrun.Options{
@@ -154,6 +156,14 @@ func (s *Sandbox) startGCP() error {
 	}
 	s.closers = append(s.closers, mon.Close)
 	if err := s.grpcEmulator("monitoring", "ALFRED_GCP_MONITORING_ENDPOINT", mon.Register); err != nil {
+		return err
+	}
+	lg, err := logging.New(logging.Options{Dir: filepath.Join(s.cfg.Dir, "logging"), Kit: s.Kit})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, lg.Close)
+	if err := s.grpcEmulator("logging", "ALFRED_GCP_LOGGING_ENDPOINT", lg.Register); err != nil {
 		return err
 	}
 	// A Cloud Run job target is a call to the jobs:run API authenticated as the OAuth token's service

@@ -2,6 +2,7 @@ package supervisor_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/iam/apiv1/iampb"
+	logging "cloud.google.com/go/logging/apiv2"
+	"cloud.google.com/go/logging/apiv2/loggingpb"
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	scheduler "cloud.google.com/go/scheduler/apiv1"
@@ -178,4 +181,49 @@ func TestSchedulerJobRunsCloudRunJobThatRunsAlfredctl(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(denied.GetName(), codes.OK)
+}
+
+// The sandbox serves Cloud Logging's log-based metrics on ALFRED_GCP_LOGGING_ENDPOINT (plaintext gRPC,
+// through the kit: its calls are counted on the debug API), and keeps them across a restart.
+func TestSandboxServesLogMetricsAndKeepsThemAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	sb := start(t, dir)
+	ctx := context.Background()
+	c, err := logging.NewMetricsClient(ctx, clientOpts(sb.Env["ALFRED_GCP_LOGGING_ENDPOINT"])...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := "projects/" + sb.Env["ALFRED_GCP_PROJECT"]
+	if _, err := c.CreateLogMetric(ctx, &loggingpb.CreateLogMetricRequest{Parent: parent, Metric: &loggingpb.LogMetric{
+		Name: "failed_logins", Filter: `jsonPayload.event="login_failed"`}}); err != nil {
+		t.Fatalf("CreateLogMetric on the sandbox: %v", err)
+	}
+	resp, err := http.Get(sb.Env["ALFRED_SANDBOX_DEBUG_URL"] + "/calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls map[string]int64
+	err = json.NewDecoder(resp.Body).Decode(&calls)
+	resp.Body.Close()
+	if err != nil || calls["/google.logging.v2.MetricsServiceV2/CreateLogMetric"] != 1 {
+		t.Errorf("the debug API counts the Logging emulator's calls: %v %v", calls, err)
+	}
+	_ = c.Close()
+	endpoint := sb.Env["ALFRED_GCP_LOGGING_ENDPOINT"]
+	sb.Stop()
+
+	sb2 := start(t, dir)
+	defer sb2.Stop()
+	if sb2.Env["ALFRED_GCP_LOGGING_ENDPOINT"] != endpoint {
+		t.Errorf("a restarted sandbox keeps the Logging port: %s vs %s", sb2.Env["ALFRED_GCP_LOGGING_ENDPOINT"], endpoint)
+	}
+	c2, err := logging.NewMetricsClient(ctx, clientOpts(sb2.Env["ALFRED_GCP_LOGGING_ENDPOINT"])...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	m, err := c2.GetLogMetric(ctx, &loggingpb.GetLogMetricRequest{MetricName: parent + "/metrics/failed_logins"})
+	if err != nil || m.GetFilter() != `jsonPayload.event="login_failed"` {
+		t.Errorf("the metric after a restart: %v %v", m, err)
+	}
 }
