@@ -22,6 +22,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 const addr = "alfred_agent_service.bot"
@@ -530,7 +531,7 @@ func TestAccAgentService_badInputsRejectedAtPlanTime(t *testing.T) {
 		})
 	}
 	// The gcp block (and its environment variables) missing entirely.
-	for _, e := range []string{"ALFRED_GCP_PROJECT", "ALFRED_GCP_REGION", "ALFRED_GCP_RUN_ENDPOINT", "ALFRED_GCP_MONITORING_ENDPOINT", "ALFRED_GCP_SCHEDULER_ENDPOINT", "ALFRED_GCP_INSECURE"} {
+	for _, e := range shared.BlockEnv[shared.BlockGCP] {
 		t.Setenv(e, "")
 	}
 	steps = append(steps, resource.TestStep{
