@@ -40,7 +40,7 @@ func checkCondition(c conditionModel, p path.Path, diags *diag.Diagnostics) {
 	hasPreset := !c.Preset.IsNull()
 	hasPromQL := !c.PromQL.IsNull()
 	if hasPreset == hasPromQL && !c.Preset.IsUnknown() && !c.PromQL.IsUnknown() {
-		diags.AddAttributeError(p.AtName("preset"), "Preset or PromQL",
+		addAttrError(diags, p.AtName("preset"), "Preset or PromQL",
 			"Each condition sets exactly one of preset (with service, threshold, duration) or promql (with duration, evaluation_interval).")
 		return
 	}
@@ -50,13 +50,13 @@ func checkCondition(c conditionModel, p path.Path, diags *diag.Diagnostics) {
 			set  bool
 		}{{"service", !c.Service.IsNull()}, {"threshold", !c.Threshold.IsNull()}, {"log_metric", !c.LogMetric.IsNull()}} {
 			if f.set {
-				diags.AddAttributeError(p.AtName(f.name), "Only for presets",
+				addAttrError(diags, p.AtName(f.name), "Only for presets",
 					fmt.Sprintf("%s belongs to preset conditions; a promql condition carries its selectors and threshold in the query.", f.name))
 			}
 		}
 		if !c.PromQL.IsUnknown() {
 			if msg := presets.CheckAlertExpr(c.PromQL.ValueString()); msg != "" {
-				diags.AddAttributeError(p.AtName("promql"), "Invalid PromQL", msg)
+				addAttrError(diags, p.AtName("promql"), "Invalid PromQL", msg)
 			}
 		}
 	}
@@ -66,30 +66,30 @@ func checkCondition(c conditionModel, p path.Path, diags *diag.Diagnostics) {
 			return // the OneOf validator reports it
 		}
 		if pr.PerService && c.Service.IsNull() {
-			diags.AddAttributeError(p.AtName("service"), "Service required",
+			addAttrError(diags, p.AtName("service"), "Service required",
 				fmt.Sprintf("Preset %q alerts on one service: set service (the agent's name, e.g. \"alfred-bot\").", pr.Name))
 		}
 		if !c.Service.IsNull() && !c.Service.IsUnknown() && c.Service.ValueString() == "" {
-			diags.AddAttributeError(p.AtName("service"), "Empty service", "service must not be empty; leave it unset to alert on every service (presets that allow it).")
+			addAttrError(diags, p.AtName("service"), "Empty service", "service must not be empty; leave it unset to alert on every service (presets that allow it).")
 		}
 		if !c.Threshold.IsNull() && !c.Threshold.IsUnknown() {
 			if msg := pr.CheckThreshold(c.Threshold.ValueFloat64()); msg != "" {
-				diags.AddAttributeError(p.AtName("threshold"), "Threshold out of bounds", msg)
+				addAttrError(diags, p.AtName("threshold"), "Threshold out of bounds", msg)
 			}
 		}
 		if !c.LogMetric.IsNull() && !c.LogMetric.IsUnknown() {
 			if !pr.AcceptsLogMetric {
-				diags.AddAttributeError(p.AtName("log_metric"), "No log metric for this preset",
+				addAttrError(diags, p.AtName("log_metric"), "No log metric for this preset",
 					fmt.Sprintf("Only presets that can read a log-based counter take log_metric (failed_logins); %q reads %v.", pr.Name, pr.Metrics))
 			} else if !logMetricNameRE.MatchString(c.LogMetric.ValueString()) {
-				diags.AddAttributeError(p.AtName("log_metric"), "Invalid log metric name",
+				addAttrError(diags, p.AtName("log_metric"), "Invalid log metric name",
 					fmt.Sprintf("%q is not a log-based metric name (letters, digits, _ - . /, at most 100 characters): use alfred_log_metric's name.", c.LogMetric.ValueString()))
 			}
 		}
 	}
 	if !c.Duration.IsNull() && !c.Duration.IsUnknown() {
 		if _, msg := presets.ParseDuration(c.Duration.ValueString()); msg != "" {
-			diags.AddAttributeError(p.AtName("duration"), "Invalid duration", msg)
+			addAttrError(diags, p.AtName("duration"), "Invalid duration", msg)
 		}
 	}
 	if !c.EvaluationInterval.IsNull() && !c.EvaluationInterval.IsUnknown() {
@@ -98,11 +98,11 @@ func checkCondition(c conditionModel, p path.Path, diags *diag.Diagnostics) {
 			msg = fmt.Sprintf("%q must be a positive multiple of 30 seconds (30s, 1m, 90s, ...), as Cloud Monitoring requires.", c.EvaluationInterval.ValueString())
 		}
 		if msg != "" {
-			diags.AddAttributeError(p.AtName("evaluation_interval"), "Invalid evaluation interval", msg)
+			addAttrError(diags, p.AtName("evaluation_interval"), "Invalid evaluation interval", msg)
 		}
 	}
 	if !c.DisplayName.IsNull() && !c.DisplayName.IsUnknown() && (c.DisplayName.ValueString() == "" || len(c.DisplayName.ValueString()) > 512) {
-		diags.AddAttributeError(p.AtName("display_name"), "Invalid condition display name", "A condition's display_name has 1 to 512 characters.")
+		addAttrError(diags, p.AtName("display_name"), "Invalid condition display name", "A condition's display_name has 1 to 512 characters.")
 	}
 }
 

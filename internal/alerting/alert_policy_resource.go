@@ -138,12 +138,12 @@ func (r *alertPolicyResource) ValidateConfig(ctx context.Context, req resource.V
 		checkCondition(c, path.Root("condition").AtListIndex(i), &resp.Diagnostics)
 	}
 	if len(m.Conditions) > 1 && m.Combiner.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("combiner"), "Combiner required",
+		addAttrError(&resp.Diagnostics, path.Root("combiner"), "Combiner required",
 			fmt.Sprintf("With %d conditions, set combiner = \"OR\" (any condition fires), \"AND\" or \"AND_WITH_MATCHING_RESOURCE\".", len(m.Conditions)))
 	}
 	checkUserLabels(ctx, m.UserLabels, path.Root("user_labels"), &resp.Diagnostics)
 	if !m.Documentation.IsNull() && !m.Documentation.IsUnknown() && len(m.Documentation.ValueString()) > 10240 {
-		resp.Diagnostics.AddAttributeError(path.Root("documentation"), "Documentation too long",
+		addAttrError(&resp.Diagnostics, path.Root("documentation"), "Documentation too long",
 			fmt.Sprintf("documentation may not exceed 10,240 bytes in UTF-8 (got %d bytes, %d characters).", len(m.Documentation.ValueString()), utf8.RuneCountInString(m.Documentation.ValueString())))
 	}
 	if !m.NotificationChannels.IsNull() && !m.NotificationChannels.IsUnknown() {
@@ -151,7 +151,7 @@ func (r *alertPolicyResource) ValidateConfig(ctx context.Context, req resource.V
 		resp.Diagnostics.Append(m.NotificationChannels.ElementsAs(ctx, &chans, false)...)
 		for _, ch := range chans {
 			if !ch.IsUnknown() && !channelNameRE.MatchString(ch.ValueString()) {
-				resp.Diagnostics.AddAttributeError(path.Root("notification_channels"), "Invalid notification channel",
+				addAttrError(&resp.Diagnostics, path.Root("notification_channels"), "Invalid notification channel",
 					fmt.Sprintf("%q is not a notification channel id: use projects/{project}/notificationChannels/{id}, e.g. alfred_notification_channel.oncall.id.", ch.ValueString()))
 			}
 		}
@@ -175,7 +175,7 @@ func (r *alertPolicyResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("project"), &cfg)...)
 		if cfg.IsNull() && !r.data.GCP.ProjectUnknown {
 			if r.data.GCP.Project == "" {
-				resp.Diagnostics.AddAttributeError(path.Root("project"), "No project", "Set project here, or gcp.project / ALFRED_GCP_PROJECT in the provider.")
+				addAttrError(&resp.Diagnostics, path.Root("project"), "No project", "Set project here, or gcp.project / ALFRED_GCP_PROJECT in the provider.")
 				return
 			}
 			plan.Project = types.StringValue(r.data.GCP.Project)
@@ -220,7 +220,7 @@ func (r *alertPolicyResource) checkChannelsExist(ctx context.Context, plan *aler
 			continue // ValidateConfig reported it
 		}
 		if !plan.Project.IsUnknown() && m[1] != plan.Project.ValueString() {
-			diags.AddAttributeError(path.Root("notification_channels"), "Channel of another project",
+			addAttrError(diags, path.Root("notification_channels"), "Channel of another project",
 				fmt.Sprintf("%s belongs to project %s; an alert policy of project %s can only use that project's channels.", ch.ValueString(), m[1], plan.Project.ValueString()))
 			continue
 		}
@@ -230,10 +230,10 @@ func (r *alertPolicyResource) checkChannelsExist(ctx context.Context, plan *aler
 			}
 		}
 		if _, err := a.getChannel(ctx, ch.ValueString()); shared.IsNotFound(err) {
-			diags.AddAttributeError(path.Root("notification_channels"), "Notification channel not found",
+			addAttrError(diags, path.Root("notification_channels"), "Notification channel not found",
 				fmt.Sprintf("%s does not exist: create it (alfred_notification_channel) or correct the id.", ch.ValueString()))
 		} else if err != nil {
-			diags.AddAttributeError(path.Root("notification_channels"), "Could not check notification channel", shared.DescribeGRPC("read", ch.ValueString(), err))
+			addAttrError(diags, path.Root("notification_channels"), "Could not check notification channel", shared.DescribeGRPC("read", ch.ValueString(), err))
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package alerting
 
 import (
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -64,4 +66,10 @@ func maskMatches(masked, secret string) bool {
 		return masked == secret // not masked at all
 	}
 	return strings.HasSuffix(secret, tail)
+}
+
+// addAttrError reports a plan-time error on an attribute; the detail starts with the attribute's path, so
+// that the message names it wherever it is shown (Terraform's own output points at the line only).
+func addAttrError(diags *diag.Diagnostics, p path.Path, summary, detail string) {
+	diags.AddAttributeError(p, summary, p.String()+": "+detail)
 }

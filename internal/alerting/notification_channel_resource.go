@@ -136,17 +136,17 @@ func checkUserLabels(ctx context.Context, m types.Map, p path.Path, diags *diag.
 		return
 	}
 	if len(labels) > 63 {
-		diags.AddAttributeError(p, "Too many user labels", fmt.Sprintf("At most 63 user labels (64 with the provider's %s), got %d.", createIDLabel, len(labels)))
+		addAttrError(diags, p, "Too many user labels", fmt.Sprintf("At most 63 user labels (64 with the provider's %s), got %d.", createIDLabel, len(labels)))
 	}
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		v := labels[k]
 		switch {
 		case k == createIDLabel:
-			diags.AddAttributeError(p.AtMapKey(k), "Reserved user label", fmt.Sprintf("%q is reserved: the provider labels what it creates with it.", k))
+			addAttrError(diags, p.AtMapKey(k), "Reserved user label", fmt.Sprintf("%q is reserved: the provider labels what it creates with it.", k))
 		case !userLabelKeyRE.MatchString(k):
-			diags.AddAttributeError(p.AtMapKey(k), "Invalid user label key", fmt.Sprintf("Key %q: keys begin with a lowercase letter and contain only lowercase letters, digits, _ and -, at most 63 characters.", k))
+			addAttrError(diags, p.AtMapKey(k), "Invalid user label key", fmt.Sprintf("Key %q: keys begin with a lowercase letter and contain only lowercase letters, digits, _ and -, at most 63 characters.", k))
 		case !userLabelValueRE.MatchString(v):
-			diags.AddAttributeError(p.AtMapKey(k), "Invalid user label value", fmt.Sprintf("Value %q of %q: values contain only lowercase letters, digits, _ and -, at most 63 characters.", v, k))
+			addAttrError(diags, p.AtMapKey(k), "Invalid user label value", fmt.Sprintf("Value %q of %q: values contain only lowercase letters, digits, _ and -, at most 63 characters.", v, k))
 		}
 	}
 }
@@ -177,13 +177,13 @@ func (r *notificationChannelResource) ValidateConfig(ctx context.Context, req re
 			d, ok := byKey[k]
 			switch {
 			case !ok:
-				resp.Diagnostics.AddAttributeError(path.Root("labels").AtMapKey(k), "Unknown label",
+				addAttrError(&resp.Diagnostics, path.Root("labels").AtMapKey(k), "Unknown label",
 					fmt.Sprintf("Channel type %q has no label %q; its labels are %s.", typ, k, labelList(defs)))
 			case d.sensitive:
-				resp.Diagnostics.AddAttributeError(path.Root("labels").AtMapKey(k), "Secret in labels",
+				addAttrError(&resp.Diagnostics, path.Root("labels").AtMapKey(k), "Secret in labels",
 					fmt.Sprintf("%q of a %q channel is a secret: put it in sensitive_labels, so that it is not shown in plans.", k, typ))
 			case d.check != nil && d.check(labels[k]) != "":
-				resp.Diagnostics.AddAttributeError(path.Root("labels").AtMapKey(k), "Invalid label value",
+				addAttrError(&resp.Diagnostics, path.Root("labels").AtMapKey(k), "Invalid label value",
 					fmt.Sprintf("%s of a %q channel %s, got %q.", k, typ, d.check(labels[k]), labels[k]))
 			}
 		}
@@ -191,7 +191,7 @@ func (r *notificationChannelResource) ValidateConfig(ctx context.Context, req re
 	if secretsKnown {
 		for _, k := range slices.Sorted(maps.Keys(secrets)) {
 			if d, ok := byKey[k]; !ok || !d.sensitive {
-				resp.Diagnostics.AddAttributeError(path.Root("sensitive_labels").AtMapKey(k), "Not a secret label",
+				addAttrError(&resp.Diagnostics, path.Root("sensitive_labels").AtMapKey(k), "Not a secret label",
 					fmt.Sprintf("Channel type %q has no secret label %q; secret labels are only %s, other labels go in labels.", typ, k, sensitiveList(defs)))
 			}
 		}
@@ -201,11 +201,11 @@ func (r *notificationChannelResource) ValidateConfig(ctx context.Context, req re
 			continue
 		}
 		if d.sensitive && secretsKnown && secrets[d.key] == "" {
-			resp.Diagnostics.AddAttributeError(path.Root("sensitive_labels"), "Missing secret label",
+			addAttrError(&resp.Diagnostics, path.Root("sensitive_labels"), "Missing secret label",
 				fmt.Sprintf("A %q channel needs sensitive_labels.%s.", typ, d.key))
 		}
 		if !d.sensitive && labelsKnown && labels[d.key] == "" {
-			resp.Diagnostics.AddAttributeError(path.Root("labels"), "Missing label",
+			addAttrError(&resp.Diagnostics, path.Root("labels"), "Missing label",
 				fmt.Sprintf("A %q channel needs labels.%s.", typ, d.key))
 		}
 	}
@@ -247,7 +247,7 @@ func (r *notificationChannelResource) ModifyPlan(ctx context.Context, req resour
 		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("project"), &cfg)...)
 		if cfg.IsNull() && !r.data.GCP.ProjectUnknown {
 			if r.data.GCP.Project == "" {
-				resp.Diagnostics.AddAttributeError(path.Root("project"), "No project",
+				addAttrError(&resp.Diagnostics, path.Root("project"), "No project",
 					"Set project here, or gcp.project / ALFRED_GCP_PROJECT in the provider.")
 				return
 			}
