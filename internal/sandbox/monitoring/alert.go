@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+	"google.golang.org/genproto/googleapis/api/metric"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -491,8 +492,18 @@ func (s *Server) promMetricExistsLocked(project, name string) bool {
 			}
 			continue
 		}
-		if strings.Contains(name, ":") && promqlName(t) == name {
-			return true
+		if strings.Contains(name, ":") {
+			if promqlName(t) == name {
+				return true
+			}
+			// Distributions read as Prometheus histograms: NAME_bucket, NAME_sum, NAME_count.
+			if d.GetValueType() == metric.MetricDescriptor_DISTRIBUTION {
+				for _, suf := range []string{"_bucket", "_sum", "_count"} {
+					if promqlName(t)+suf == name {
+						return true
+					}
+				}
+			}
 		}
 	}
 	return false

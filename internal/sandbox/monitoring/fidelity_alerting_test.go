@@ -11,6 +11,7 @@ import (
 	mon "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"google.golang.org/api/option"
+	"google.golang.org/genproto/googleapis/api/distribution"
 	"google.golang.org/genproto/googleapis/api/metric"
 	"google.golang.org/genproto/googleapis/api/monitoredres"
 	"google.golang.org/grpc"
@@ -105,6 +106,22 @@ func TestAlertPolicy_promQLOnUnwrittenMetricRefusedUnlessValidationDisabled(t *t
 	}
 	if err := create(checkedPromQL(`custom_googleapis_com:alfred_jobs > 1`)); err != nil {
 		t.Fatalf("custom metric with a descriptor: %v", err)
+	}
+	// A DOUBLE metric has no histogram series; a DISTRIBUTION (Cloud Run's utilisations) reads as one.
+	wantCode(t, create(checkedPromQL(`custom_googleapis_com:alfred_jobs_bucket > 1`)), codes.InvalidArgument, "_bucket of a DOUBLE metric")
+	q = `histogram_quantile(0.99, sum by (le) (rate(run_googleapis_com:container_memory_utilizations_bucket[5m]))) > 0.9`
+	wantCode(t, create(checkedPromQL(q)), codes.InvalidArgument, "Cloud Run memory never written")
+	err = c.metrics.CreateServiceTimeSeries(ctx, &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: []*monitoringpb.TimeSeries{{
+		Metric:   &metric.Metric{Type: "run.googleapis.com/container/memory/utilizations"},
+		Resource: &monitoredres.MonitoredResource{Type: "cloud_run_revision", Labels: map[string]string{"project_id": "alfred-test"}},
+		Points: []*monitoringpb.Point{{Interval: &monitoringpb.TimeInterval{EndTime: timestamppb.New(now)},
+			Value: &monitoringpb.TypedValue{Value: &monitoringpb.TypedValue_DistributionValue{DistributionValue: &distribution.Distribution{Count: 1, Mean: 0.5}}}}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := create(checkedPromQL(q)); err != nil {
+		t.Fatalf("histogram of a written distribution: %v", err)
 	}
 }
 
