@@ -137,7 +137,9 @@ func TestAccAlertPolicy_lifecycleKeepsConditionNamesAndRepairsDrift(t *testing.T
 					// The server's spelling of equal durations (5m for 300s); the configuration's is kept in a plan.
 					"condition.1.duration", "condition.1.evaluation_interval"}},
 			{ResourceName: policyAddr, ImportState: true, ImportStateVerify: true,
-				ImportStateIdFunc: func(*terraform.State) (string, error) { return testProject + "/" + id[strings.LastIndex(id, "/")+1:], nil },
+				ImportStateIdFunc: func(*terraform.State) (string, error) {
+					return testProject + "/" + id[strings.LastIndex(id, "/")+1:], nil
+				},
 				ImportStateVerifyIgnore: []string{"condition.0.preset", "condition.0.service", "condition.0.threshold", "condition.0.duration", "condition.0.promql",
 					// The server's spelling of equal durations (5m for 300s); the configuration's is kept in a plan.
 					"condition.1.duration", "condition.1.evaluation_interval"}},

@@ -1,12 +1,13 @@
 package alerting
 
 import (
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 )
 
 // channelLabel is one label of a notification channel type, as Cloud Monitoring's channel descriptors

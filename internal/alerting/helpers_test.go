@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"testing"
-	"time"
 
 	mon "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
@@ -155,17 +154,4 @@ func differs(prev *string) func(string) error {
 	}
 }
 
-func stateID(addr string, dst *string) resourceCheck {
-	return func(st *terraform.State) error {
-		rs, ok := st.RootModule().Resources[addr]
-		if !ok {
-			return fmt.Errorf("%s not in state", addr)
-		}
-		*dst = rs.Primary.ID
-		return nil
-	}
-}
-
 type resourceCheck = func(*terraform.State) error
-
-var _ = time.Second

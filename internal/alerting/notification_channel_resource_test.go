@@ -126,7 +126,9 @@ func TestAccNotificationChannel_lifecycleKeepsSecretsAndRepairsDrift(t *testing.
 			{ResourceName: slackChannel, ImportState: true, ImportStateVerify: true,
 				ImportStateVerifyIgnore: []string{"sensitive_labels", "sensitive_labels.%", "sensitive_labels.auth_token"}},
 			{ResourceName: slackChannel, ImportState: true, ImportStateVerify: true,
-				ImportStateIdFunc:       func(*terraform.State) (string, error) { return testProject + "/" + id[strings.LastIndex(id, "/")+1:], nil },
+				ImportStateIdFunc: func(*terraform.State) (string, error) {
+					return testProject + "/" + id[strings.LastIndex(id, "/")+1:], nil
+				},
 				ImportStateVerifyIgnore: []string{"sensitive_labels", "sensitive_labels.%", "sensitive_labels.auth_token"}},
 			{
 				// Deleted outside Terraform: the plan creates it again.

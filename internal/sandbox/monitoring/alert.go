@@ -434,7 +434,7 @@ func fmtDuration(d *durationpb.Duration) string {
 func (s *Server) checkMetricsExistLocked(field, project, query string) error {
 	expr, err := promqlParser.ParseExpr(query)
 	if err != nil {
-		return nil // reported by validatePromQL
+		return invalid("%s.query is not valid PromQL: %v", field, err)
 	}
 	var missing []string
 	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {

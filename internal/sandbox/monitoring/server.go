@@ -46,7 +46,7 @@ type Options struct {
 	PolicyWriteLatency time.Duration
 }
 
-// DefaultMaxConcurrentPolicyWrites: the live limit is not documented (FIDELITY.md).
+// DefaultMaxConcurrentPolicyWrites is the sandbox's limit; the live one is not documented (FIDELITY.md).
 const DefaultMaxConcurrentPolicyWrites = 2
 
 // Server implements AlertPolicyService, NotificationChannelService and MetricService.
