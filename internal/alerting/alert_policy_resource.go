@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -55,6 +56,47 @@ type alertPolicyModel struct {
 	Combiner             types.String     `tfsdk:"combiner"`
 	UserLabels           types.Map        `tfsdk:"user_labels"`
 	Conditions           []conditionModel `tfsdk:"condition"`
+}
+
+// alertPolicyPlanModel is the model of configurations and plans, where the condition list (dynamic
+// blocks over values not known yet) or one of its elements may be unknown.
+type alertPolicyPlanModel struct {
+	ID                   types.String `tfsdk:"id"`
+	Project              types.String `tfsdk:"project"`
+	DisplayName          types.String `tfsdk:"display_name"`
+	Severity             types.String `tfsdk:"severity"`
+	Enabled              types.Bool   `tfsdk:"enabled"`
+	NotificationChannels types.Set    `tfsdk:"notification_channels"`
+	Documentation        types.String `tfsdk:"documentation"`
+	DocumentationSubject types.String `tfsdk:"documentation_subject"`
+	Combiner             types.String `tfsdk:"combiner"`
+	UserLabels           types.Map    `tfsdk:"user_labels"`
+	Conditions           types.List   `tfsdk:"condition"`
+}
+
+// conditionsOf returns the known conditions of a plan or configuration with their positions; all is false
+// when the list itself or some element is unknown.
+func conditionsOf(ctx context.Context, l types.List, diags *diag.Diagnostics) (conds []conditionModel, idx []int, all bool) {
+	if l.IsUnknown() {
+		return nil, nil, false
+	}
+	all = true
+	for i, e := range l.Elements() {
+		o, ok := e.(types.Object)
+		if !ok || o.IsUnknown() {
+			all = false
+			continue
+		}
+		var c conditionModel
+		diags.Append(o.As(ctx, &c, basetypes.ObjectAsOptions{})...)
+		conds = append(conds, c)
+		idx = append(idx, i)
+	}
+	return conds, idx, all
+}
+
+func conditionObjectType() types.ObjectType {
+	return alertPolicySchema().Blocks["condition"].(schema.ListNestedBlock).NestedObject.Type().(types.ObjectType)
 }
 
 func (r *alertPolicyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -129,17 +171,18 @@ func (r *alertPolicyResource) Configure(_ context.Context, req resource.Configur
 }
 
 func (r *alertPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m alertPolicyModel
+	var m alertPolicyPlanModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	for i, c := range m.Conditions {
-		checkCondition(c, path.Root("condition").AtListIndex(i), &resp.Diagnostics)
+	conds, idx, _ := conditionsOf(ctx, m.Conditions, &resp.Diagnostics)
+	for i, c := range conds {
+		checkCondition(c, path.Root("condition").AtListIndex(idx[i]), &resp.Diagnostics)
 	}
-	if len(m.Conditions) > 1 && m.Combiner.IsNull() {
+	if n := len(m.Conditions.Elements()); !m.Conditions.IsUnknown() && n > 1 && m.Combiner.IsNull() {
 		addAttrError(&resp.Diagnostics, path.Root("combiner"), "Combiner required",
-			fmt.Sprintf("With %d conditions, set combiner = \"OR\" (any condition fires), \"AND\" or \"AND_WITH_MATCHING_RESOURCE\".", len(m.Conditions)))
+			fmt.Sprintf("With %d conditions, set combiner = \"OR\" (any condition fires), \"AND\" or \"AND_WITH_MATCHING_RESOURCE\".", n))
 	}
 	checkUserLabels(ctx, m.UserLabels, path.Root("user_labels"), &resp.Diagnostics)
 	if !m.Documentation.IsNull() && !m.Documentation.IsUnknown() && len(m.Documentation.ValueString()) > 10240 {
@@ -165,7 +208,7 @@ func (r *alertPolicyResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if !shared.Require(r.data, policyTypeName, shared.BlockGCP, &resp.Diagnostics) {
 		return
 	}
-	var plan alertPolicyModel
+	var plan alertPolicyPlanModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -181,8 +224,12 @@ func (r *alertPolicyResource) ModifyPlan(ctx context.Context, req resource.Modif
 			plan.Project = types.StringValue(r.data.GCP.Project)
 		}
 	}
-	for i := range plan.Conditions {
-		c := &plan.Conditions[i]
+	conds, _, all := conditionsOf(ctx, plan.Conditions, &resp.Diagnostics)
+	for i := range conds {
+		if !all {
+			break // positions of unknown elements: leave the whole list to the framework
+		}
+		c := &conds[i]
 		if q, ok := renderQuery(*c); ok {
 			c.Query = types.StringValue(q)
 		} else {
@@ -198,18 +245,26 @@ func (r *alertPolicyResource) ModifyPlan(ctx context.Context, req resource.Modif
 			}
 		}
 	}
-	r.checkChannelsExist(ctx, &plan, &resp.Diagnostics)
+	if all {
+		l, d := types.ListValueFrom(ctx, conditionObjectType(), conds)
+		resp.Diagnostics.Append(d...)
+		plan.Conditions = l
+	}
+	r.checkChannelsExist(ctx, plan.NotificationChannels, plan.Project, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
 // checkChannelsExist looks up (reads only) every known channel of the plan, so that a reference to a
 // channel that does not exist, or lives in another project, fails the plan rather than the apply.
-func (r *alertPolicyResource) checkChannelsExist(ctx context.Context, plan *alertPolicyModel, diags *diag.Diagnostics) {
-	if plan.NotificationChannels.IsNull() || plan.NotificationChannels.IsUnknown() {
+func (r *alertPolicyResource) checkChannelsExist(ctx context.Context, channels types.Set, project types.String, diags *diag.Diagnostics) {
+	if channels.IsNull() || channels.IsUnknown() {
 		return
 	}
 	var chans []types.String
-	diags.Append(plan.NotificationChannels.ElementsAs(ctx, &chans, false)...)
+	diags.Append(channels.ElementsAs(ctx, &chans, false)...)
 	var a *monAPI
 	for _, ch := range chans {
 		if ch.IsUnknown() {
@@ -219,9 +274,9 @@ func (r *alertPolicyResource) checkChannelsExist(ctx context.Context, plan *aler
 		if m == nil {
 			continue // ValidateConfig reported it
 		}
-		if !plan.Project.IsUnknown() && m[1] != plan.Project.ValueString() {
+		if !project.IsUnknown() && m[1] != project.ValueString() {
 			addAttrError(diags, path.Root("notification_channels"), "Channel of another project",
-				fmt.Sprintf("%s belongs to project %s; an alert policy of project %s can only use that project's channels.", ch.ValueString(), m[1], plan.Project.ValueString()))
+				fmt.Sprintf("%s belongs to project %s; an alert policy of project %s can only use that project's channels.", ch.ValueString(), m[1], project.ValueString()))
 			continue
 		}
 		if a == nil {

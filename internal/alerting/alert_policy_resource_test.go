@@ -211,3 +211,44 @@ resource "alfred_alert_policy" "backup" {
 		},
 	})
 }
+
+// Conditions from a dynamic block whose for_each is known only after apply (here: derived from a
+// channel's id), as in modules: the plan neither fails nor guesses, and the apply renders the presets.
+func TestAccAlertPolicy_dynamicConditionsUnknownAtPlan(t *testing.T) {
+	s := newSandbox(t, monitoring.Options{})
+	cfg := s.provider() + `
+resource "alfred_notification_channel" "mail" {
+  type         = "email"
+  display_name = "mail"
+  labels       = { email_address = "oncall@example.com" }
+}
+
+variable "presets" {
+  type    = list(string)
+  default = ["task_failures", "memory"]
+}
+
+resource "alfred_alert_policy" "dyn" {
+  display_name          = "dynamic"
+  combiner              = "OR"
+  notification_channels = [alfred_notification_channel.mail.id]
+  dynamic "condition" {
+    for_each = [for p in var.presets : p if alfred_notification_channel.mail.id != ""]
+    content {
+      preset                    = condition.value
+      service                   = "alfred-bot"
+      disable_metric_validation = true
+    }
+  }
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{{Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(
+			resource.TestCheckResourceAttr("alfred_alert_policy.dyn", "condition.#", "2"),
+			resource.TestCheckResourceAttr("alfred_alert_policy.dyn", "condition.1.display_name", "Memory utilisation (p99): alfred-bot"),
+		)}},
+	})
+}
