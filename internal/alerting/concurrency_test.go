@@ -1,14 +1,17 @@
 package alerting_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"google.golang.org/api/iterator"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
@@ -145,4 +148,38 @@ func BenchmarkAlertPolicies20(b *testing.B) {
 		b.ReportMetric(float64(s.kit.Injected()[kit.FaultConflict]), "409s-injected")
 		cli.Run(b, work, []int{0}, "destroy", "-auto-approve", "-input=false")
 	}
+}
+
+// The same for a notification channel: the lost create is found by its alfred_id label.
+func TestAccNotificationChannel_lostCreateReplyIsNotDuplicated(t *testing.T) {
+	const method = "/google.monitoring.v3.NotificationChannelService/CreateNotificationChannel"
+	s := newSandbox(t, monitoring.Options{})
+	s.kit.FailNext(method, kit.FaultLostReply)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: s.provider() + `
+resource "alfred_notification_channel" "mail" {
+  type         = "email"
+  display_name = "mail"
+  labels       = { email_address = "oncall@example.com" }
+}
+`,
+			Check: func(*terraform.State) error {
+				it := s.channels.ListNotificationChannels(context.Background(), &monitoringpb.ListNotificationChannelsRequest{Name: "projects/" + testProject})
+				n := 0
+				for _, err := it.Next(); err != iterator.Done; _, err = it.Next() {
+					if err != nil {
+						return err
+					}
+					n++
+				}
+				if n != 1 || s.kit.Calls()[method] != 1 {
+					return fmt.Errorf("%d channels after %d create calls: a lost create must be found, not repeated", n, s.kit.Calls()[method])
+				}
+				return nil
+			},
+		}},
+	})
 }
