@@ -87,6 +87,11 @@ terraform output -raw prometheus_scrape_configs > prometheus.yml
 cat prometheus.yml
 promtool check config --syntax-only prometheus.yml
 
+step "alerting: the on-call channel and one alert policy per agent in the sandbox's Cloud Monitoring"
+terraform output -json alerting
+terraform output -raw grafana_dashboard > grafana-dashboard.json
+echo "Grafana dashboard JSON: $work/grafana-dashboard.json ($(wc -c < grafana-dashboard.json) bytes)"
+
 step "agent services in the sandbox's Cloud Run"
 terraform output -json agent_uris
 

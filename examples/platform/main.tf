@@ -58,6 +58,17 @@ module "platform" {
   prometheus = {
     bearer_token_file = "/etc/prometheus/secrets/agent-invoker-token"
   }
+
+  # One alert policy per agent from the preset catalogue, sent to the on-call channel, and the dashboard.
+  alerting = {
+    enabled = true
+    channels = {
+      oncall = { type = "email", display_name = "On-call", labels = { email_address = "oncall@example.com" } }
+    }
+    thresholds = { task_latency = 60 }
+    # The sandbox's agents write no metrics yet: define the policies before their metrics exist.
+    disable_metric_validation = true
+  }
 }
 
 output "agent_uris" {
@@ -70,4 +81,15 @@ output "prometheus_scrape_configs" {
 
 output "rbac" {
   value = module.platform.rbac
+}
+
+output "alerting" {
+  value = {
+    channels = module.platform.alerting.channels
+    policies = module.platform.alerting.policies
+  }
+}
+
+output "grafana_dashboard" {
+  value = module.platform.alerting.dashboard
 }

@@ -317,12 +317,13 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	var all []func() resource.Resource
 	all = append(all, rbac.Resources()...)
 	all = append(all, agentservice.Resources()...)
-	all = append(all, alerting.LogMetricResources()...)
+	all = append(all, alerting.Resources()...)
 	return all
 }
 
 func (p *alfredProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	var all []func() datasource.DataSource
 	all = append(all, render.DataSources()...)
+	all = append(all, alerting.DataSources()...)
 	return all
 }

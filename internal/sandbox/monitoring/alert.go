@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+	"google.golang.org/genproto/googleapis/api/metric"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -41,6 +44,11 @@ func (a *alertServer) CreateAlertPolicy(_ context.Context, req *monitoringpb.Cre
 		return nil, status.Error(codes.InvalidArgument, "alert_policy is required")
 	}
 	s := a.s
+	done, err := s.beginPolicyWrite(project)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := clone(req.GetAlertPolicy())
@@ -112,6 +120,11 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 		return nil, err
 	}
 	s := a.s
+	done, err := s.beginPolicyWrite(project)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.policies[in.GetName()]
@@ -143,10 +156,16 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 }
 
 func (a *alertServer) DeleteAlertPolicy(_ context.Context, req *monitoringpb.DeleteAlertPolicyRequest) (*emptypb.Empty, error) {
-	if _, _, err := parseChild(req.GetName(), "alertPolicies"); err != nil {
+	project, _, err := parseChild(req.GetName(), "alertPolicies")
+	if err != nil {
 		return nil, err
 	}
 	s := a.s
+	done, err := s.beginPolicyWrite(project)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.policies[req.GetName()]; !ok {
@@ -248,6 +267,11 @@ func (s *Server) validatePolicyLocked(p *monitoringpb.AlertPolicy, project strin
 		field := fmt.Sprintf("alert_policy.conditions[%d]", i)
 		if err := validateCondition(field, c, n); err != nil {
 			return err
+		}
+		if pq := c.GetConditionPrometheusQueryLanguage(); pq != nil && !pq.DisableMetricValidation {
+			if err := s.checkMetricsExistLocked(field+".condition_prometheus_query_language", project, pq.Query); err != nil {
+				return err
+			}
 		}
 	}
 	for i, ch := range p.NotificationChannels {
@@ -397,4 +421,90 @@ func fmtDuration(d *durationpb.Duration) string {
 		return fmt.Sprintf("%ds", d.Seconds)
 	}
 	return fmt.Sprintf("%d.%09ds", d.Seconds, d.Nanos)
+}
+
+// checkMetricsExistLocked refuses a PromQL query that reads a metric never written in project
+// (PrometheusQueryLanguageCondition.disable_metric_validation: "Whether to disable metric existence
+// validation for this condition. This allows alerting policies to be defined on metrics that do not yet
+// exist"). A metric exists when the project has its descriptor, as writing a first point creates one.
+// PromQL names map to Cloud Monitoring types as Managed Service for Prometheus maps them: a name with a
+// colon is a Cloud Monitoring metric with '.' and '/' written as '_' and the first '/' as ':'
+// (run_googleapis_com:container_cpu_utilizations); a plain name is a Prometheus metric,
+// prometheus.googleapis.com/NAME/KIND, histograms and summaries also read as NAME_bucket, _sum, _count.
+func (s *Server) checkMetricsExistLocked(field, project, query string) error {
+	expr, err := promqlParser.ParseExpr(query)
+	if err != nil {
+		return invalid("%s.query is not valid PromQL: %v", field, err)
+	}
+	var missing []string
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		name := vs.Name
+		if name == "" {
+			for _, m := range vs.LabelMatchers {
+				if m.Name == "__name__" && m.Type == labels.MatchEqual {
+					name = m.Value
+				}
+			}
+		}
+		if name != "" && !s.promMetricExistsLocked(project, name) && !slices.Contains(missing, name) {
+			missing = append(missing, name)
+		}
+		return nil
+	})
+	if len(missing) > 0 {
+		return invalid("%s.query reads metric %s, which has no data in project %s; write it first, or set disable_metric_validation to define the policy before the metric exists",
+			field, strings.Join(missing, ", "), project)
+	}
+	return nil
+}
+
+func promqlName(metricType string) string {
+	domain, path, ok := strings.Cut(metricType, "/")
+	if !ok {
+		return ""
+	}
+	r := strings.NewReplacer(".", "_", "/", "_")
+	return r.Replace(domain) + ":" + r.Replace(path)
+}
+
+func (s *Server) promMetricExistsLocked(project, name string) bool {
+	prefix := "projects/" + project + "/metricDescriptors/"
+	for key, d := range s.descriptors {
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		t := d.GetType()
+		if rest, ok := strings.CutPrefix(t, "prometheus.googleapis.com/"); ok {
+			base, kind, _ := strings.Cut(rest, "/")
+			if base == name {
+				return true
+			}
+			if kind == "histogram" || kind == "summary" {
+				for _, suf := range []string{"_bucket", "_sum", "_count"} {
+					if base+suf == name {
+						return true
+					}
+				}
+			}
+			continue
+		}
+		if strings.Contains(name, ":") {
+			if promqlName(t) == name {
+				return true
+			}
+			// Distributions read as Prometheus histograms: NAME_bucket, NAME_sum, NAME_count.
+			if d.GetValueType() == metric.MetricDescriptor_DISTRIBUTION {
+				for _, suf := range []string{"_bucket", "_sum", "_count"} {
+					if promqlName(t)+suf == name {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

@@ -100,6 +100,8 @@ func promql(q string) *monitoringpb.AlertPolicy_Condition {
 				Query:              q,
 				Duration:           durationpb.New(5 * time.Minute),
 				EvaluationInterval: durationpb.New(60 * time.Second),
+				// Most tests are not about metric existence (TestAlertPolicy_promQLOnUnwrittenMetric... is).
+				DisableMetricValidation: true,
 			},
 		},
 	}
@@ -523,7 +525,7 @@ func TestNotificationChannelDescriptors_listTheKnownTypes(t *testing.T) {
 			labels[d.Type] = append(labels[d.Type], l.Key)
 		}
 	}
-	want := map[string]string{"email": "email_address", "slack": "auth_token", "pagerduty": "service_key", "webhook_tokenauth": "url"}
+	want := map[string]string{"email": "email_address", "slack": "auth_token", "pagerduty": "service_key", "webhook_tokenauth": "url", "webhook_basicauth": "password", "pubsub": "topic"}
 	for typ, key := range want {
 		if !strings.Contains(strings.Join(labels[typ], ","), key) {
 			t.Fatalf("descriptor %s lacks label %s: %v", typ, key, labels)

@@ -37,7 +37,17 @@ type Options struct {
 	Now func() time.Time
 	// Actor is written into creation and mutation records as mutated_by; "" means "sandbox@alfred.local".
 	Actor string
+	// MaxConcurrentPolicyWrites is how many alert policy writes (create, update, delete) may be in flight
+	// in one project; one more is refused with ABORTED "Too many concurrent edits to the project
+	// configuration. Please try again." 0 means DefaultMaxConcurrentPolicyWrites.
+	MaxConcurrentPolicyWrites int
+	// PolicyWriteLatency is how long each alert policy write stays in flight before it is applied (the
+	// live API takes time too); 0 applies it at once.
+	PolicyWriteLatency time.Duration
 }
+
+// DefaultMaxConcurrentPolicyWrites is the sandbox's limit; the live one is not documented (FIDELITY.md).
+const DefaultMaxConcurrentPolicyWrites = 2
 
 // Server implements AlertPolicyService, NotificationChannelService and MetricService.
 type Server struct {
@@ -50,6 +60,9 @@ type Server struct {
 	channels    map[string]*monitoringpb.NotificationChannel
 	descriptors map[string]*metric.MetricDescriptor
 	series      map[string]*monitoringpb.TimeSeries // key: seriesKey; points newest first
+
+	inflightMu sync.Mutex
+	inflight   map[string]int // project -> alert policy writes in flight
 }
 
 // persisted is the JSON state file: each proto is kept as its protojson form.
@@ -69,6 +82,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxConcurrentPolicyWrites <= 0 {
+		opts.MaxConcurrentPolicyWrites = DefaultMaxConcurrentPolicyWrites
+	}
 	if opts.Actor == "" {
 		opts.Actor = "sandbox@alfred.local"
 	}
@@ -80,6 +96,7 @@ func New(opts Options) (*Server, error) {
 		channels:    map[string]*monitoringpb.NotificationChannel{},
 		descriptors: map[string]*metric.MetricDescriptor{},
 		series:      map[string]*monitoringpb.TimeSeries{},
+		inflight:    map[string]int{},
 	}
 	var st persisted
 	if err := s.store.Load(&st); err != nil {
@@ -216,3 +233,41 @@ func page(keys []string, size int32, token string, maxSize int) ([]string, strin
 }
 
 func clone[M proto.Message](m M) M { return proto.Clone(m).(M) }
+
+// beginPolicyWrite admits one alert policy write in project, or refuses it as the live API does when
+// too many are in flight ("Error 409: Too many concurrent edits to the project configuration. Please try
+// again.", status ABORTED: GoogleCloudPlatform/cloud-foundation-toolkit#787, hashicorp/terraform-provider-google#5187).
+// The returned function ends the write.
+func (s *Server) beginPolicyWrite(project string) (func(), error) {
+	s.inflightMu.Lock()
+	if s.inflight[project] >= s.opts.MaxConcurrentPolicyWrites {
+		s.inflightMu.Unlock()
+		return nil, status.Error(codes.Aborted, "Too many concurrent edits to the project configuration. Please try again.")
+	}
+	s.inflight[project]++
+	s.inflightMu.Unlock()
+	if s.opts.PolicyWriteLatency > 0 {
+		time.Sleep(s.opts.PolicyWriteLatency)
+	}
+	return func() {
+		s.inflightMu.Lock()
+		s.inflight[project]--
+		s.inflightMu.Unlock()
+	}, nil
+}
+
+// StoredChannelLabels returns the labels of a notification channel as stored, sensitive values in clear.
+// It is for tests that check what a client wrote; the API never returns them.
+func (s *Server) StoredChannelLabels(name string) (map[string]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[name]
+	if !ok {
+		return nil, false
+	}
+	out := make(map[string]string, len(ch.Labels))
+	for k, v := range ch.Labels {
+		out[k] = v
+	}
+	return out, true
+}

@@ -1,0 +1,254 @@
+package alerting_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/monitoring"
+)
+
+const policyAddr = "alfred_alert_policy.bot"
+
+type policyParams struct {
+	threshold string
+	channels  string // HCL list expression
+	enabled   bool
+	runbook   string
+	duration  string
+}
+
+func policyConfig(s *sandbox, p policyParams) string {
+	return s.provider() + fmt.Sprintf(`
+resource "alfred_notification_channel" "mail" {
+  type         = "email"
+  display_name = "mail"
+  labels       = { email_address = "oncall@example.com" }
+}
+
+resource "alfred_notification_channel" "hook" {
+  type         = "webhook_tokenauth"
+  display_name = "hook"
+  labels       = { url = "https://hooks.example.com/alerts" }
+}
+
+resource "alfred_alert_policy" "bot" {
+  display_name          = "alfred-bot"
+  severity              = "ERROR"
+  enabled               = %t
+  notification_channels = %s
+  documentation         = %q
+  documentation_subject = "alfred-bot alert"
+  combiner              = "OR"
+  user_labels           = { agent = "alfred-bot" }
+
+  condition {
+    preset                    = "task_failures"
+    service                   = "alfred-bot"
+    threshold                 = %s
+    duration                  = %q
+    disable_metric_validation = true
+  }
+
+  condition {
+    display_name              = "queue backlog"
+    promql                    = "sum(rate(alfred_tasks_processed_total[5m])) < 1"
+    duration                  = "300s"
+    evaluation_interval       = "60s"
+    disable_metric_validation = true
+  }
+}
+`, p.enabled, p.channels, p.runbook, p.threshold, p.duration)
+}
+
+// Create, update in place (threshold, channels, enabled, documentation) keeping the policy and its
+// condition names, import by full name and {project}/{id}, drift (changed and deleted outside) repaired,
+// destroy checked through the API; no perpetual diff from "300s" against the server's 5m.
+func TestAccAlertPolicy_lifecycleKeepsConditionNamesAndRepairsDrift(t *testing.T) {
+	s := newSandbox(t, monitoring.Options{})
+	ctx := context.Background()
+	var id, cond0, cond1 string
+	base := policyParams{threshold: "0", channels: "[alfred_notification_channel.mail.id]", enabled: true, runbook: "# Runbook\nRestart the worker.", duration: "1m"}
+	upd := policyParams{threshold: "5", channels: "[alfred_notification_channel.mail.id, alfred_notification_channel.hook.id]", enabled: false, runbook: "# Runbook v2\nPage the owner.", duration: "2m"}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: policyConfig(s, base),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(policyAddr, "id", regexp.MustCompile(`^projects/alfred-test/alertPolicies/[0-9]+$`)),
+					resource.TestCheckResourceAttrWith(policyAddr, "id", capture(&id)),
+					resource.TestCheckResourceAttrWith(policyAddr, "condition.0.name", capture(&cond0)),
+					resource.TestCheckResourceAttrWith(policyAddr, "condition.1.name", capture(&cond1)),
+					resource.TestCheckResourceAttr(policyAddr, "condition.0.display_name", "Task failures: alfred-bot"),
+					resource.TestCheckResourceAttr(policyAddr, "condition.0.query", `sum by (service) (increase(alfred_tasks_failed_total{service="alfred-bot"}[5m])) > 0`),
+					resource.TestCheckResourceAttr(policyAddr, "condition.1.duration", "300s"),
+					resource.TestCheckResourceAttr(policyAddr, "notification_channels.#", "1"),
+					func(st *terraform.State) error {
+						p := s.policy(t, id)
+						if p.Severity != monitoringpb.AlertPolicy_ERROR || p.Documentation.GetContent() != base.runbook || p.UserLabels["agent"] != "alfred-bot" {
+							return fmt.Errorf("policy as stored: %v", p)
+						}
+						if got := p.Conditions[1].GetConditionPrometheusQueryLanguage().GetDuration().AsDuration().String(); got != "5m0s" {
+							return fmt.Errorf("duration stored %s", got)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				Config: policyConfig(s, upd),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionUpdate)}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrWith(policyAddr, "id", same(&id)),
+					resource.TestCheckResourceAttrWith(policyAddr, "condition.0.name", same(&cond0)),
+					resource.TestCheckResourceAttrWith(policyAddr, "condition.1.name", same(&cond1)),
+					resource.TestCheckResourceAttr(policyAddr, "enabled", "false"),
+					resource.TestCheckResourceAttr(policyAddr, "notification_channels.#", "2"),
+					resource.TestCheckResourceAttr(policyAddr, "condition.0.query", `sum by (service) (increase(alfred_tasks_failed_total{service="alfred-bot"}[5m])) > 5`),
+					func(st *terraform.State) error {
+						p := s.policy(t, id)
+						if p.GetEnabled().GetValue() || len(p.NotificationChannels) != 2 || p.Documentation.GetContent() != upd.runbook ||
+							!strings.HasSuffix(p.Conditions[0].GetConditionPrometheusQueryLanguage().Query, "> 5") ||
+							p.Conditions[0].Name != cond0 || p.Conditions[1].Name != cond1 {
+							return fmt.Errorf("policy as stored after update: %v", p)
+						}
+						if p.UserLabels["alfred_id"] == "" {
+							return fmt.Errorf("the provider's alfred_id label was lost on update: %v", p.UserLabels)
+						}
+						return nil
+					},
+				),
+			},
+			{ResourceName: policyAddr, ImportState: true, ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"condition.0.preset", "condition.0.service", "condition.0.threshold", "condition.0.duration", "condition.0.promql",
+					// The server's spelling of equal durations (5m for 300s); the configuration's is kept in a plan.
+					"condition.1.duration", "condition.1.evaluation_interval"}},
+			{ResourceName: policyAddr, ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: func(*terraform.State) (string, error) {
+					return testProject + "/" + id[strings.LastIndex(id, "/")+1:], nil
+				},
+				ImportStateVerifyIgnore: []string{"condition.0.preset", "condition.0.service", "condition.0.threshold", "condition.0.duration", "condition.0.promql",
+					// The server's spelling of equal durations (5m for 300s); the configuration's is kept in a plan.
+					"condition.1.duration", "condition.1.evaluation_interval"}},
+			{
+				// Changed outside Terraform: the preset's query, the runbook and enabled; the plan repairs them.
+				PreConfig: func() {
+					p := s.policy(t, id)
+					p.Conditions[0].GetConditionPrometheusQueryLanguage().Query = "vector(1)"
+					p.Documentation.Content = "edited in the console"
+					_, err := s.alerts.UpdateAlertPolicy(ctx, &monitoringpb.UpdateAlertPolicyRequest{AlertPolicy: p,
+						UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"conditions", "documentation.content"}}})
+					if err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: policyConfig(s, upd),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionUpdate)}},
+				Check: func(st *terraform.State) error {
+					p := s.policy(t, id)
+					if p.Documentation.GetContent() != upd.runbook || !strings.HasSuffix(p.Conditions[0].GetConditionPrometheusQueryLanguage().Query, "> 5") {
+						return fmt.Errorf("drift not repaired: %v", p)
+					}
+					return nil
+				},
+			},
+			{
+				PreConfig: func() {
+					if err := s.alerts.DeleteAlertPolicy(ctx, &monitoringpb.DeleteAlertPolicyRequest{Name: id}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: policyConfig(s, upd),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionCreate)}},
+				Check: resource.TestCheckResourceAttrWith(policyAddr, "id", differs(&id)),
+			},
+		},
+	})
+}
+
+// A PromQL condition on a metric never written is refused by the API unless disable_metric_validation
+// is set; with it, a backup-age alert applies before the first backup.
+func TestAccAlertPolicy_metricNotWrittenNeedsDisableMetricValidation(t *testing.T) {
+	s := newSandbox(t, monitoring.Options{})
+	cfg := func(disable bool) string {
+		return s.provider() + fmt.Sprintf(`
+resource "alfred_alert_policy" "backup" {
+  display_name = "backups"
+  severity     = "CRITICAL"
+  condition {
+    preset                    = "backup_staleness"
+    disable_metric_validation = %t
+  }
+}
+`, disable)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg(false), ExpectError: regexp.MustCompile(`(?s)alfred_backup_last_success_timestamp_seconds.*disable_metric_validation`)},
+			{Config: cfg(true), Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckNoResourceAttr("alfred_alert_policy.backup", "condition.0.duration"),
+				resource.TestCheckResourceAttr("alfred_alert_policy.backup", "condition.0.display_name", "Backup age"),
+				resource.TestCheckResourceAttr("alfred_alert_policy.backup", "condition.0.query", `time() - max by (service) (alfred_backup_last_success_timestamp_seconds) > 93600`),
+			)},
+		},
+	})
+}
+
+// Conditions from a dynamic block whose for_each is known only after apply (here: derived from a
+// channel's id), as in modules: the plan neither fails nor guesses, and the apply renders the presets.
+func TestAccAlertPolicy_dynamicConditionsUnknownAtPlan(t *testing.T) {
+	s := newSandbox(t, monitoring.Options{})
+	cfg := s.provider() + `
+resource "alfred_notification_channel" "mail" {
+  type         = "email"
+  display_name = "mail"
+  labels       = { email_address = "oncall@example.com" }
+}
+
+variable "presets" {
+  type    = list(string)
+  default = ["task_failures", "memory"]
+}
+
+resource "alfred_alert_policy" "dyn" {
+  display_name          = "dynamic"
+  combiner              = "OR"
+  notification_channels = [alfred_notification_channel.mail.id]
+  dynamic "condition" {
+    for_each = [for p in var.presets : p if alfred_notification_channel.mail.id != ""]
+    content {
+      preset                    = condition.value
+      service                   = "alfred-bot"
+      disable_metric_validation = true
+    }
+  }
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{{Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(
+			resource.TestCheckResourceAttr("alfred_alert_policy.dyn", "condition.#", "2"),
+			resource.TestCheckResourceAttr("alfred_alert_policy.dyn", "condition.1.display_name", "Memory utilisation (p99): alfred-bot"),
+		)}},
+	})
+}

@@ -1,0 +1,239 @@
+package alerting
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	mon "cloud.google.com/go/monitoring/apiv3/v2"
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"google.golang.org/api/iterator"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
+)
+
+// createIDLabel is a user label the provider puts on every object it creates, with a random value, so
+// that a create whose reply was lost (UNAVAILABLE, DEADLINE_EXCEEDED after the server applied it) is
+// found by a List filter before it is tried again, never duplicated. It is hidden from user_labels.
+// Underscore, not dash: Monitoring filter field names are identifiers.
+const createIDLabel = "alfred_id"
+
+// api is the adapter between the resources and the Cloud Monitoring API v3.
+type monAPI struct {
+	alerts   *mon.AlertPolicyClient
+	channels *mon.NotificationChannelClient
+	backoff  shared.Backoff
+}
+
+func newMonAPI(ctx context.Context, opts ...option.ClientOption) (*monAPI, error) {
+	a, err := mon.NewAlertPolicyClient(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	shared.WithoutClientRetries(a.CallOptions)
+	c, err := mon.NewNotificationChannelClient(ctx, opts...)
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	shared.WithoutClientRetries(c.CallOptions)
+	return &monAPI{alerts: a, channels: c, backoff: shared.DefaultBackoff}, nil
+}
+
+// monAPIFor returns the provider's Monitoring clients, built once per configured provider.
+func monAPIFor(ctx context.Context, data *shared.ProviderData) (*monAPI, error) {
+	c, err := data.Client("monitoring", func() (any, func(), error) {
+		a, err := newMonAPI(ctx, data.GCP.ClientOptions(data.GCP.MonitoringEndpoint)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return a, func() { _ = a.alerts.Close(); _ = a.channels.Close() }, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.(*monAPI), nil
+}
+
+// monClientFor resolves the API client for a resource, reporting a missing gcp block.
+func monClientFor(ctx context.Context, data *shared.ProviderData, typeName string, diags *diag.Diagnostics) *monAPI {
+	if data == nil {
+		diags.AddError("Provider not configured", "The alfred provider was not configured; this is a bug in the provider.")
+		return nil
+	}
+	if !shared.Require(data, typeName, shared.BlockGCP, diags) {
+		return nil
+	}
+	a, err := monAPIFor(ctx, data)
+	if err != nil {
+		diags.AddError("Could not build the Cloud Monitoring client", err.Error())
+		return nil
+	}
+	return a
+}
+
+// projectLocks serialises alert policy writes per project within the provider process: Cloud Monitoring
+// answers 409 ABORTED "Too many concurrent edits to the project configuration" to parallel writes, and
+// Terraform runs 10 resources at a time by default.
+var projectLocks sync.Map // project -> *sync.Mutex
+
+func lockPolicyProject(project string) func() {
+	m, _ := projectLocks.LoadOrStore(project, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+func newAlfredID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// retryableCreate: a create may be repeated on ABORTED and RESOURCE_EXHAUSTED (refused before it ran)
+// and on UNAVAILABLE / DEADLINE_EXCEEDED only after a lookup by createIDLabel found nothing.
+func retryableCreate(err error) bool { return shared.RetryableGRPC(err) }
+
+func replyMayBeLost(err error) bool {
+	c := status.Code(err)
+	return c == codes.Unavailable || c == codes.DeadlineExceeded
+}
+
+// createPolicy creates p in project, retrying safely: before each retry that follows a possibly lost
+// reply, it looks for a policy carrying p's createIDLabel.
+func (a *monAPI) createPolicy(ctx context.Context, project string, p *monitoringpb.AlertPolicy) (*monitoringpb.AlertPolicy, error) {
+	unlock := lockPolicyProject(project)
+	defer unlock()
+	id := p.UserLabels[createIDLabel]
+	var out *monitoringpb.AlertPolicy
+	var last error
+	err := shared.Retry(ctx, a.backoff, retryableCreate, func(ctx context.Context) error {
+		if last != nil && replyMayBeLost(last) {
+			found, err := a.findPolicy(ctx, project, id)
+			if err != nil {
+				return err
+			}
+			if found != nil {
+				out = found
+				return nil
+			}
+		}
+		got, err := a.alerts.CreateAlertPolicy(ctx, &monitoringpb.CreateAlertPolicyRequest{Name: "projects/" + project, AlertPolicy: p})
+		last = err
+		if err == nil {
+			out = got
+		}
+		return err
+	})
+	return out, err
+}
+
+func (a *monAPI) findPolicy(ctx context.Context, project, id string) (*monitoringpb.AlertPolicy, error) {
+	it := a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
+		Name: "projects/" + project, Filter: fmt.Sprintf("user_labels.%s = %q", createIDLabel, id)})
+	p, err := it.Next()
+	if err == iterator.Done {
+		return nil, nil
+	}
+	return p, err
+}
+
+func (a *monAPI) getPolicy(ctx context.Context, name string) (*monitoringpb.AlertPolicy, error) {
+	var out *monitoringpb.AlertPolicy
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		var err error
+		out, err = a.alerts.GetAlertPolicy(ctx, &monitoringpb.GetAlertPolicyRequest{Name: name})
+		return err
+	})
+	return out, err
+}
+
+// updatePolicy sets the listed paths of p; repeating it is harmless, so every transient error is retried.
+func (a *monAPI) updatePolicy(ctx context.Context, project string, p *monitoringpb.AlertPolicy, paths []string) (*monitoringpb.AlertPolicy, error) {
+	unlock := lockPolicyProject(project)
+	defer unlock()
+	var out *monitoringpb.AlertPolicy
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		var err error
+		out, err = a.alerts.UpdateAlertPolicy(ctx, &monitoringpb.UpdateAlertPolicyRequest{AlertPolicy: p, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+		return err
+	})
+	return out, err
+}
+
+// deletePolicy deletes name; NOT_FOUND (already gone, or a retry after a lost reply) is success.
+func (a *monAPI) deletePolicy(ctx context.Context, project, name string) error {
+	unlock := lockPolicyProject(project)
+	defer unlock()
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		return a.alerts.DeleteAlertPolicy(ctx, &monitoringpb.DeleteAlertPolicyRequest{Name: name})
+	})
+	if shared.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func (a *monAPI) createChannel(ctx context.Context, project string, ch *monitoringpb.NotificationChannel) (*monitoringpb.NotificationChannel, error) {
+	id := ch.UserLabels[createIDLabel]
+	var out *monitoringpb.NotificationChannel
+	var last error
+	err := shared.Retry(ctx, a.backoff, retryableCreate, func(ctx context.Context) error {
+		if last != nil && replyMayBeLost(last) {
+			it := a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
+				Name: "projects/" + project, Filter: fmt.Sprintf("user_labels.%s = %q", createIDLabel, id)})
+			found, err := it.Next()
+			if err == nil {
+				out = found
+				return nil
+			}
+			if err != iterator.Done {
+				return err
+			}
+		}
+		got, err := a.channels.CreateNotificationChannel(ctx, &monitoringpb.CreateNotificationChannelRequest{Name: "projects/" + project, NotificationChannel: ch})
+		last = err
+		if err == nil {
+			out = got
+		}
+		return err
+	})
+	return out, err
+}
+
+func (a *monAPI) getChannel(ctx context.Context, name string) (*monitoringpb.NotificationChannel, error) {
+	var out *monitoringpb.NotificationChannel
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		var err error
+		out, err = a.channels.GetNotificationChannel(ctx, &monitoringpb.GetNotificationChannelRequest{Name: name})
+		return err
+	})
+	return out, err
+}
+
+func (a *monAPI) updateChannel(ctx context.Context, ch *monitoringpb.NotificationChannel, paths []string) (*monitoringpb.NotificationChannel, error) {
+	var out *monitoringpb.NotificationChannel
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		var err error
+		out, err = a.channels.UpdateNotificationChannel(ctx, &monitoringpb.UpdateNotificationChannelRequest{NotificationChannel: ch, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+		return err
+	})
+	return out, err
+}
+
+func (a *monAPI) deleteChannel(ctx context.Context, name string, force bool) error {
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		return a.channels.DeleteNotificationChannel(ctx, &monitoringpb.DeleteNotificationChannelRequest{Name: name, Force: force})
+	})
+	if shared.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
