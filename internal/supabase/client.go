@@ -296,6 +296,9 @@ func (c *Client) orgOf(ctx context.Context, ref string) (string, error) {
 		slug = c.OrgSlug
 	}
 	if slug == "" {
+		slug = p.OrganizationID // older answers carry only the id, which the listing route also takes
+	}
+	if slug == "" {
 		return "", fmt.Errorf("project %s does not name its organization; set the provider's supabase.organization_slug (ALFRED_SUPABASE_ORG_SLUG)", ref)
 	}
 	c.mu.Lock()

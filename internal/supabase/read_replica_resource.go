@@ -61,7 +61,7 @@ func readReplicaSchema(ctx context.Context) schema.Schema {
 				Validators:    []validator.String{stringvalidator.OneOf(Regions...)}},
 			"identifier": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "The replica's database identifier, as the API gives it (opaque)."},
-			"status": schema.StringAttribute{Computed: true,
+			"status": schema.StringAttribute{Computed: true, PlanModifiers: keep, // read anew by every refresh
 				MarkdownDescription: "The database's status as the API reports it (`ACTIVE_HEALTHY`, `ACTIVE_UNHEALTHY`, `RESTARTING`, `RESIZING`, ...)."},
 			"db_host": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "Host to connect to the replica (the project's pooler configuration for this database)."},

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
@@ -407,4 +409,38 @@ func TestAccSupabase_badInputsRejectedAtPlanTime(t *testing.T) {
 		t.Fatalf("bad input reached the API: %v", calls)
 	}
 	t.Log(strconv.Itoa(len(cases)) + " bad inputs rejected at plan time, no API call")
+}
+
+// Changing only the timeouts is an in-place update that leaves the replica and its known values alone.
+func TestAccSupabaseReadReplica_timeoutsChangeInPlace(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t, sbx.Options{RemoveAfter: -1})
+	var id string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkNoReplicas,
+		Steps: []resource.TestStep{
+			{
+				Config: replicaHCL(s, "sa-east-1", ""),
+				Check:  resource.TestCheckResourceAttrWith(replicaAddr, "identifier", capture(&id)),
+			},
+			{
+				Config: replicaHCL(s, "sa-east-1", "  timeouts {\n    delete = \"10m\"\n  }"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(replicaAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(replicaAddr, tfjsonpath.New("status"), knownvalue.StringExact("ACTIVE_HEALTHY")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrWith(replicaAddr, "identifier", func(v string) error {
+						if v != id {
+							return fmt.Errorf("identifier changed from %s to %s", id, v)
+						}
+						return nil
+					}),
+					resource.TestCheckResourceAttr(replicaAddr, "timeouts.delete", "10m"),
+				),
+			},
+		},
+	})
 }

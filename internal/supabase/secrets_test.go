@@ -45,3 +45,26 @@ func TestAccSupabase_accessTokenNeverLogged(t *testing.T) {
 		t.Fatal("the TRACE log contains the access token")
 	}
 }
+
+// Without the supabase block (nor its environment variables) both resources fail at plan time, naming the
+// block and the variables. Serial: it clears environment variables.
+func TestAccSupabase_missingProviderBlockIsReportedAtPlan(t *testing.T) {
+	for _, e := range []string{"SUPABASE_ACCESS_TOKEN", "ALFRED_SUPABASE_API_URL", "ALFRED_SUPABASE_ORG_SLUG"} {
+		t.Setenv(e, "")
+	}
+	var steps []resource.TestStep
+	for _, body := range []string{
+		"resource \"alfred_supabase_read_replica\" \"r\" {\n  project_ref = \"" + ref + "\"\n  region = \"eu-west-1\"\n}\n",
+		"resource \"alfred_supabase_network_security\" \"n\" {\n  project_ref = \"" + ref + "\"\n}\n",
+	} {
+		steps = append(steps, resource.TestStep{
+			Config: "provider \"alfred\" {}\n" + body, PlanOnly: true,
+			ExpectError: words(`Provider block "supabase" is not configured`),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+}
