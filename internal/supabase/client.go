@@ -460,6 +460,7 @@ var errNotYet = errors.New("the new read replica is not listed yet")
 // when within is 0, else for at most within (then errNotYet).
 func (c *Client) awaitNew(ctx context.Context, ref, region string, known map[string]bool, within time.Duration) (string, error) {
 	var deadline time.Time
+	wait := c.poll()
 	if within > 0 {
 		deadline = time.Now().Add(within)
 	}
@@ -476,10 +477,17 @@ func (c *Client) awaitNew(ctx context.Context, ref, region string, known map[str
 		if !deadline.IsZero() && time.Now().After(deadline) {
 			return "", errNotYet
 		}
-		if err := sleepCtx(ctx, c.poll()); err != nil {
+		wait = c.slower(wait)
+		if err := sleepCtx(ctx, wait); err != nil {
 			return "", fmt.Errorf("the setup of a read replica in %s was accepted, but no new replica was listed before the timeout: %w", region, err)
 		}
 	}
+}
+
+// slower lengthens a polling interval by half, up to ten times Poll: real replicas take minutes, and the
+// listing's rate limit (per user, organization and endpoint) is shared by every replica being waited for.
+func (c *Client) slower(d time.Duration) time.Duration {
+	return min(d+d/2, 10*c.poll())
 }
 
 func (c *Client) poll() time.Duration {
@@ -529,6 +537,7 @@ func (c *Client) RemoveReplica(ctx context.Context, ref, identifier string) erro
 // WaitReplica polls until done says the replica (nil when not listed) is where it should be, or ctx ends;
 // the error then names the last status seen.
 func (c *Client) WaitReplica(ctx context.Context, ref, identifier string, done func(*Database) (bool, error)) (*Database, error) {
+	wait := c.poll()
 	for {
 		d, err := c.Replica(ctx, ref, identifier)
 		if err != nil {
@@ -538,7 +547,8 @@ func (c *Client) WaitReplica(ctx context.Context, ref, identifier string, done f
 		if err != nil || ok {
 			return d, err
 		}
-		if err := sleepCtx(ctx, c.poll()); err != nil {
+		wait = c.slower(wait)
+		if err := sleepCtx(ctx, wait); err != nil {
 			last := "not listed"
 			if d != nil {
 				last = d.Status
