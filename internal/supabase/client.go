@@ -307,13 +307,9 @@ func (c *Client) orgOf(ctx context.Context, ref string) (string, error) {
 	return slug, nil
 }
 
-// Replicas lists the project's read replicas (GET /v1/organizations/{slug}/projects, the documented
-// listing that carries each database's identifier and status).
-func (c *Client) Replicas(ctx context.Context, ref string) ([]Database, error) {
-	slug, err := c.orgOf(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
+// eachOrgProject pages through GET /v1/organizations/{slug}/projects (the documented listing that carries
+// each database's identifier and status), calling visit for each project until it returns true.
+func (c *Client) eachOrgProject(ctx context.Context, slug string, visit func(ref string, dbs []Database) bool) error {
 	for offset := 0; ; {
 		var page struct {
 			Projects []struct {
@@ -326,26 +322,82 @@ func (c *Client) Replicas(ctx context.Context, ref string) ([]Database, error) {
 		}
 		q := url.Values{"limit": {"100"}, "offset": {strconv.Itoa(offset)}}
 		if err := c.get(ctx, "/v1/organizations/"+url.PathEscape(slug)+"/projects?"+q.Encode(), &page); err != nil {
-			return nil, err
+			return err
 		}
 		for _, p := range page.Projects {
-			if p.Ref != ref {
-				continue
+			if visit(p.Ref, p.Databases) {
+				return nil
 			}
-			var out []Database
-			for _, d := range p.Databases {
-				if d.Type == "READ_REPLICA" {
-					out = append(out, d)
-				}
-			}
-			return out, nil
 		}
 		offset += len(page.Projects)
 		if len(page.Projects) == 0 || offset >= page.Pagination.Count {
-			return nil, &APIError{Method: http.MethodGet, Path: "/v1/organizations/" + slug + "/projects", Status: http.StatusNotFound,
-				Message: "project " + ref + " is not listed in organization " + slug}
+			return nil
 		}
 	}
+}
+
+func readReplicas(dbs []Database) []Database {
+	var out []Database
+	for _, d := range dbs {
+		if d.Type == "READ_REPLICA" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Replicas lists the project's read replicas.
+func (c *Client) Replicas(ctx context.Context, ref string) ([]Database, error) {
+	slug, err := c.orgOf(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []Database
+	found := false
+	err = c.eachOrgProject(ctx, slug, func(r string, dbs []Database) bool {
+		if r == ref {
+			found, out = true, readReplicas(dbs)
+		}
+		return found
+	})
+	if err == nil && !found {
+		err = &APIError{Method: http.MethodGet, Path: "/v1/organizations/" + slug + "/projects", Status: http.StatusNotFound,
+			Message: "project " + ref + " is not listed in organization " + slug}
+	}
+	return out, err
+}
+
+// FindReplica returns the ref of the project that has the read replica identifier, or "" when no project
+// the token can see has it: the organizations of every project the token sees are listed.
+func (c *Client) FindReplica(ctx context.Context, identifier string) (string, error) {
+	var projects []Project
+	if err := c.get(ctx, "/v1/projects", &projects); err != nil {
+		return "", err
+	}
+	seen := map[string]bool{}
+	for _, p := range projects {
+		slug := p.OrganizationSlug
+		if slug == "" {
+			slug = p.OrganizationID
+		}
+		if slug == "" || seen[slug] {
+			continue
+		}
+		seen[slug] = true
+		ref := ""
+		err := c.eachOrgProject(ctx, slug, func(r string, dbs []Database) bool {
+			for _, d := range readReplicas(dbs) {
+				if d.Identifier == identifier {
+					ref = r
+				}
+			}
+			return ref != ""
+		})
+		if err != nil || ref != "" {
+			return ref, err
+		}
+	}
+	return "", nil
 }
 
 // Replica returns the replica with identifier, or nil when the listing does not have it.

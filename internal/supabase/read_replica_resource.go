@@ -46,7 +46,8 @@ func readReplicaSchema(ctx context.Context) schema.Schema {
 			"ends in `INIT_READ_REPLICA_FAILED` is an error, and the next plan replaces it. Destroy removes it and waits until " +
 			"it is gone. A replica removed outside Terraform is created again by the next apply. The project must meet " +
 			"Supabase's prerequisites for read replicas (Pro plan or above, Small compute or larger, Postgres 15+, physical " +
-			"backups); projects on compute smaller than XL may have 2 replicas, from XL 5. Import with `<project_ref>/<identifier>`.",
+			"backups); projects on compute smaller than XL may have 2 replicas, from XL 5. Import with `<project_ref>/<identifier>`, " +
+			"or with the identifier alone.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "`<project_ref>/<identifier>`."},
@@ -264,14 +265,35 @@ func (r *readReplicaResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 }
 
+// ImportState takes <project_ref>/<identifier>, or the identifier alone (the short form), whose project is
+// then looked up among the projects the token sees.
 func (r *readReplicaResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	ref, id, ok := strings.Cut(req.ID, "/")
-	if !ok || !refRE.MatchString(ref) || id == "" || strings.Contains(id, "/") {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Import a read replica as <project_ref>/<identifier> (e.g. abcdefghijklmnopqrst/abcdefghijklmnopqrst-rr-eu-west-1-xyzab), not %q.", req.ID))
+	if !ok {
+		ref, id = "", req.ID
+	}
+	if (ok && !refRE.MatchString(ref)) || id == "" || strings.Contains(id, "/") || strings.TrimSpace(id) != id {
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("Import a read replica as <project_ref>/<identifier> "+
+			"(e.g. abcdefghijklmnopqrst/abcdefghijklmnopqrst-rr-eu-west-1-xyzab) or by its identifier alone, not %q.", req.ID))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	if ref == "" {
+		c := clientFor(r.data, readReplicaType, &resp.Diagnostics)
+		if c == nil {
+			return
+		}
+		var err error
+		if ref, err = c.FindReplica(ctx, id); err != nil {
+			resp.Diagnostics.AddError("Could not look up the read replica", describe("find the project of read replica "+id, err))
+			return
+		}
+		if ref == "" {
+			resp.Diagnostics.AddError("Read replica not found", fmt.Sprintf("No project that the access token can see has a "+
+				"read replica %q. Import it as <project_ref>/<identifier>, with the identifier as the Management API lists it.", id))
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), ref+"/"+id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_ref"), ref)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("identifier"), id)...)
 }

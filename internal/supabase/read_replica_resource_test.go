@@ -78,10 +78,26 @@ func TestAccSupabaseReadReplica_createWaitsForHealthyImportAndDestroyWaitsUntilG
 				ImportStateIdFunc:       func(st *terraform.State) (string, error) { return stateID(st), nil },
 			},
 			{
+				// The short form: the identifier alone.
+				ResourceName:            replicaAddr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+				ImportStateIdFunc: func(st *terraform.State) (string, error) {
+					return st.RootModule().Resources[replicaAddr].Primary.Attributes["identifier"], nil
+				},
+			},
+			{
 				ResourceName:  replicaAddr,
 				ImportState:   true,
-				ImportStateId: "eu-west-1",
+				ImportStateId: "abc/" + ref + "-rr-eu-west-1-xxxxx",
 				ExpectError:   words("Import a read replica as <project_ref>/<identifier>"),
+			},
+			{
+				ResourceName:  replicaAddr,
+				ImportState:   true,
+				ImportStateId: "no-such-replica",
+				ExpectError:   words("No project that the access token can see has a read replica"),
 			},
 		},
 	})
