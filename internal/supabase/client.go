@@ -249,9 +249,11 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return c.retry(ctx, transient, func() error { return c.once(ctx, http.MethodGet, path, nil, out) })
 }
 
-// idempotent is a write whose repetition does no harm (it sets a value), retried like a read.
+// idempotent is a write whose repetition does no harm (it sets the whole value), retried like a read and
+// also after a concurrent change (409): the value written last is the one configured.
 func (c *Client) idempotent(ctx context.Context, method, path string, body, out any) error {
-	return c.retry(ctx, transient, func() error { return c.once(ctx, method, path, body, out) })
+	again := func(err error) bool { return transient(err) || refusedBefore(err) }
+	return c.retry(ctx, again, func() error { return c.once(ctx, method, path, body, out) })
 }
 
 // Project is the part of V1ProjectWithDatabaseResponse the provider reads.
