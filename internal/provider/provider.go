@@ -25,6 +25,7 @@ import (
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/supabase"
 )
 
 var _ provider.Provider = (*alfredProvider)(nil)
@@ -318,6 +319,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	all = append(all, rbac.Resources()...)
 	all = append(all, agentservice.Resources()...)
 	all = append(all, alerting.Resources()...)
+	all = append(all, supabase.Resources()...)
 	return all
 }
 

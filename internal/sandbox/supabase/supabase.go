@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -33,7 +34,23 @@ const (
 	StatusInitReadReplica       = "INIT_READ_REPLICA"
 	StatusInitReadReplicaFailed = "INIT_READ_REPLICA_FAILED"
 	StatusActiveHealthy         = "ACTIVE_HEALTHY"
+	StatusActiveUnhealthy       = "ACTIVE_UNHEALTHY"
+	StatusComingUp              = "COMING_UP"
+	StatusGoingDown             = "GOING_DOWN"
+	StatusInitFailed            = "INIT_FAILED"
+	StatusRemoved               = "REMOVED"
+	StatusRestoring             = "RESTORING"
+	StatusUnknown               = "UNKNOWN"
+	StatusRestarting            = "RESTARTING"
+	StatusResizing              = "RESIZING"
 )
+
+// Statuses is the documented enum of a database's status (OrganizationProjectsResponse
+// .projects[].databases[].status in the Management API's OpenAPI document).
+var Statuses = []string{
+	StatusActiveHealthy, StatusActiveUnhealthy, StatusComingUp, StatusGoingDown, StatusInitFailed, StatusRemoved,
+	StatusRestoring, StatusUnknown, StatusInitReadReplica, StatusInitReadReplicaFailed, StatusRestarting, StatusResizing,
+}
 
 // Regions accepted by POST /v1/projects/{ref}/read-replicas/setup (enum of
 // SetUpReadReplicaBody.read_replica_region in the Management API's OpenAPI document).
@@ -56,6 +73,12 @@ type Options struct {
 
 	// ReplicaReadyAfter is how long a new replica stays INIT_READ_REPLICA (default 2s).
 	ReplicaReadyAfter time.Duration
+	// ListDelay is how long a new replica stays out of the listings after its setup was accepted
+	// (default 300ms; negative: listed at once).
+	ListDelay time.Duration
+	// RemoveAfter is how long a removed replica stays listed as GOING_DOWN before it is gone (default 1s;
+	// negative: gone at once).
+	RemoveAfter time.Duration
 	// MaxReplicas per project (default 2: Supabase allows two on compute smaller than XL, five from XL).
 	MaxReplicas int
 	// RateLimit is the number of requests a token may make per minute and per scope (project or
@@ -101,6 +124,15 @@ type project struct {
 	Region    string     `json:"region"`
 	CreatedAt time.Time  `json:"created_at"`
 	Replicas  []*replica `json:"replicas"`
+	// Plan is the organization's plan ("pro" when empty); read replicas need Pro or above.
+	Plan string `json:"plan,omitempty"`
+	// SSLEnforced is the database's SSL enforcement (off for a new project).
+	SSLEnforced bool `json:"ssl_enforced"`
+	// AllowedCIDRs and AllowedCIDRsV6 are the network restrictions (nil: the defaults, which allow all).
+	AllowedCIDRs    []string  `json:"allowed_cidrs,omitempty"`
+	AllowedCIDRsV6  []string  `json:"allowed_cidrs_v6,omitempty"`
+	RestrictionsSet bool      `json:"restrictions_set"`
+	RestrictionsAt  time.Time `json:"restrictions_at"`
 }
 
 type replica struct {
@@ -108,6 +140,11 @@ type replica struct {
 	Region     string    `json:"region"`
 	CreatedAt  time.Time `json:"created_at"`
 	Fails      bool      `json:"fails"`
+	// RemovedAt is when its removal was accepted (zero: not removed).
+	RemovedAt time.Time `json:"removed_at"`
+	// Override is a status set through SetReplicaStatus (sandbox convention), shown while the replica is
+	// up (not INIT, not going down).
+	Override string `json:"override,omitempty"`
 }
 
 type window struct {
@@ -132,6 +169,14 @@ func New(opts Options) (*Server, error) {
 	if opts.ReplicaReadyAfter <= 0 {
 		opts.ReplicaReadyAfter = 2 * time.Second
 	}
+	if opts.ListDelay == 0 {
+		opts.ListDelay = 300 * time.Millisecond
+	}
+	opts.ListDelay = max(opts.ListDelay, 0)
+	if opts.RemoveAfter == 0 {
+		opts.RemoveAfter = time.Second
+	}
+	opts.RemoveAfter = max(opts.RemoveAfter, 0)
 	if opts.MaxReplicas <= 0 {
 		opts.MaxReplicas = 2
 	}
@@ -188,6 +233,41 @@ func (s *Server) SetFailRegions(regions []string) error {
 	return nil
 }
 
+// SetReplicaStatus makes a replica report status (one of Statuses) once it is up, as a real database can
+// go ACTIVE_UNHEALTHY, RESTARTING or RESIZING (a sandbox convention; "" returns to the normal progression).
+func (s *Server) SetReplicaStatus(identifier, status string) error {
+	if status != "" && !slices.Contains(Statuses, status) {
+		return fmt.Errorf("%q is not a database status; one of %s", status, strings.Join(Statuses, ", "))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.st.Projects {
+		for _, rp := range p.Replicas {
+			if rp.Identifier == identifier {
+				rp.Override = status
+				return s.store.Save(&s.st)
+			}
+		}
+	}
+	return fmt.Errorf("no replica %q", identifier)
+}
+
+// AddProject seeds another project in the seeded organization; plan "free" has none of the read replica
+// prerequisites (a sandbox convention, for tests of refused setups).
+func (s *Server) AddProject(ref, name, plan string) error {
+	if !refPattern.MatchString(ref) {
+		return fmt.Errorf("project ref %q must be 20 lowercase letters", ref)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.project(ref) != nil {
+		return fmt.Errorf("project %q exists", ref)
+	}
+	s.st.Projects = append(s.st.Projects, &project{Ref: ref, Name: name, OrgSlug: s.opts.OrgSlug, Region: DefaultRegion,
+		CreatedAt: s.opts.Now().UTC().Truncate(time.Second), Plan: plan})
+	return s.store.Save(&s.st)
+}
+
 func (s *Server) org(slug string) *organization {
 	for i := range s.st.Organizations {
 		if s.st.Organizations[i].Slug == slug {
@@ -216,6 +296,10 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "POST /v1/projects/{ref}/read-replicas/setup", "ref", s.setupReplica)
 	s.route(mux, "POST /v1/projects/{ref}/read-replicas/remove", "ref", s.removeReplica)
 	s.route(mux, "GET /v1/projects/{ref}/config/database/pooler", "ref", s.poolerConfig)
+	s.route(mux, "GET /v1/projects/{ref}/ssl-enforcement", "ref", s.getSSL)
+	s.route(mux, "PUT /v1/projects/{ref}/ssl-enforcement", "ref", s.putSSL)
+	s.route(mux, "GET /v1/projects/{ref}/network-restrictions", "ref", s.getRestrictions)
+	s.route(mux, "POST /v1/projects/{ref}/network-restrictions/apply", "ref", s.applyRestrictions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Cannot "+r.Method+" "+r.URL.Path)
 	})
@@ -282,13 +366,39 @@ func writeMessage(w http.ResponseWriter, code int, msg string) {
 // ACTIVE_HEALTHY (or INIT_READ_REPLICA_FAILED for a failing region). Computing it from the creation time
 // keeps the progression right across restarts.
 func (s *Server) status(rp *replica, now time.Time) string {
+	if !rp.RemovedAt.IsZero() {
+		if now.Sub(rp.RemovedAt) < s.opts.RemoveAfter {
+			return StatusGoingDown
+		}
+		return StatusRemoved
+	}
 	if now.Sub(rp.CreatedAt) < s.opts.ReplicaReadyAfter {
 		return StatusInitReadReplica
 	}
 	if rp.Fails {
 		return StatusInitReadReplicaFailed
 	}
+	if rp.Override != "" {
+		return rp.Override
+	}
 	return StatusActiveHealthy
+}
+
+// listed reports whether rp shows in listings at now: not before ListDelay has passed since its setup,
+// and no longer once its removal has finished.
+func (s *Server) listed(rp *replica, now time.Time) bool {
+	return now.Sub(rp.CreatedAt) >= s.opts.ListDelay && s.status(rp, now) != StatusRemoved
+}
+
+// live is the project's replicas that count against its limit: every one not yet removed for good.
+func (s *Server) live(p *project, now time.Time) []*replica {
+	var out []*replica
+	for _, rp := range p.Replicas {
+		if s.status(rp, now) != StatusRemoved {
+			out = append(out, rp)
+		}
+	}
+	return out
 }
 
 func (s *Server) host(identifier string) (string, int) {
@@ -444,7 +554,9 @@ func (s *Server) writeOrgProjects(w http.ResponseWriter, r *http.Request, offset
 	for _, p := range projects {
 		dbs := []map[string]any{database(p.Ref, "PRIMARY", p.Region, StatusActiveHealthy)}
 		for _, rp := range p.Replicas {
-			dbs = append(dbs, database(rp.Identifier, "READ_REPLICA", rp.Region, s.status(rp, now)))
+			if s.listed(rp, now) {
+				dbs = append(dbs, database(rp.Identifier, "READ_REPLICA", rp.Region, s.status(rp, now)))
+			}
 		}
 		all = append(all, map[string]any{
 			"ref":            p.Ref,
@@ -511,16 +623,22 @@ func (s *Server) setupReplica(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusBadRequest, "read_replica_region must be one of the following values: "+strings.Join(Regions, ", "))
 		return
 	}
-	if len(p.Replicas) >= s.opts.MaxReplicas {
+	if p.Plan == "free" {
+		writeMessage(w, http.StatusBadRequest, "Read replicas are only available to projects on the Pro plan and above, "+
+			"on a Small compute add-on or larger, running Postgres 15 or later with physical backups enabled")
+		return
+	}
+	now := s.opts.Now()
+	if n := len(s.live(p, now)); n >= s.opts.MaxReplicas {
 		writeMessage(w, http.StatusBadRequest, fmt.Sprintf(
 			"Project %s already has %d read replicas, the most its compute size allows (%d); remove one or upgrade the compute add-on (XL or larger allows 5)",
-			p.Ref, len(p.Replicas), s.opts.MaxReplicas))
+			p.Ref, n, s.opts.MaxReplicas))
 		return
 	}
 	p.Replicas = append(p.Replicas, &replica{
 		Identifier: p.Ref + "-rr-" + region + "-" + randomSuffix(5),
 		Region:     region,
-		CreatedAt:  s.opts.Now(),
+		CreatedAt:  now,
 		Fails:      slices.Contains(s.opts.FailRegions, region),
 	})
 	if err := s.store.Save(&s.st); err != nil {
@@ -549,7 +667,10 @@ func (s *Server) removeReplica(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusBadRequest, "database_identifier is required")
 		return
 	}
-	i := slices.IndexFunc(p.Replicas, func(rp *replica) bool { return rp.Identifier == body.Identifier })
+	now := s.opts.Now()
+	i := slices.IndexFunc(p.Replicas, func(rp *replica) bool {
+		return rp.Identifier == body.Identifier && s.status(rp, now) != StatusRemoved
+	})
 	if i < 0 {
 		if body.Identifier == p.Ref {
 			writeMessage(w, http.StatusBadRequest, "Cannot remove the primary database of project "+p.Ref)
@@ -558,10 +679,16 @@ func (s *Server) removeReplica(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Read replica not found: "+body.Identifier)
 		return
 	}
-	removed := p.Replicas[i]
-	p.Replicas = slices.Delete(p.Replicas, i, i+1)
+	rp := p.Replicas[i]
+	if !rp.RemovedAt.IsZero() {
+		writeMessage(w, http.StatusBadRequest, "Read replica "+rp.Identifier+" is already being removed")
+		return
+	}
+	rp.RemovedAt = now
+	// Replicas whose removal has finished are forgotten.
+	p.Replicas = slices.DeleteFunc(p.Replicas, func(x *replica) bool { return s.status(x, now) == StatusRemoved })
 	if err := s.store.Save(&s.st); err != nil {
-		p.Replicas = slices.Insert(p.Replicas, i, removed)
+		rp.RemovedAt = time.Time{}
 		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
 		return
 	}
@@ -578,8 +705,11 @@ func (s *Server) poolerConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []map[string]any{s.pooler(p.Ref, "PRIMARY")}
+	now := s.opts.Now()
 	for _, rp := range p.Replicas {
-		out = append(out, s.pooler(rp.Identifier, "READ_REPLICA"))
+		if s.listed(rp, now) {
+			out = append(out, s.pooler(rp.Identifier, "READ_REPLICA"))
+		}
 	}
 	kit.WriteJSON(w, http.StatusOK, out)
 }
@@ -612,4 +742,147 @@ func randomSuffix(n int) string {
 		b[i] = letters[int(b[i])%len(letters)]
 	}
 	return string(b)
+}
+
+// SslEnforcementResponse.
+func sslJSON(p *project) map[string]any {
+	return map[string]any{"currentConfig": map[string]bool{"database": p.SSLEnforced}, "appliedSuccessfully": true}
+}
+
+func (s *Server) getSSL(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.lookup(w, r); p != nil {
+		kit.WriteJSON(w, http.StatusOK, sslJSON(p))
+	}
+}
+
+// PUT /v1/projects/{ref}/ssl-enforcement with SslEnforcementRequest {"requestedConfig": {"database": bool}}.
+func (s *Server) putSSL(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Requested *struct {
+			Database *bool `json:"database"`
+		} `json:"requestedConfig"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeMessage(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.lookup(w, r)
+	if p == nil {
+		return
+	}
+	if body.Requested == nil || body.Requested.Database == nil {
+		writeMessage(w, http.StatusBadRequest, "requestedConfig.database must be a boolean value")
+		return
+	}
+	p.SSLEnforced = *body.Requested.Database
+	if err := s.store.Save(&s.st); err != nil {
+		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
+		return
+	}
+	kit.WriteJSON(w, http.StatusOK, sslJSON(p))
+}
+
+// Defaults of a project's network restrictions: every address allowed.
+var (
+	DefaultAllowedCIDRs   = []string{"0.0.0.0/0"}
+	DefaultAllowedCIDRsV6 = []string{"::/0"}
+)
+
+// NetworkRestrictionsResponse.
+func restrictionsJSON(p *project) map[string]any {
+	v4, v6 := DefaultAllowedCIDRs, DefaultAllowedCIDRsV6
+	if p.RestrictionsSet {
+		v4, v6 = p.AllowedCIDRs, p.AllowedCIDRsV6
+	}
+	out := map[string]any{
+		"entitlement": "allowed",
+		"config":      map[string][]string{"dbAllowedCidrs": nonNil(v4), "dbAllowedCidrsV6": nonNil(v6)},
+		"status":      "applied",
+	}
+	if p.RestrictionsSet {
+		out["updated_at"] = p.RestrictionsAt.UTC().Format(time.RFC3339)
+		out["applied_at"] = p.RestrictionsAt.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) getRestrictions(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.lookup(w, r); p != nil {
+		kit.WriteJSON(w, http.StatusOK, restrictionsJSON(p))
+	}
+}
+
+// checkCIDRs refuses anything that is not a CIDR of the list's address family.
+func checkCIDRs(field string, cidrs []string, v6 bool) error {
+	for _, c := range cidrs {
+		pfx, err := netip.ParsePrefix(c)
+		if err != nil || pfx.Addr().Is4() == v6 || pfx.Addr().Is4In6() {
+			family := "IPv4"
+			if v6 {
+				family = "IPv6"
+			}
+			return fmt.Errorf("%s: %q is not a valid %s CIDR", field, c, family)
+		}
+	}
+	return nil
+}
+
+// POST /v1/projects/{ref}/network-restrictions/apply with NetworkRestrictionsRequest: the lists replace the
+// stored ones (a list left out is kept as it was).
+func (s *Server) applyRestrictions(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		V4 *[]string `json:"dbAllowedCidrs"`
+		V6 *[]string `json:"dbAllowedCidrsV6"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeMessage(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if body.V4 != nil {
+		if err := checkCIDRs("dbAllowedCidrs", *body.V4, false); err != nil {
+			writeMessage(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	if body.V6 != nil {
+		if err := checkCIDRs("dbAllowedCidrsV6", *body.V6, true); err != nil {
+			writeMessage(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.lookup(w, r)
+	if p == nil {
+		return
+	}
+	if !p.RestrictionsSet {
+		p.AllowedCIDRs, p.AllowedCIDRsV6 = slices.Clone(DefaultAllowedCIDRs), slices.Clone(DefaultAllowedCIDRsV6)
+	}
+	if body.V4 != nil {
+		p.AllowedCIDRs = slices.Clone(*body.V4)
+	}
+	if body.V6 != nil {
+		p.AllowedCIDRsV6 = slices.Clone(*body.V6)
+	}
+	p.RestrictionsSet = true
+	p.RestrictionsAt = s.opts.Now()
+	if err := s.store.Save(&s.st); err != nil {
+		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
+		return
+	}
+	kit.WriteJSON(w, http.StatusCreated, restrictionsJSON(p))
 }

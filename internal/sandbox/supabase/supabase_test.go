@@ -37,6 +37,13 @@ func start(t *testing.T, opts supabase.Options) *env {
 	if opts.OrgSlug == "" {
 		opts.OrgSlug = org
 	}
+	// Tests of other behaviours see a replica at once and see it gone at once; the delays have their own tests.
+	if opts.ListDelay == 0 {
+		opts.ListDelay = -1
+	}
+	if opts.RemoveAfter == 0 {
+		opts.RemoveAfter = -1
+	}
 	s, err := supabase.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -507,5 +514,140 @@ func TestOrganizationProjectsSearchStatusesSort(t *testing.T) {
 	}
 	if code, _, _ := e.do("GET", "/v1/organizations/"+org+"/projects?sort=sideways", nil, true); code != 400 {
 		t.Fatalf("unknown sort: %d", code)
+	}
+}
+
+func TestNewReplicaIsListedOnlyAfterADelay(t *testing.T) {
+	e := start(t, supabase.Options{ReplicaReadyAfter: time.Hour, ListDelay: 300 * time.Millisecond})
+	if code, b := e.setup("eu-west-1"); code != 201 {
+		t.Fatalf("setup: %d %s", code, b)
+	}
+	if rs := e.replicas(); len(rs) != 0 {
+		t.Fatalf("listed right after setup: %+v", rs)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if rs := e.replicas(); len(rs) != 1 || rs[0].Status != "INIT_READ_REPLICA" {
+		t.Fatalf("after the delay: %+v", rs)
+	}
+}
+
+func TestRemovalPassesThroughGoingDown(t *testing.T) {
+	e := start(t, supabase.Options{ReplicaReadyAfter: time.Millisecond, RemoveAfter: 300 * time.Millisecond})
+	e.setup("us-east-1")
+	id := e.replicas()[0].Identifier
+	code, _, b := e.do("POST", "/v1/projects/"+ref+"/read-replicas/remove", map[string]string{"database_identifier": id}, true)
+	if code != 201 {
+		t.Fatalf("remove: %d %s", code, b)
+	}
+	if rs := e.replicas(); len(rs) != 1 || rs[0].Status != "GOING_DOWN" {
+		t.Fatalf("right after remove: %+v", rs)
+	}
+	// Removing it again while it goes down is refused; it still counts against the limit.
+	code, _, b = e.do("POST", "/v1/projects/"+ref+"/read-replicas/remove", map[string]string{"database_identifier": id}, true)
+	if code != 400 || !strings.Contains(message(t, b), "already being removed") {
+		t.Fatalf("second remove: %d %s", code, b)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if rs := e.replicas(); len(rs) != 0 {
+		t.Fatalf("after going down: %+v", rs)
+	}
+}
+
+func TestSetReplicaStatusShowsEveryDocumentedStatus(t *testing.T) {
+	e := start(t, supabase.Options{ReplicaReadyAfter: time.Millisecond})
+	e.setup("us-east-1")
+	time.Sleep(5 * time.Millisecond)
+	id := e.replicas()[0].Identifier
+	for _, st := range []string{"ACTIVE_UNHEALTHY", "RESTARTING", "RESIZING", "COMING_UP", "UNKNOWN"} {
+		if err := e.srv.SetReplicaStatus(id, st); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.replicas()[0].Status; got != st {
+			t.Fatalf("status = %s, want %s", got, st)
+		}
+	}
+	if err := e.srv.SetReplicaStatus(id, "BROKEN"); err == nil {
+		t.Fatal("an undocumented status was accepted")
+	}
+}
+
+func TestSetupRefusedWhenPrerequisitesAreNotMet(t *testing.T) {
+	e := start(t, supabase.Options{})
+	const free = "freeplanprojectxxxxx"
+	if err := e.srv.AddProject(free, "hobby", "free"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, b := e.do("POST", "/v1/projects/"+free+"/read-replicas/setup", map[string]string{"read_replica_region": "us-east-1"}, true)
+	if code != 400 || !strings.Contains(message(t, b), "Pro plan") {
+		t.Fatalf("setup on a free project: %d %s", code, b)
+	}
+}
+
+func TestSSLEnforcement(t *testing.T) {
+	e := start(t, supabase.Options{})
+	code, _, b := e.do("GET", "/v1/projects/"+ref+"/ssl-enforcement", nil, true)
+	if code != 200 || !strings.Contains(string(b), `"database":false`) {
+		t.Fatalf("get: %d %s", code, b)
+	}
+	code, _, b = e.do("PUT", "/v1/projects/"+ref+"/ssl-enforcement", map[string]any{"requestedConfig": map[string]bool{"database": true}}, true)
+	if code != 200 || !strings.Contains(string(b), `"database":true`) || !strings.Contains(string(b), `"appliedSuccessfully":true`) {
+		t.Fatalf("put: %d %s", code, b)
+	}
+	code, _, b = e.do("GET", "/v1/projects/"+ref+"/ssl-enforcement", nil, true)
+	if code != 200 || !strings.Contains(string(b), `"database":true`) {
+		t.Fatalf("get after put: %d %s", code, b)
+	}
+	code, _, _ = e.do("PUT", "/v1/projects/"+ref+"/ssl-enforcement", map[string]any{"requestedConfig": map[string]string{}}, true)
+	if code != 400 {
+		t.Fatalf("put without database: %d", code)
+	}
+}
+
+func TestNetworkRestrictionsApply(t *testing.T) {
+	e := start(t, supabase.Options{})
+	type resp struct {
+		Entitlement string `json:"entitlement"`
+		Status      string `json:"status"`
+		Config      struct {
+			V4 []string `json:"dbAllowedCidrs"`
+			V6 []string `json:"dbAllowedCidrsV6"`
+		} `json:"config"`
+	}
+	get := func() resp {
+		code, _, b := e.do("GET", "/v1/projects/"+ref+"/network-restrictions", nil, true)
+		if code != 200 {
+			t.Fatalf("get: %d %s", code, b)
+		}
+		var r resp
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := get(); r.Entitlement != "allowed" || strings.Join(r.Config.V4, ",") != "0.0.0.0/0" || strings.Join(r.Config.V6, ",") != "::/0" {
+		t.Fatalf("defaults: %+v", r)
+	}
+	code, _, b := e.do("POST", "/v1/projects/"+ref+"/network-restrictions/apply",
+		map[string]any{"dbAllowedCidrs": []string{"10.0.0.0/8", "192.0.2.1/32"}, "dbAllowedCidrsV6": []string{}}, true)
+	if code != 201 {
+		t.Fatalf("apply: %d %s", code, b)
+	}
+	if r := get(); strings.Join(r.Config.V4, ",") != "10.0.0.0/8,192.0.2.1/32" || len(r.Config.V6) != 0 || r.Status != "applied" {
+		t.Fatalf("after apply: %+v", r)
+	}
+	for _, bad := range []map[string]any{
+		{"dbAllowedCidrs": []string{"10.0.0.0/33"}},
+		{"dbAllowedCidrs": []string{"2001:db8::/32"}},
+		{"dbAllowedCidrsV6": []string{"10.0.0.0/8"}},
+		{"dbAllowedCidrs": []string{"not-a-cidr"}},
+	} {
+		code, _, b := e.do("POST", "/v1/projects/"+ref+"/network-restrictions/apply", bad, true)
+		if code != 400 {
+			t.Fatalf("apply %v: %d %s", bad, code, b)
+		}
+		message(t, b)
+	}
+	if r := get(); strings.Join(r.Config.V4, ",") != "10.0.0.0/8,192.0.2.1/32" {
+		t.Fatalf("a refused apply changed the config: %+v", r)
 	}
 }

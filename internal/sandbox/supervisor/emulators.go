@@ -98,6 +98,21 @@ func (s *Sandbox) startSupabase() error {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	// Sandbox convention: a replica reports another documented status (ACTIVE_UNHEALTHY, RESTARTING, ...).
+	s.debugMux.HandleFunc("POST /supabase/replicas/{identifier}/status", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Status string `json:"status"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			kit.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": `body must be {"status": "RESTARTING"}`})
+			return
+		}
+		if err := srv.SetReplicaStatus(r.PathValue("identifier"), body.Status); err != nil {
+			kit.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": err.Error()})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	s.Env["ALFRED_SUPABASE_API_URL"] = "http://" + l.Addr().String()
 	s.Env["SUPABASE_ACCESS_TOKEN"] = s.id.SupabaseToken
 	s.Env["ALFRED_SUPABASE_ORG_SLUG"] = s.id.SupabaseOrg

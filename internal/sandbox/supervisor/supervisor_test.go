@@ -193,6 +193,14 @@ func TestDebugAPIMakesSupabaseReplicasFailInChosenRegions(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("an unknown region must be refused, got %d", resp.StatusCode)
 	}
+	resp, err = http.Post(debug+"/supabase/replicas/nosuchreplica/status", "application/json", strings.NewReader(`{"status":"RESTARTING"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the status of an unknown replica must be refused, got %d", resp.StatusCode)
+	}
 	resp, err = http.Post(debug+"/supabase/fail-regions", "application/json", strings.NewReader(`{"regions":["ap-south-1"]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +254,8 @@ func TestDebugAPIMakesSupabaseReplicasFailInChosenRegions(t *testing.T) {
 		if status == "INIT_READ_REPLICA_FAILED" {
 			return
 		}
-		if status != "INIT_READ_REPLICA" || time.Now().After(deadline) {
+		// "": a new replica is listed only after a short delay.
+		if (status != "" && status != "INIT_READ_REPLICA") || time.Now().After(deadline) {
 			t.Fatalf("a replica in a failing region must go INIT_READ_REPLICA -> INIT_READ_REPLICA_FAILED, got %q", status)
 		}
 		time.Sleep(200 * time.Millisecond)
