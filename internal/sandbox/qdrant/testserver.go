@@ -17,6 +17,16 @@ type TestServer struct {
 	APIKey  string
 	Server  *Server
 	Kit     *kit.Kit
+	// Peers are every peer's own endpoints (the first peer's too, besides Addr/RESTURL): calls there are
+	// answered by that peer and refused while it is down.
+	Peers []PeerEndpoint
+}
+
+// PeerEndpoint is one peer's own gRPC and REST addresses.
+type PeerEndpoint struct {
+	ID      uint64
+	Addr    string // host:port, gRPC
+	RESTURL string
 }
 
 // StartTestServer starts the emulator on 127.0.0.1 with a gRPC server built from the kit's options and a
@@ -38,10 +48,27 @@ func StartTestServer(t testing.TB, opts Options) *TestServer {
 	srv.Register(g)
 	go func() { _ = g.Serve(lis) }()
 	hs := httptest.NewServer(srv.RESTHandler())
+	ts := &TestServer{Addr: lis.Addr().String(), RESTURL: hs.URL, APIKey: opts.APIKey, Server: srv, Kit: opts.Kit}
+	var stops []func()
+	for _, id := range srv.PeerIDs() {
+		pl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("qdrant emulator: %v", err)
+		}
+		pg := grpc.NewServer(srv.PeerServerOptions(id)...)
+		srv.Register(pg)
+		go func() { _ = pg.Serve(pl) }()
+		phs := httptest.NewServer(srv.PeerRESTHandler(id))
+		stops = append(stops, phs.Close, pg.Stop)
+		ts.Peers = append(ts.Peers, PeerEndpoint{ID: id, Addr: pl.Addr().String(), RESTURL: phs.URL})
+	}
 	t.Cleanup(func() {
+		for _, stop := range stops {
+			stop()
+		}
 		hs.Close()
 		g.Stop()
 		_ = srv.Close()
 	})
-	return &TestServer{Addr: lis.Addr().String(), RESTURL: hs.URL, APIKey: opts.APIKey, Server: srv, Kit: opts.Kit}
+	return ts
 }
