@@ -170,19 +170,57 @@ func (r *collectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 			}
 		}
 	}
-	if req.State.Raw.IsNull() || len(resp.RequiresReplace) == 0 {
+	if req.State.Raw.IsNull() {
 		return
 	}
-	var why []string
-	for _, p := range resp.RequiresReplace {
-		why = append(why, p.String())
+	var state collectionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	sort.Strings(why)
-	resp.Diagnostics.AddWarning("Qdrant collection "+plan.Name.ValueString()+" will be replaced",
-		fmt.Sprintf("Qdrant cannot change %s of an existing collection in place (a vector's size or distance, the set of "+
-			"vector names, shard_number, sharding_method and the name are fixed at creation). The collection is deleted and "+
-			"created again empty: its points are lost unless re-indexed or restored from a snapshot. To switch without "+
-			"downtime, create a new collection and move an alias to it instead.", strings.Join(why, ", ")))
+	why := replacementReasons(ctx, state, plan)
+	if len(why) == 0 {
+		return
+	}
+	resp.Diagnostics.AddWarning("Qdrant collection "+state.Name.ValueString()+" will be replaced",
+		fmt.Sprintf("Qdrant cannot change this in place: %s. The collection is deleted and created again empty: its points "+
+			"are lost unless re-indexed or restored from a snapshot. To switch without downtime, create a new collection "+
+			"and move an alias to it instead.", strings.Join(why, "; ")))
+}
+
+// replacementReasons lists, in words, the changes that force a new collection.
+func replacementReasons(ctx context.Context, state, plan collectionModel) []string {
+	var why []string
+	if !plan.Name.IsUnknown() && plan.Name.ValueString() != state.Name.ValueString() {
+		why = append(why, fmt.Sprintf("name %q -> %q", state.Name.ValueString(), plan.Name.ValueString()))
+	}
+	if !plan.ShardNumber.IsUnknown() && !plan.ShardNumber.IsNull() && plan.ShardNumber.ValueInt64() != state.ShardNumber.ValueInt64() {
+		why = append(why, fmt.Sprintf("shard_number %d -> %d (self-hosted Qdrant does not reshard)", state.ShardNumber.ValueInt64(), plan.ShardNumber.ValueInt64()))
+	}
+	if !plan.ShardingMethod.IsUnknown() && plan.ShardingMethod.ValueString() != state.ShardingMethod.ValueString() {
+		why = append(why, fmt.Sprintf("sharding_method %q -> %q", state.ShardingMethod.ValueString(), plan.ShardingMethod.ValueString()))
+	}
+	var was, now map[string]vectorModel
+	if plan.Vectors.IsUnknown() || state.Vectors.ElementsAs(ctx, &was, false).HasError() || plan.Vectors.ElementsAs(ctx, &now, false).HasError() {
+		return why
+	}
+	for _, k := range sortedKeys(was) {
+		n, ok := now[k]
+		switch {
+		case !ok:
+			why = append(why, fmt.Sprintf("vector %q removed", k))
+		case n.Size.ValueInt64() != was[k].Size.ValueInt64():
+			why = append(why, fmt.Sprintf("vectors[%q].size %d -> %d", k, was[k].Size.ValueInt64(), n.Size.ValueInt64()))
+		case n.Distance.ValueString() != was[k].Distance.ValueString():
+			why = append(why, fmt.Sprintf("vectors[%q].distance %s -> %s", k, was[k].Distance.ValueString(), n.Distance.ValueString()))
+		}
+	}
+	for _, k := range sortedKeys(now) {
+		if _, ok := was[k]; !ok {
+			why = append(why, fmt.Sprintf("vector %q added (Qdrant adds no named vector to an existing collection)", k))
+		}
+	}
+	return why
 }
 
 // vectorsRequireReplace replaces the collection when a vector's size or distance, or the set of vector
@@ -411,7 +449,7 @@ func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequ
 	partial.Status = types.StringValue("")
 	partial.Shards = types.ListNull(types.ObjectType{AttrTypes: shardAttrTypes})
 	resp.Diagnostics.Append(resp.State.Set(ctx, partial)...)
-	r.converge(ctx, a, plan, s, nil, &resp.Diagnostics)
+	r.converge(ctx, a, plan, s, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -420,7 +458,7 @@ func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequ
 }
 
 // converge brings indexes, aliases and replicas to the plan (the collection itself exists).
-func (r *collectionResource) converge(ctx context.Context, a *api, plan collectionModel, s spec, old *spec, diags *diag.Diagnostics) {
+func (r *collectionResource) converge(ctx context.Context, a *api, plan collectionModel, s spec, diags *diag.Diagnostics) {
 	name := plan.Name.ValueString()
 	// payload indexes: the resource owns the whole set; read what is there now
 	var info *pb.CollectionInfo
@@ -701,7 +739,7 @@ func (r *collectionResource) Update(ctx context.Context, req resource.UpdateRequ
 		resp.Diagnostics.AddError("Cannot update Qdrant collection", describe("update", name, err))
 		return
 	}
-	r.converge(ctx, a, plan, s, nil, &resp.Diagnostics)
+	r.converge(ctx, a, plan, s, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		// leave in state what the cluster has, so the next plan shows what is still not true
 		if r.readInto(context.WithoutCancel(ctx), a, &state, &diag.Diagnostics{}) {

@@ -244,7 +244,7 @@ func TestAccQdrantCollection_downPeerFailsNamingShardAndPeer(t *testing.T) {
 					}
 					started = time.Now()
 				},
-				Config:      rfConfig(c, 3, `timeouts {
+				Config: rfConfig(c, 3, `timeouts {
     update = "4s"
   }`),
 				ExpectError: regexp.MustCompile(`(?s)shard 0 has 2 of 3 Active replicas; no peer could take a replica:.*peer\s+\d+`),
@@ -255,7 +255,7 @@ func TestAccQdrantCollection_downPeerFailsNamingShardAndPeer(t *testing.T) {
 						t.Errorf("the failed apply took %s: it must stop at its 4s timeout", d)
 					}
 				},
-				Config:             rfConfig(c, 3, `timeouts {
+				Config: rfConfig(c, 3, `timeouts {
     update = "4s"
   }`),
 				PlanOnly:           true,

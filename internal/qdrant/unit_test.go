@@ -1,0 +1,56 @@
+package qdrant
+
+import (
+	"testing"
+
+	pb "github.com/qdrant/go-client/qdrant"
+)
+
+func rs(states ...pb.ReplicaState) []replicaInfo {
+	var out []replicaInfo
+	for i, s := range states {
+		out = append(out, replicaInfo{Peer: uint64(i + 1), State: s})
+	}
+	return out
+}
+
+// What Read reports as replication_factor: the configured value only when the replicas really are that.
+func TestEffectiveReplication(t *testing.T) {
+	A, D, P := pb.ReplicaState_Active, pb.ReplicaState_Dead, pb.ReplicaState_Partial
+	cases := []struct {
+		name   string
+		rf     int64
+		shards []shardInfo
+		want   int64
+	}{
+		{"exact", 2, []shardInfo{{ID: 0, Replicas: rs(A, A)}, {ID: 1, Replicas: rs(A, A)}}, 2},
+		{"one shard short", 3, []shardInfo{{ID: 0, Replicas: rs(A, A, A)}, {ID: 1, Replicas: rs(A, A)}}, 2},
+		{"a dead replica counts as missing", 2, []shardInfo{{ID: 0, Replicas: rs(A, D)}}, 1},
+		{"an extra dead replica beside enough active ones", 2, []shardInfo{{ID: 0, Replicas: rs(A, A, D)}}, 3},
+		{"an extra active replica", 1, []shardInfo{{ID: 0, Replicas: rs(A, A)}}, 2},
+		{"a running transfer", 2, []shardInfo{{ID: 0, Replicas: rs(A, A), Busy: true}}, 3},
+		{"a partial target", 2, []shardInfo{{ID: 0, Replicas: rs(A, P)}}, 1},
+		{"no shards known", 3, nil, 3},
+	}
+	for _, c := range cases {
+		if got := effectiveReplication(c.rf, c.shards); got != c.want {
+			t.Errorf("%s: got %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// A new replica goes first onto a peer holding a Dead replica of the shard (that repairs it), then onto
+// the least loaded peer without one; peers reported down come last.
+func TestTargetOrder(t *testing.T) {
+	have := map[uint64]replicaInfo{1: {Peer: 1, State: pb.ReplicaState_Active}, 4: {Peer: 4, State: pb.ReplicaState_Dead}}
+	got := targetOrder([]uint64{1, 2, 3, 4, 5}, have, map[uint64]string{2: "unreachable"}, map[uint64]int{3: 5, 5: 1})
+	want := []uint64{4, 5, 3, 2}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+}
