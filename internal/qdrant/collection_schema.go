@@ -147,7 +147,8 @@ func collectionSchema(ctx context.Context) schema.Schema {
 			"aliases": schema.SetAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Aliases pointing to this collection. An alias that points elsewhere is re-pointed " +
 					"atomically (one `UpdateAliases` call), so a blue/green re-index is one apply: move the alias from " +
-					"the old collection's `aliases` to the new one's.",
+					"the old collection's `aliases` to the new one's, with the old collection `depends_on` the new one so that the " +
+					"re-point runs first.",
 				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(collectionName,
 					"must be 1 to 255 letters, digits, '_', '-' or '.'"))}},
 			"status": schema.StringAttribute{Computed: true,
