@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -160,9 +161,26 @@ func (a *api) cluster(ctx context.Context) (st *clusterStatus, ok bool, err erro
 	return st, true, nil
 }
 
-// retry runs a call that is safe to repeat, retrying UNAVAILABLE, RESOURCE_EXHAUSTED and the like.
+// retry runs a call that is safe to repeat, retrying UNAVAILABLE, DEADLINE_EXCEEDED and rate limits.
+// go-client turns Qdrant's RESOURCE_EXHAUSTED into a QdrantResourceExhaustedError carrying the server's
+// retry-after (seconds), which is waited before the next attempt.
 func retry(ctx context.Context, fn func(context.Context) error) error {
-	return shared.Retry(ctx, shared.DefaultBackoff, shared.RetryableGRPC, fn)
+	return shared.Retry(ctx, shared.DefaultBackoff, retryable, func(ctx context.Context) error {
+		err := fn(ctx)
+		var re *pb.QdrantResourceExhaustedError
+		if errors.As(err, &re) && re.RetryAfterS > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(re.RetryAfterS) * time.Second):
+			}
+		}
+		return err
+	})
+}
+
+func retryable(err error) bool {
+	var re *pb.QdrantResourceExhaustedError
+	return errors.As(err, &re) || shared.RetryableGRPC(err)
 }
 
 // keyRequired reports whether the cluster refuses a REST call that carries no API key (401/403).

@@ -434,7 +434,11 @@ func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	// A create is retried only after checking that a lost reply did not create it already.
 	err := retry(ctx, func(ctx context.Context) error {
-		if exists, err := a.client.CollectionExists(ctx, name); err == nil && exists {
+		exists, err := a.client.CollectionExists(ctx, name)
+		if err != nil {
+			return err
+		}
+		if exists {
 			return nil
 		}
 		return a.client.CreateCollection(ctx, req2)
@@ -501,40 +505,38 @@ func (r *collectionResource) converge(ctx context.Context, a *api, plan collecti
 			return
 		}
 	}
-	// aliases: one UpdateAliases call, so re-pointing an alias from another collection is atomic
-	var current []string
-	if err := retry(ctx, func(ctx context.Context) error {
-		var err error
-		current, err = a.client.ListCollectionAliases(ctx, name)
-		return err
-	}); err != nil {
-		diags.AddError("Cannot list aliases", describe("list the aliases of", name, err))
-		return
-	}
+	// aliases: one UpdateAliases call, so re-pointing an alias from another collection is atomic. Each
+	// attempt lists the aliases again, so a retry after a lost reply sends only what is still missing.
 	want := map[string]bool{}
 	for _, al := range s.aliases {
 		want[al] = true
 	}
-	have := map[string]bool{}
-	var ops []*pb.AliasOperations
-	for _, al := range current {
-		have[al] = true
-		if !want[al] {
-			ops = append(ops, pb.NewAliasDelete(al))
+	err := retry(ctx, func(ctx context.Context) error {
+		current, err := a.client.ListCollectionAliases(ctx, name)
+		if err != nil {
+			return err
 		}
-	}
-	for _, al := range s.aliases {
-		if !have[al] {
-			ops = append(ops, pb.NewAliasCreate(al, name))
+		have := map[string]bool{}
+		var ops []*pb.AliasOperations
+		for _, al := range current {
+			have[al] = true
+			if !want[al] {
+				ops = append(ops, pb.NewAliasDelete(al))
+			}
 		}
-	}
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].GetDeleteAlias() != nil && ops[j].GetDeleteAlias() == nil })
-	if len(ops) > 0 {
-		// idempotent: creating an alias re-points it, deleting one that points here was checked above
-		if err := retry(ctx, func(ctx context.Context) error { return a.client.UpdateAliases(ctx, ops) }); err != nil {
-			diags.AddAttributeError(path.Root("aliases"), "Cannot update aliases", describe("update the aliases of", name, err))
-			return
+		for _, al := range s.aliases {
+			if !have[al] {
+				ops = append(ops, pb.NewAliasCreate(al, name))
+			}
 		}
+		if len(ops) == 0 {
+			return nil
+		}
+		return a.client.UpdateAliases(ctx, ops)
+	})
+	if err != nil {
+		diags.AddAttributeError(path.Root("aliases"), "Cannot update aliases", describe("update the aliases of", name, err))
+		return
 	}
 	if err := a.reconcileReplicas(ctx, name, int(plan.ReplicationFactor.ValueInt64())); err != nil {
 		diags.AddAttributeError(path.Root("replication_factor"), "Replicas not reconciled", err.Error())
