@@ -87,6 +87,9 @@ terraform output -raw prometheus_scrape_configs > prometheus.yml
 cat prometheus.yml
 promtool check config --syntax-only prometheus.yml
 
+step "Qdrant: every shard has replication_factor Active replicas on distinct peers"
+terraform output -json qdrant
+
 step "agent services in the sandbox's Cloud Run"
 terraform output -json agent_uris
 
