@@ -768,7 +768,12 @@ func (r *collectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	name := state.Name.ValueString()
-	err := retry(ctx, func(ctx context.Context) error { return a.client.DeleteCollection(ctx, name) })
+	// Qdrant answers result=false for a collection that does not exist (go-client's DeleteCollection
+	// makes that an error): gone already is success, also when a retried delete follows a lost reply.
+	err := retry(ctx, func(ctx context.Context) error {
+		_, err := a.client.GetCollectionsClient().Delete(ctx, &pb.DeleteCollection{CollectionName: name})
+		return err
+	})
 	if err != nil && !shared.IsNotFound(err) {
 		resp.Diagnostics.AddError("Cannot delete Qdrant collection", describe("delete", name, err))
 	}

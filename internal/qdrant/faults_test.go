@@ -1,6 +1,7 @@
 package qdrant_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -39,4 +40,28 @@ func TestAccQdrantCollection_convergesUnderFaults(t *testing.T) {
 			t.Errorf("no %s fault was injected (%v): the test does not cover it", k, inj)
 		}
 	}
+}
+
+// A delete whose reply is lost is retried; Qdrant then answers false (no such collection), which is
+// success, not "failed to delete collection".
+func TestAccQdrantCollection_deleteSurvivesLostReply(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sandbox.Options{})
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if n := c.Kit.Injected()[kit.FaultLostReply]; n != 1 {
+				return fmt.Errorf("%d lost replies injected, want 1", n)
+			}
+			return c.gone("tasks")
+		},
+		Steps: []resource.TestStep{{
+			Config: c.provider() + fullCreate,
+			Check: check(func() error {
+				c.Kit.FailNext("/qdrant.Collections/Delete", kit.FaultLostReply)
+				return nil
+			}),
+		}},
+	})
 }
