@@ -2,6 +2,7 @@ package qdrant_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -56,6 +57,18 @@ resource "alfred_qdrant_collection" "c" {
 	}
 	if regexp.MustCompile(`(?i)api[_-]?key\s*=\s*"` + regexp.QuoteMeta(testKey)).MatchString(out) {
 		t.Errorf("the plan shows the API key:\n%s", out)
+	}
+
+	// The API key never reaches a log, even at TRACE (provider and Terraform logs together).
+	cmd := exec.Command(cli.Terraform, "plan", "-input=false", "-no-color")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cli.ConfigFile, "CHECKPOINT_DISABLE=1", "TF_LOG=TRACE")
+	logs, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(logs), "alfred_qdrant_collection") || !strings.Contains(string(logs), "[TRACE]") {
+		t.Fatalf("no TRACE log captured:\n%.2000s", logs)
+	}
+	if strings.Contains(string(logs), testKey) {
+		t.Errorf("the API key appears in the TRACE log")
 	}
 	cli.Run(t, dir, []int{0}, "destroy", "-auto-approve", "-input=false", "-no-color")
 }
