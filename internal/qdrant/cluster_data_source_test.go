@@ -2,6 +2,7 @@ package qdrant_test
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -43,5 +44,27 @@ func TestAccQdrantClusterDataSource_reportsPeersLeaderAndDownPeers(t *testing.T)
 				),
 			},
 		},
+	})
+}
+
+// The data source reads peers from the REST API: without rest_url it says so, naming the setting.
+func TestAccQdrantClusterDataSource_needsRESTURL(t *testing.T) {
+	t.Setenv("ALFRED_QDRANT_REST_URL", "") // not parallel: the environment must not fill rest_url
+	c := newCluster(t, sandbox.Options{})
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "alfred" {
+  qdrant {
+    url     = %q
+    api_key = %q
+  }
+}
+data "alfred_qdrant_cluster" "q" {}
+`, c.Addr, c.APIKey),
+			ExpectError: regexp.MustCompile(`(?s)qdrant\.rest_url or ALFRED_QDRANT_REST_URL`),
+		}},
 	})
 }

@@ -1,7 +1,12 @@
 package qdrant
 
 import (
+	"context"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	pb "github.com/qdrant/go-client/qdrant"
 )
@@ -52,5 +57,41 @@ func TestTargetOrder(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("got %v, want %v", got, want)
 		}
+	}
+}
+
+func vecs(t *testing.T, m map[string][2]any) types.Map {
+	t.Helper()
+	el := map[string]attr.Value{}
+	for k, v := range m {
+		el[k] = types.ObjectValueMust(vectorAttrTypes, map[string]attr.Value{"size": types.Int64Value(int64(v[0].(int))),
+			"distance": types.StringValue(v[1].(string)), "on_disk": types.BoolValue(false)})
+	}
+	return types.MapValueMust(types.ObjectType{AttrTypes: vectorAttrTypes}, el)
+}
+
+// The replacement warning names each change Qdrant cannot make in place, and nothing else.
+func TestReplacementReasons(t *testing.T) {
+	ctx := context.Background()
+	base := collectionModel{Name: types.StringValue("c"), ShardNumber: types.Int64Value(3), ShardingMethod: types.StringValue("auto"),
+		Vectors: vecs(t, map[string][2]any{"text": {4, "Cosine"}, "img": {8, "Dot"}})}
+	same := base
+	same.Vectors = vecs(t, map[string][2]any{"text": {4, "Cosine"}, "img": {8, "Dot"}})
+	if got := replacementReasons(ctx, base, same); len(got) != 0 {
+		t.Fatalf("no change, reasons %v", got)
+	}
+	changed := base
+	changed.ShardNumber = types.Int64Value(6)
+	changed.Vectors = vecs(t, map[string][2]any{"text": {4, "Euclid"}, "audio": {16, "Dot"}})
+	got := strings.Join(replacementReasons(ctx, base, changed), "; ")
+	for _, want := range []string{"shard_number 3 -> 6", `vectors["text"].distance Cosine -> Euclid`, `vector "img" removed`, `vector "audio" added`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reasons %q lack %q", got, want)
+		}
+	}
+	unknownShards := base
+	unknownShards.ShardNumber = types.Int64Unknown()
+	if got := replacementReasons(ctx, base, unknownShards); len(got) != 0 {
+		t.Errorf("an unknown shard_number is no reason: %v", got)
 	}
 }
