@@ -196,3 +196,29 @@ func (a *api) keyRequired(ctx context.Context) (bool, error) {
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden, nil
 }
+
+// transportWarning says, for a configuration that sends the API key in clear text to a host that is not
+// on loopback, or that has no API key at all, what is at risk; "" when TLS protects the key.
+func transportWarning(cfg *shared.QdrantConfig) string {
+	if cfg == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(cfg.URL)
+	if err != nil {
+		return ""
+	}
+	loopback := host == "localhost"
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		loopback = true
+	}
+	tlsOn := cfg.TLS || cfg.CACert != ""
+	switch {
+	case cfg.APIKey == "" && !loopback:
+		return fmt.Sprintf("No API key is configured for the Qdrant cluster at %s: unless the cluster is reachable only from a "+
+			"trusted network, anyone who reaches it can read and delete every collection. Set qdrant.api_key (QDRANT_API_KEY).", cfg.URL)
+	case cfg.APIKey != "" && !tlsOn && !loopback:
+		return fmt.Sprintf("The Qdrant API key is sent in clear text to %s: set qdrant.tls = true (ALFRED_QDRANT_TLS), with "+
+			"qdrant.ca_cert when the cluster's certificate is not signed by a system root.", cfg.URL)
+	}
+	return ""
+}

@@ -68,6 +68,9 @@ func (d *clusterDataSource) Read(ctx context.Context, _ datasource.ReadRequest, 
 			"API (GET /cluster): set the provider's qdrant.rest_url or ALFRED_QDRANT_REST_URL.")
 		return
 	}
+	if w := transportWarning(d.data.Qdrant); w != "" {
+		resp.Diagnostics.AddWarning("Qdrant connection is not protected", w)
+	}
 	a, err := clientFor(d.data)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot connect to Qdrant", err.Error())

@@ -158,6 +158,9 @@ func (r *collectionResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if w := transportWarning(r.data.Qdrant); w != "" {
+		resp.Diagnostics.AddWarning("Qdrant connection is not protected", w)
+	}
 	if rf := plan.ReplicationFactor; !rf.IsUnknown() && !rf.IsNull() && r.data.Qdrant.RESTURL != "" {
 		if a, err := clientFor(r.data); err == nil {
 			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)

@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	pb "github.com/qdrant/go-client/qdrant"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 func rs(states ...pb.ReplicaState) []replicaInfo {
@@ -93,5 +95,30 @@ func TestReplacementReasons(t *testing.T) {
 	unknownShards.ShardNumber = types.Int64Unknown()
 	if got := replacementReasons(ctx, base, unknownShards); len(got) != 0 {
 		t.Errorf("an unknown shard_number is no reason: %v", got)
+	}
+}
+
+// The provider warns when the API key would travel in clear text beyond loopback, or when a remote
+// cluster has no key; loopback (the sandbox) and TLS are quiet.
+func TestTransportWarning(t *testing.T) {
+	cases := []struct {
+		cfg  shared.QdrantConfig
+		want string
+	}{
+		{shared.QdrantConfig{URL: "127.0.0.1:6334", APIKey: "k"}, ""},
+		{shared.QdrantConfig{URL: "localhost:6334"}, ""},
+		{shared.QdrantConfig{URL: "qdrant.internal:6334", APIKey: "k", TLS: true}, ""},
+		{shared.QdrantConfig{URL: "qdrant.internal:6334", APIKey: "k", CACert: "pem"}, ""},
+		{shared.QdrantConfig{URL: "qdrant.internal:6334", APIKey: "k"}, "sent in clear text"},
+		{shared.QdrantConfig{URL: "10.0.0.5:6334", TLS: true}, "No API key"},
+	}
+	for _, c := range cases {
+		got := transportWarning(&c.cfg)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%+v: got %q, want %q", c.cfg, got, c.want)
+		}
+		if strings.Contains(got, "k\"") || (c.cfg.APIKey != "" && strings.Contains(got, " "+c.cfg.APIKey+" ")) {
+			t.Errorf("the warning shows the key: %q", got)
+		}
 	}
 }
