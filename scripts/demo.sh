@@ -92,6 +92,9 @@ terraform output -json alerting
 terraform output -raw grafana_dashboard > grafana-dashboard.json
 echo "Grafana dashboard JSON: $work/grafana-dashboard.json ($(wc -c < grafana-dashboard.json) bytes)"
 
+step "Qdrant: every shard has replication_factor Active replicas on distinct peers"
+terraform output -json qdrant
+
 step "agent services in the sandbox's Cloud Run"
 terraform output -json agent_uris
 

@@ -93,3 +93,37 @@ output "alerting" {
 output "grafana_dashboard" {
   value = module.platform.alerting.dashboard
 }
+
+# Vectors in Qdrant (ops guide, database scaling): two replicated collections over the sandbox's three
+# peers; agents read task embeddings through the alias, so a re-index is a blue/green alias switch.
+resource "alfred_qdrant_collection" "task_embeddings" {
+  name                     = "task-embeddings-v1"
+  shard_number             = 3
+  replication_factor       = 2
+  write_consistency_factor = 1
+  vectors                  = { "" = { size = 384, distance = "Cosine" } }
+  payload_indexes          = { agent = "keyword", created_at = "datetime" }
+  aliases                  = ["task-embeddings"]
+}
+
+resource "alfred_qdrant_collection" "agent_memory" {
+  name               = "agent-memory"
+  shard_number       = 3
+  replication_factor = 2
+  vectors            = { text = { size = 384, distance = "Cosine" } }
+  quantization       = { type = "scalar", quantile = 0.99 }
+  payload_indexes    = { agent = "keyword", session = "keyword" }
+}
+
+data "alfred_qdrant_cluster" "this" {}
+
+output "qdrant" {
+  value = {
+    peers = [for p in data.alfred_qdrant_cluster.this.peers : p.id]
+    replicas = {
+      for c in [alfred_qdrant_collection.task_embeddings, alfred_qdrant_collection.agent_memory] :
+      c.name => [for s in c.shards : "shard ${s.id}: ${join(", ", [for r in s.replicas : "${r.peer_id} ${r.state}"])}"]
+    }
+    aliases = alfred_qdrant_collection.task_embeddings.aliases
+  }
+}

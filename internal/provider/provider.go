@@ -22,6 +22,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/alerting"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/qdrant"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -60,6 +61,8 @@ type qdrantModel struct {
 	URL     types.String `tfsdk:"url"`
 	RESTURL types.String `tfsdk:"rest_url"`
 	APIKey  types.String `tfsdk:"api_key"`
+	TLS     types.Bool   `tfsdk:"tls"`
+	CACert  types.String `tfsdk:"ca_cert"`
 }
 
 type postgresModel struct {
@@ -130,6 +133,9 @@ func providerSchema() schema.Schema {
 					"url":      str("gRPC address (host:port). Environment: `ALFRED_QDRANT_URL`.", false, hostPortValidator()),
 					"rest_url": str("REST base URL, used for snapshots. Environment: `ALFRED_QDRANT_REST_URL`.", false, urlValidator()),
 					"api_key":  str("API key. Environment: `QDRANT_API_KEY`.", true),
+					"tls": schema.BoolAttribute{Optional: true, MarkdownDescription: "Use TLS for gRPC and REST, verified " +
+						"against the system roots or `ca_cert`. Environment: `ALFRED_QDRANT_TLS`. Default false, or true when `ca_cert` is set."},
+					"ca_cert": str("PEM CA certificate that signs the cluster's TLS certificate (implies TLS). Environment: `ALFRED_QDRANT_CA_CERT`.", false),
 				},
 			},
 			"postgres": schema.SingleNestedBlock{
@@ -285,6 +291,8 @@ func resolve(cfg providerModel, diags *diag.Diagnostics) *shared.ProviderData {
 		c.URL, _ = pick(q.URL, "ALFRED_QDRANT_URL")
 		c.RESTURL, _ = pick(q.RESTURL, "ALFRED_QDRANT_REST_URL")
 		c.APIKey, _ = pick(q.APIKey, "QDRANT_API_KEY")
+		c.CACert, _ = pick(q.CACert, "ALFRED_QDRANT_CA_CERT")
+		c.TLS = pickBool(q.TLS, "ALFRED_QDRANT_TLS", c.CACert != "", path.Root("qdrant").AtName("tls"), diags)
 		checkValue(c.URL, path.Root("qdrant").AtName("url"), "ALFRED_QDRANT_URL", hostPortProblem, hostPortRule, diags)
 		checkValue(c.RESTURL, path.Root("qdrant").AtName("rest_url"), "ALFRED_QDRANT_REST_URL", urlProblem, urlRule, diags)
 		data.Qdrant = c
@@ -320,6 +328,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	all = append(all, agentservice.Resources()...)
 	all = append(all, alerting.Resources()...)
 	all = append(all, supabase.Resources()...)
+	all = append(all, qdrant.Resources()...)
 	return all
 }
 
@@ -327,5 +336,6 @@ func (p *alfredProvider) DataSources(_ context.Context) []func() datasource.Data
 	var all []func() datasource.DataSource
 	all = append(all, render.DataSources()...)
 	all = append(all, alerting.DataSources()...)
+	all = append(all, qdrant.DataSources()...)
 	return all
 }

@@ -26,7 +26,7 @@ var BlockEnv = map[string][]string{
 	BlockGCP: {"ALFRED_GCP_PROJECT", "ALFRED_GCP_REGION", "ALFRED_GCP_RUN_ENDPOINT",
 		"ALFRED_GCP_MONITORING_ENDPOINT", "ALFRED_GCP_LOGGING_ENDPOINT", "ALFRED_GCP_SCHEDULER_ENDPOINT", "ALFRED_GCP_INSECURE"},
 	BlockSupabase: {"SUPABASE_ACCESS_TOKEN", "ALFRED_SUPABASE_API_URL", "ALFRED_SUPABASE_ORG_SLUG"},
-	BlockQdrant:   {"ALFRED_QDRANT_URL", "ALFRED_QDRANT_REST_URL", "QDRANT_API_KEY"},
+	BlockQdrant:   {"ALFRED_QDRANT_URL", "ALFRED_QDRANT_REST_URL", "QDRANT_API_KEY", "ALFRED_QDRANT_TLS", "ALFRED_QDRANT_CA_CERT"},
 	BlockPostgres: {"ALFRED_POSTGRES_DSN"},
 	BlockS3:       {"AWS_REGION", "ALFRED_S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"},
 }
@@ -58,6 +58,8 @@ type QdrantConfig struct {
 	URL     string // host:port of the gRPC API
 	RESTURL string // base URL of the REST API (snapshots)
 	APIKey  string
+	TLS     bool   // gRPC and REST over TLS (system roots unless CACert)
+	CACert  string // PEM
 }
 
 // PostgresConfig is the resolved `postgres` block.

@@ -441,7 +441,7 @@ func (a *collectionsAPI) CollectionClusterInfo(ctx context.Context, req *pb.Coll
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	self := s.peers[0].ID
+	self := s.self(ctx)
 	perShard := shardPointCounts(c)
 	out := &pb.CollectionClusterInfoResponse{PeerId: self, ShardCount: uint64(len(c.shards))}
 	for _, sh := range c.shards {
@@ -464,7 +464,7 @@ func (s *Server) checkPeer(id uint64) error {
 	if p == nil {
 		return badInput("Peer %d does not exist", id)
 	}
-	if p.Down {
+	if p.Down || p.Partitioned {
 		return status.Errorf(codes.Unavailable, "Service internal error: peer %d is not reachable", id)
 	}
 	return nil
@@ -609,11 +609,16 @@ func shardPointCounts(c *collection) map[uint32]uint64 {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for k := range c.points {
-		h := uint32(0)
-		for i := 0; i < len(k); i++ {
-			h = h*31 + uint32(k[i])
-		}
-		out[ids[h%uint32(len(ids))]]++
+		out[shardOfKey(ids, k)]++
 	}
 	return out
+}
+
+// shardOfKey is the shard a point key belongs to, among the sorted shard ids.
+func shardOfKey(ids []uint32, k string) uint32 {
+	h := uint32(0)
+	for i := 0; i < len(k); i++ {
+		h = h*31 + uint32(k[i])
+	}
+	return ids[h%uint32(len(ids))]
 }

@@ -2,6 +2,7 @@ package qdrant
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -129,8 +130,19 @@ func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.Point
 			return nil, err
 		}
 	}
+	keys := make([]string, 0, len(req.GetPoints()))
 	for _, p := range req.GetPoints() {
-		c.points[pointKey(p.GetId())] = proto.Clone(p).(*pb.PointStruct)
+		keys = append(keys, pointKey(p.GetId()))
+	}
+	applied, werr := s.replicateWrite(ctx, c, keys)
+	for _, p := range req.GetPoints() {
+		if k := pointKey(p.GetId()); applied[k] {
+			c.points[k] = proto.Clone(p).(*pb.PointStruct)
+		}
+	}
+	if werr != nil {
+		_ = s.save()
+		return nil, werr
 	}
 	return s.savedUpdate(start)
 }
@@ -147,8 +159,19 @@ func (a *pointsAPI) Delete(ctx context.Context, req *pb.DeletePoints) (*pb.Point
 	if ids == nil {
 		return nil, status.Error(codes.Unimplemented, "sandbox: deleting points by filter is not emulated; select them by id")
 	}
+	keys := make([]string, 0, len(ids.GetIds()))
 	for _, id := range ids.GetIds() {
-		delete(c.points, pointKey(id))
+		keys = append(keys, pointKey(id))
+	}
+	applied, werr := s.replicateWrite(ctx, c, keys)
+	for _, k := range keys {
+		if applied[k] {
+			delete(c.points, k)
+		}
+	}
+	if werr != nil {
+		_ = s.save()
+		return nil, werr
 	}
 	return s.savedUpdate(start)
 }
@@ -298,4 +321,95 @@ func (a *pointsAPI) DeleteFieldIndex(ctx context.Context, req *pb.DeleteFieldInd
 	defer s.mu.Unlock()
 	delete(c.schema, req.GetFieldName()) // deleting an index that does not exist succeeds, as in Qdrant
 	return s.savedUpdate(start)
+}
+
+// replicateWrite applies Qdrant's update rule of a shard's replica set (ShardReplicaSet::update_impl,
+// lib/collection/src/shards/replica_set/update.rs) to every shard the points fall in, and returns the
+// keys whose shard took the write:
+//   - the write goes to every replica that is not Dead; none: "The replica set for shard S on peer P has
+//     no active replica" (a service error, nothing applied);
+//   - a replica on a peer that cannot be reached (partitioned, see SetPeerPartitioned) fails;
+//   - with failures, at least min(write_consistency_factor, replicas of the shard) successes are needed:
+//     then the failed replicas are deactivated (Dead, handle_failed_replicas); else the write fails with
+//     the first failure's error (the successful replicas keep it, as in Qdrant);
+//   - the successes must include an Active replica, else "Failed to apply operation to at least one
+//     `Active` replica. Consistency of this update is not guaranteed. Please retry."
+//
+// Called under s.mu.
+func (s *Server) replicateWrite(ctx context.Context, c *collection, keys []string) (map[string]bool, error) {
+	applied := map[string]bool{}
+	if len(c.shards) == 0 {
+		return applied, nil
+	}
+	ids := make([]uint32, len(c.shards))
+	for i, sh := range c.shards {
+		ids[i] = sh.ID
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	byShard := map[uint32][]string{}
+	for _, k := range keys {
+		sid := shardOfKey(ids, k)
+		byShard[sid] = append(byShard[sid], k)
+	}
+	wcf := int(c.config.GetParams().GetWriteConsistencyFactor())
+	if wcf < 1 {
+		wcf = 1
+	}
+	self := s.self(ctx)
+	now := s.opts.Now()
+	var firstErr error
+	for _, sid := range ids {
+		ks := byShard[sid]
+		if len(ks) == 0 {
+			continue
+		}
+		sh := c.shard(sid)
+		var successes, failures []*replica
+		for _, r := range sh.Replicas {
+			if r.State == pb.ReplicaState_Dead {
+				continue
+			}
+			if p := s.peer(r.Peer); p != nil && (p.Down || p.Partitioned) {
+				failures = append(failures, r)
+			} else {
+				successes = append(successes, r)
+			}
+		}
+		if len(successes) == 0 && len(failures) == 0 {
+			if firstErr == nil {
+				firstErr = status.Errorf(codes.Internal, "Service internal error: The replica set for shard %d on peer %d has no active replica", sid, self)
+			}
+			continue
+		}
+		failure := ""
+		if len(failures) > 0 {
+			failure = fmt.Sprintf("Failed peer: %d, error: Service internal error: peer %d is not reachable", failures[0].Peer, failures[0].Peer)
+		}
+		if len(successes) > 0 {
+			for _, k := range ks {
+				applied[k] = true
+			}
+		}
+		if len(failures) > 0 {
+			if len(successes) >= min(wcf, len(sh.Replicas)) {
+				for _, r := range failures {
+					r.State, r.Since = pb.ReplicaState_Dead, now
+				}
+			} else {
+				if firstErr == nil {
+					firstErr = status.Errorf(codes.Unavailable, "Service internal error: peer %d is not reachable", failures[0].Peer)
+				}
+				continue
+			}
+		}
+		active := false
+		for _, r := range successes {
+			active = active || r.State == pb.ReplicaState_Active
+		}
+		if !active && firstErr == nil {
+			firstErr = status.Errorf(codes.Internal, "Service internal error: Failed to apply operation to at least one `Active` replica. "+
+				"Consistency of this update is not guaranteed. Please retry. %s", failure)
+		}
+	}
+	return applied, firstErr
 }

@@ -73,6 +73,9 @@ type Server struct {
 type peer struct {
 	ID   uint64 `json:"id"`
 	Down bool   `json:"down"`
+	// Partitioned: the other peers cannot reach it, and the consensus has not noticed yet: its replicas
+	// keep their state until a write fails on them (SetPeerPartitioned).
+	Partitioned bool `json:"partitioned,omitempty"`
 }
 
 type replica struct {

@@ -719,7 +719,9 @@ func restDo(t *testing.T, method, url, contentType string, body io.Reader) (int,
 func TestSnapshotRoundtrip(t *testing.T) {
 	dir := t.TempDir()
 	e := start(t, sandbox.Options{Dir: dir})
-	e.create("snap", 4, 2, 1)
+	// every peer holds every shard, so the first peer's snapshot has all the points (a node's snapshot
+	// holds only its own shards: TestEveryPeerIsAddressableOnItsOwnPorts)
+	e.create("snap", 4, 2, 3)
 	e.upsert("snap", 7, 4)
 	d, err := e.client.CreateSnapshot(ctx(t), "snap")
 	if err != nil {

@@ -100,14 +100,15 @@ func (s *Server) restCluster(c *restCtx) {
 	for i, p := range s.peers {
 		uri := peerURI(p.ID, i)
 		peers[strconv.FormatUint(p.ID, 10)] = map[string]string{"uri": uri}
-		if p.Down {
+		if p.Down || p.Partitioned {
 			failures[uri] = map[string]any{"count": 1, "latest_error": "peer is unreachable (sandbox: marked down)",
 				"latest_error_timestamp": s.opts.Now().UTC().Format(time.RFC3339Nano)}
 		}
 	}
 	leader := s.leader()
 	role := "Follower"
-	if leader == s.peers[0].ID {
+	self := s.self(c.r.Context())
+	if leader == self {
 		role = "Leader"
 	}
 	var leaderV any = leader
@@ -116,7 +117,7 @@ func (s *Server) restCluster(c *restCtx) {
 	}
 	c.ok(map[string]any{
 		"status":  "enabled",
-		"peer_id": s.peers[0].ID,
+		"peer_id": self,
 		"peers":   peers,
 		"raft_info": map[string]any{"term": 1 + countDown(s.peers), "commit": s.opID + uint64(len(s.cols)),
 			"pending_operations": 0, "leader": leaderV, "role": role, "is_voter": true},
@@ -147,7 +148,7 @@ func (s *Server) restCollections(c *restCtx) {
 }
 
 func (s *Server) snapshotJSON(col string, c *restCtx) ([]map[string]any, bool) {
-	list, err := s.listSnapshots(col)
+	list, err := s.listSnapshots(c.r.Context(), col)
 	if err != nil {
 		c.fail(http.StatusInternalServerError, "Service internal error: "+err.Error())
 		return nil, false
@@ -181,7 +182,7 @@ func (s *Server) restCreateSnapshot(c *restCtx) {
 		c.fail(http.StatusNotFound, fmt.Sprintf("Not found: Collection `%s` doesn't exist!", c.r.PathValue("name")))
 		return
 	}
-	d, err := s.createSnapshot(col)
+	d, err := s.createSnapshot(c.r.Context(), col)
 	if err != nil {
 		c.fail(http.StatusInternalServerError, "Service internal error: "+err.Error())
 		return
@@ -197,7 +198,7 @@ func (s *Server) restDownload(c *restCtx) {
 		c.fail(http.StatusNotFound, "Not found: Snapshot "+snap+" not found")
 		return
 	}
-	f, err := os.Open(filepath.Join(s.collectionSnapDir(col), snap))
+	f, err := os.Open(filepath.Join(s.collectionSnapDir(c.r.Context(), col), snap))
 	if err != nil {
 		c.fail(http.StatusNotFound, "Not found: Snapshot "+snap+" not found")
 		return
@@ -221,7 +222,7 @@ func (s *Server) restDeleteSnapshot(c *restCtx) {
 		c.fail(http.StatusNotFound, fmt.Sprintf("Not found: Collection `%s` doesn't exist!", col))
 		return
 	}
-	if err := s.deleteSnapshot(col, c.r.PathValue("snapshot")); err != nil {
+	if err := s.deleteSnapshot(c.r.Context(), col, c.r.PathValue("snapshot")); err != nil {
 		c.fail(http.StatusNotFound, "Not found: Snapshot "+c.r.PathValue("snapshot")+" not found")
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +38,13 @@ type snapshotContent struct {
 	Data       persistedCollection `json:"data"`
 }
 
-func (s *Server) collectionSnapDir(name string) string {
+// collectionSnapDir is where the answering peer keeps the collection's snapshots: each node has its own
+// snapshots directory in Qdrant (snapshots are listed and downloaded per node). The first peer keeps the
+// sandbox's original layout, <snapDir>/<collection>; the others <snapDir>/.peers/<peer id>/<collection>.
+func (s *Server) collectionSnapDir(ctx context.Context, name string) string {
+	if self := s.self(ctx); self != s.peers[0].ID {
+		return filepath.Join(s.snapDir, ".peers", strconv.FormatUint(self, 10), name)
+	}
 	return filepath.Join(s.snapDir, name)
 }
 
@@ -66,13 +73,14 @@ func describe(path string) (*pb.SnapshotDescription, error) {
 }
 
 // createSnapshot writes <collection>-<peer>-<YYYY-MM-DD-HH-MM-SS>.snapshot. Called under s.mu.
-func (s *Server) createSnapshot(c *collection) (*pb.SnapshotDescription, error) {
-	dir := s.collectionSnapDir(c.name)
+func (s *Server) createSnapshot(ctx context.Context, c *collection) (*pb.SnapshotDescription, error) {
+	dir := s.collectionSnapDir(ctx, c.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	pc := c.persist()
 	pc.Shards, pc.Transfers = nil, nil
+	pc.Points = s.localPoints(ctx, c)
 	body, err := json.Marshal(snapshotContent{Format: "alfred-sandbox-qdrant/1", Collection: c.name, Data: pc})
 	if err != nil {
 		return nil, err
@@ -91,7 +99,7 @@ func (s *Server) createSnapshot(c *collection) (*pb.SnapshotDescription, error) 
 	}
 	var path string
 	for t := now; ; t = t.Add(time.Second) { // names have one-second resolution
-		path = filepath.Join(dir, fmt.Sprintf("%s-%d-%s.snapshot", c.name, s.peers[0].ID, t.Format("2006-01-02-15-04-05")))
+		path = filepath.Join(dir, fmt.Sprintf("%s-%d-%s.snapshot", c.name, s.self(ctx), t.Format("2006-01-02-15-04-05")))
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			break
 		}
@@ -106,8 +114,8 @@ func (s *Server) createSnapshot(c *collection) (*pb.SnapshotDescription, error) 
 	return describe(path)
 }
 
-func (s *Server) listSnapshots(name string) ([]*pb.SnapshotDescription, error) {
-	entries, err := os.ReadDir(s.collectionSnapDir(name))
+func (s *Server) listSnapshots(ctx context.Context, name string) ([]*pb.SnapshotDescription, error) {
+	entries, err := os.ReadDir(s.collectionSnapDir(ctx, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -119,7 +127,7 @@ func (s *Server) listSnapshots(name string) ([]*pb.SnapshotDescription, error) {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".snapshot") {
 			continue
 		}
-		d, err := describe(filepath.Join(s.collectionSnapDir(name), e.Name()))
+		d, err := describe(filepath.Join(s.collectionSnapDir(ctx, name), e.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +189,7 @@ func (a *snapshotsAPI) Create(ctx context.Context, req *pb.CreateSnapshotRequest
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	d, err := s.createSnapshot(c)
+	d, err := s.createSnapshot(ctx, c)
 	if err != nil {
 		return nil, status.Error(codes.Internal, "Service internal error: "+err.Error())
 	}
@@ -195,7 +203,7 @@ func (a *snapshotsAPI) List(ctx context.Context, req *pb.ListSnapshotsRequest) (
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	list, err := s.listSnapshots(req.GetCollectionName())
+	list, err := s.listSnapshots(ctx, req.GetCollectionName())
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
@@ -209,17 +217,17 @@ func (a *snapshotsAPI) Delete(ctx context.Context, req *pb.DeleteSnapshotRequest
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if err := s.deleteSnapshot(req.GetCollectionName(), req.GetSnapshotName()); err != nil {
+	if err := s.deleteSnapshot(ctx, req.GetCollectionName(), req.GetSnapshotName()); err != nil {
 		return nil, err
 	}
 	return &pb.DeleteSnapshotResponse{Time: elapsed(start)}, nil
 }
 
-func (s *Server) deleteSnapshot(col, snap string) error {
+func (s *Server) deleteSnapshot(ctx context.Context, col, snap string) error {
 	if !validSnapshotName(snap) {
 		return status.Errorf(codes.NotFound, "Not found: Snapshot %s not found", snap)
 	}
-	err := os.Remove(filepath.Join(s.collectionSnapDir(col), snap))
+	err := os.Remove(filepath.Join(s.collectionSnapDir(ctx, col), snap))
 	if errors.Is(err, os.ErrNotExist) {
 		return status.Errorf(codes.NotFound, "Not found: Snapshot %s not found", snap)
 	}

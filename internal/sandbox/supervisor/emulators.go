@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -64,6 +65,26 @@ func (s *Sandbox) startQdrant() error {
 	s.debugMux.HandleFunc("POST /qdrant/peers/{peer_id}/up", peer(false))
 	s.debugMux.HandleFunc("GET /qdrant/peers", func(w http.ResponseWriter, _ *http.Request) {
 		kit.WriteJSON(w, http.StatusOK, srv.PeerIDs())
+	})
+	// Every peer also answers on its own gRPC and REST ports (the addresses above are the first peer's).
+	var endpoints []map[string]any
+	for i, id := range srv.PeerIDs() {
+		gl, err := listen(s.id, fmt.Sprintf("qdrant-peer-%d-grpc", i+1))
+		if err != nil {
+			return err
+		}
+		g := grpc.NewServer(srv.PeerServerOptions(id)...)
+		srv.Register(g)
+		s.serveGRPC(gl, g)
+		hl, err := listen(s.id, fmt.Sprintf("qdrant-peer-%d-rest", i+1))
+		if err != nil {
+			return err
+		}
+		s.serveHTTP(hl, srv.PeerRESTHandler(id))
+		endpoints = append(endpoints, map[string]any{"id": id, "grpc": gl.Addr().String(), "rest": "http://" + hl.Addr().String()})
+	}
+	s.debugMux.HandleFunc("GET /qdrant/peers/endpoints", func(w http.ResponseWriter, _ *http.Request) {
+		kit.WriteJSON(w, http.StatusOK, endpoints)
 	})
 	return nil
 }

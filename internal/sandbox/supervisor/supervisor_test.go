@@ -170,6 +170,42 @@ func TestDebugAPIMarksQdrantPeersDownAndUp(t *testing.T) {
 	if n := sendFailures(); n != 1 {
 		t.Errorf("with one peer down, cluster info must show one unreachable peer, got %d", n)
 	}
+	// every peer has its own ports: a down peer refuses, an up one answers as itself
+	resp, err = http.Get(debug + "/qdrant/peers/endpoints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var endpoints []struct {
+		ID   uint64 `json:"id"`
+		GRPC string `json:"grpc"`
+		REST string `json:"rest"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&endpoints); err != nil || len(endpoints) != 3 || endpoints[1].ID != peers[1] {
+		t.Fatalf("peer endpoints %+v (%v)", endpoints, err)
+	}
+	resp.Body.Close()
+	peerCluster := func(rest string) (int, uint64) {
+		req, _ := http.NewRequest("GET", rest+"/cluster", nil)
+		req.Header.Set("api-key", sb.Env["QDRANT_API_KEY"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Result struct {
+				PeerID uint64 `json:"peer_id"`
+			} `json:"result"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Result.PeerID
+	}
+	if code, _ := peerCluster(endpoints[1].REST); code != http.StatusServiceUnavailable {
+		t.Errorf("the down peer's own REST port answered %d", code)
+	}
+	if code, id := peerCluster(endpoints[2].REST); code != 200 || id != peers[2] {
+		t.Errorf("peer %d's own REST port answered %d as peer %d", peers[2], code, id)
+	}
 	if code := post(fmt.Sprintf("/qdrant/peers/%d/up", peers[1])); code != http.StatusNoContent {
 		t.Errorf("peer up: %d", code)
 	}
