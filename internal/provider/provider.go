@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -312,11 +313,13 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	var all []func() resource.Resource
 	all = append(all, rbac.Resources()...)
 	all = append(all, agentservice.Resources()...)
+	all = append(all, pgdata.Resources()...)
 	return all
 }
 
 func (p *alfredProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	var all []func() datasource.DataSource
 	all = append(all, render.DataSources()...)
+	all = append(all, pgdata.DataSources()...)
 	return all
 }
