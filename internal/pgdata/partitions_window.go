@@ -6,11 +6,21 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
-// clock is the time the partition window is planned from. Tests move it (export_test.go); nothing else does.
-var clock = time.Now
+// clockOverride, when set, is the time the partition window is planned from instead of the system clock.
+// Only tests set it (export_test.go), to move the window without waiting for days.
+var clockOverride atomic.Pointer[time.Time]
+
+// clock is the time the partition window is planned from.
+func clock() time.Time {
+	if t := clockOverride.Load(); t != nil {
+		return *t
+	}
+	return time.Now()
+}
 
 // Intervals a partition set can step by. Bounds are in UTC, as PostgreSQL's date_trunc computes them in a
 // session whose TimeZone is UTC: a day starts at 00:00, a week on Monday (ISO), a month on its first day.
