@@ -104,6 +104,19 @@ begin
 end
 $fn$;
 
+-- Makes <table>_default the default partition: re-attached when a table of that name exists (it was
+-- detached), created otherwise.
+create or replace function alfred_pgdata.ensure_default_partition(p_schema text, p_table text)
+returns void language plpgsql as $fn$
+begin
+	if to_regclass(format('%I.%I', p_schema, p_table || '_default')) is null then
+		execute format('create table %I.%I partition of %I.%I default', p_schema, p_table || '_default', p_schema, p_table);
+	else
+		execute format('alter table %I.%I attach partition %I.%I default', p_schema, p_table, p_schema, p_table || '_default');
+	end if;
+end
+$fn$;
+
 -- Keeps every partition set (or the one named) covered from at - retention to premake intervals after
 -- at, as terraform apply does; returns what it did. pg_cron calls it with no arguments.
 create or replace function alfred_pgdata.maintain_partitions(p_schema text default null, p_table text default null,
@@ -114,9 +127,9 @@ declare
 	p record;
 	unit_step interval;
 	at_utc timestamp := p_at at time zone 'UTC';
-	cutoff timestamp;
-	lo timestamp;
-	last_lo timestamp;
+	v_cutoff timestamp;
+	v_lo timestamp;
+	v_last timestamp;
 	nm text;
 begin
 	for s in select * from alfred_pgdata.partition_sets
@@ -128,31 +141,30 @@ begin
 		end if;
 		perform pg_advisory_xact_lock(hashtext('alfred_pgdata:' || s.schema_name || '.' || s.table_name));
 		unit_step := ('1 ' || s.interval_unit)::interval;
-		lo := date_trunc(s.interval_unit, at_utc);
-		cutoff := null;
+		v_lo := date_trunc(s.interval_unit, at_utc);
+		v_cutoff := null;
 		if s.retention_seconds is not null then
-			cutoff := at_utc - make_interval(secs => s.retention_seconds);
-			lo := date_trunc(s.interval_unit, cutoff);
-			for p in select * from alfred_pgdata.partitions_of(s.schema_name, s.table_name) where hi <= cutoff loop
+			v_cutoff := at_utc - make_interval(secs => s.retention_seconds);
+			v_lo := date_trunc(s.interval_unit, v_cutoff);
+			for p in select x.name from alfred_pgdata.partitions_of(s.schema_name, s.table_name) x where x.hi <= v_cutoff loop
 				perform alfred_pgdata.retire_partition(s.schema_name, s.table_name, p.name, s.retention_action);
 				return next format('%s %I.%I', case s.retention_action when 'drop' then 'dropped' else 'detached' end,
 					s.schema_name, p.name);
 			end loop;
 		end if;
-		last_lo := date_trunc(s.interval_unit, at_utc) + s.premake * unit_step;
-		while lo <= last_lo loop
+		v_last := date_trunc(s.interval_unit, at_utc) + s.premake * unit_step;
+		while v_lo <= v_last loop
 			if not exists (select from alfred_pgdata.partitions_of(s.schema_name, s.table_name) x
-					where x.hi > lo and x.lo < lo + unit_step) then
-				nm := s.table_name || '_p' || to_char(lo, case s.interval_unit when 'month' then 'YYYYMM' else 'YYYYMMDD' end);
-				perform alfred_pgdata.add_partition(s.schema_name, s.table_name, nm, lo, lo + unit_step);
+					where x.hi > v_lo and x.lo < v_lo + unit_step) then
+				nm := s.table_name || '_p' || to_char(v_lo, case s.interval_unit when 'month' then 'YYYYMM' else 'YYYYMMDD' end);
+				perform alfred_pgdata.add_partition(s.schema_name, s.table_name, nm, v_lo, v_lo + unit_step);
 				return next format('created %I.%I', s.schema_name, nm);
 			end if;
-			lo := lo + unit_step;
+			v_lo := v_lo + unit_step;
 		end loop;
 		if s.default_partition and alfred_pgdata.default_partition_of(s.schema_name, s.table_name) is null then
-			execute format('create table %I.%I partition of %I.%I default', s.schema_name, s.table_name || '_default',
-				s.schema_name, s.table_name);
-			return next format('created %I.%I', s.schema_name, s.table_name || '_default');
+			perform alfred_pgdata.ensure_default_partition(s.schema_name, s.table_name);
+			return next format('attached %I.%I', s.schema_name, s.table_name || '_default');
 		end if;
 	end loop;
 end

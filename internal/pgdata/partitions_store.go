@@ -218,9 +218,8 @@ func applySet(ctx context.Context, tx pgx.Tx, schema, table string, set partitio
 	}
 	switch {
 	case set.DefaultPartition && def == "":
-		if _, err := tx.Exec(ctx, fmt.Sprintf(`create table %s partition of %s default`,
-			qualified(schema, table+"_default"), qualified(schema, table))); err != nil {
-			return fmt.Errorf("adding the default partition: %w", err)
+		if _, err := tx.Exec(ctx, `select alfred_pgdata.ensure_default_partition($1, $2)`, schema, table); err != nil {
+			return fmt.Errorf("adding the default partition %s_default: %w", table, err)
 		}
 	case !set.DefaultPartition && def != "":
 		// Detached, not dropped: its rows are the application's.
