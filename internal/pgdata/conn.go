@@ -152,14 +152,6 @@ func isLockTimeout(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
-func sqlState(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code
-	}
-	return ""
-}
-
 // Passwords of every DSN this process has seen: every error message passes through redact.
 var (
 	secretsMu sync.RWMutex

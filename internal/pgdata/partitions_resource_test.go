@@ -79,7 +79,7 @@ func TestAccPostgresPartitions_rowsLandInPartitionsAndMovedWindowAddsAndRetires(
 						(2, '2026-03-12 23:59:59.999+00'), (3, '2026-03-13 00:00+00')`)
 				},
 				Config: cfg,
-				Check: d.expectRows([]string{"1@events_p20260308", "2@events_p20260312", "3@events_default"}, whereRows),
+				Check:  d.expectRows([]string{"1@events_p20260308", "2@events_p20260312", "3@events_default"}, whereRows),
 			},
 			{
 				// Two days later, the plan shows the two partitions past retention leaving and two new ones coming;
@@ -245,7 +245,7 @@ func TestAccPostgresPartitions_refusesColumnOrIntervalChange(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: partitionsHCL(d.DSN, "")},
 			{
-				Config: regexp.MustCompile(`interval += "day"`).ReplaceAllString(partitionsHCL(d.DSN, ""), `interval = "week"`),
+				Config:      regexp.MustCompile(`interval += "day"`).ReplaceAllString(partitionsHCL(d.DSN, ""), `interval = "week"`),
 				ExpectError: regexp.MustCompile(`(?s)The interval of existing partitions cannot change.*Keep\s+interval\s+=\s+"day"`),
 			},
 			{
