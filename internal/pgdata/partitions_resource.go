@@ -227,6 +227,9 @@ func (r *partitionsResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.MaintenanceFunction = types.StringValue(maintenanceFunction)
 	}
 	if req.State.Raw.IsNull() {
+		if job, ok := r.plannedCronJob(ctx); ok {
+			plan.CronJob = job
+		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -276,9 +279,36 @@ func (r *partitionsResource) ModifyPlan(ctx context.Context, req resource.Modify
 			"now": now.UTC().Format(time.RFC3339)})
 	}
 	plan.Partitions = partitionsList(keep)
-	// What pg_cron shows is read, not planned: keep it as it is.
+	// The job is scheduled by every apply when pg_cron is present: a job removed outside Terraform, or pg_cron
+	// installed since, shows here.
 	plan.CronJob = state.CronJob
+	if job, ok := r.plannedCronJob(ctx); ok {
+		plan.CronJob = job
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// plannedCronJob is what cron_job will be after an apply: the job's name when the database has pg_cron.
+// It reads the database (a plan may read); ok is false when it cannot tell.
+func (r *partitionsResource) plannedCronJob(ctx context.Context) (types.String, bool) {
+	if r.data == nil || r.data.Postgres == nil || r.data.Postgres.Unknown || r.data.Postgres.DSN == "" {
+		return types.String{}, false
+	}
+	p, err := poolFor(r.data.Postgres.DSN)
+	if err != nil {
+		return types.String{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, hasCron, err := cronJob(ctx, p)
+	if err != nil {
+		tflog.Warn(ctx, "cannot tell whether pg_cron is installed", map[string]any{"error": redactErr(err)})
+		return types.String{}, false
+	}
+	if hasCron {
+		return types.StringValue(cronJobName), true
+	}
+	return types.StringValue(""), true
 }
 
 func names(ps []partition) []string {
