@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
@@ -42,6 +43,9 @@ func TestAccPostgresPartitions_planReadsOnlyWithReadOnlyRole(t *testing.T) {
 				Config:             partitionsHCL(readOnly, ""),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plannedPartitions{
+					addr: eventsAddr, before: days("events", "2026-03-07", 6), after: days("events", "2026-03-09", 6),
+				}}},
 			},
 			{
 				// The plan above changed nothing; the superuser's apply does it.
