@@ -43,7 +43,7 @@ language sql stable set timezone = 'UTC' set datestyle = 'ISO, YMD' as $fn$
 	from pg_catalog.pg_inherits i
 	join pg_catalog.pg_class c on c.oid = i.inhrelid
 	join pg_catalog.pg_namespace n on n.oid = c.relnamespace,
-	lateral regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid), $re$^FOR VALUES FROM \('([^']*)'\) TO \('([^']*)'\)$re$) m
+	lateral regexp_match(pg_catalog.pg_get_expr(c.relpartbound, 0), $re$^FOR VALUES FROM \('([^']*)'\) TO \('([^']*)'\)$re$) m
 	where i.inhparent = format('%I.%I', p_schema, p_table)::regclass and n.nspname = p_schema and m is not null
 	order by 2
 $fn$;
@@ -53,7 +53,7 @@ create or replace function alfred_pgdata.default_partition_of(p_schema text, p_t
 returns regclass language sql stable as $fn$
 	select i.inhrelid::regclass from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid
 	where i.inhparent = format('%I.%I', p_schema, p_table)::regclass
-	and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
+	and pg_catalog.pg_get_expr(c.relpartbound, 0) = 'DEFAULT'
 $fn$;
 
 -- Adds the partition [p_lo, p_hi) named p_name. Rows of that range that landed in the default partition

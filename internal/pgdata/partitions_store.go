@@ -66,13 +66,15 @@ func readKey(ctx context.Context, q querier, schema, table string) (partitionKey
 }
 
 // readPartitions lists the table's range partitions with finite bounds (in its own schema), in UTC, and
-// the name of its default partition ("" when none).
+// the name of its default partition ("" when none). pg_get_expr gets no relation (0): a bound holds only
+// constants, and with a relation it would take a lock on it, so that a plan would queue behind the
+// application's migration.
 func readPartitions(ctx context.Context, q querier, schema, table string) ([]partition, string, error) {
 	rows, err := q.Query(ctx, `select c.relname::text, (m[1])::timestamptz at time zone 'UTC', (m[2])::timestamptz at time zone 'UTC'
 		from pg_catalog.pg_inherits i
 		join pg_catalog.pg_class c on c.oid = i.inhrelid
 		join pg_catalog.pg_namespace n on n.oid = c.relnamespace,
-		lateral regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid), $re$^FOR VALUES FROM \('([^']*)'\) TO \('([^']*)'\)$re$) m
+		lateral regexp_match(pg_catalog.pg_get_expr(c.relpartbound, 0), $re$^FOR VALUES FROM \('([^']*)'\) TO \('([^']*)'\)$re$) m
 		where i.inhparent = to_regclass($1) and n.nspname = $2 and m is not null order by 2`, qualified(schema, table), schema)
 	if err != nil {
 		return nil, "", err
@@ -89,7 +91,7 @@ func readPartitions(ctx context.Context, q querier, schema, table string) ([]par
 	var def string
 	err = q.QueryRow(ctx, `select coalesce((select c.relname::text from pg_catalog.pg_inherits i
 		join pg_catalog.pg_class c on c.oid = i.inhrelid
-		where i.inhparent = to_regclass($1) and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'), '')`,
+		where i.inhparent = to_regclass($1) and pg_catalog.pg_get_expr(c.relpartbound, 0) = 'DEFAULT'), '')`,
 		qualified(schema, table)).Scan(&def)
 	return ps, def, err
 }
