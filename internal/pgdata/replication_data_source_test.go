@@ -48,10 +48,18 @@ func standbyAttrs(s *terraform.State) (map[string]string, error) {
 func TestAccPostgresReplication_reportsStandbyAndSlot(t *testing.T) {
 	t.Parallel()
 	d := newDB(t)
-	acctest.Standby(t)
+	standby := acctest.Standby(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
+			// Pointed at the standby itself: it says so, and streams to nobody.
+			Config: providerHCL(standby.DSN("postgres")) + replicationConfig,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("data.alfred_postgres_replication.this", "in_recovery", "true"),
+				resource.TestCheckResourceAttrSet("data.alfred_postgres_replication.this", "current_lsn"),
+				resource.TestCheckResourceAttr("data.alfred_postgres_replication.this", "standbys.#", "0"),
+			),
+		}, {
 			Config: providerHCL(d.DSN) + replicationConfig,
 			Check: resource.ComposeAggregateTestCheckFunc(
 				resource.TestCheckResourceAttr("data.alfred_postgres_replication.this", "in_recovery", "false"),
