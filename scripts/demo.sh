@@ -32,6 +32,12 @@ create table if not exists public.task_results (
   owner_id uuid not null,
   result jsonb not null default '{}'
 );
+create table if not exists public.events (
+  id bigserial,
+  created_at timestamptz not null default now(),
+  kind text not null,
+  payload jsonb not null default '{}'
+) partition by range (created_at);
 SQL
 
 step "terraform apply of examples/platform with the locally built provider (dev_overrides)"
@@ -94,6 +100,17 @@ echo "Grafana dashboard JSON: $work/grafana-dashboard.json ($(wc -c < grafana-da
 
 step "Qdrant: every shard has replication_factor Active replicas on distinct peers"
 terraform output -json qdrant
+
+step "time partitions of the events table: rows land in the partition of their day"
+psql "$ALFRED_POSTGRES_DSN" -qtA -v ON_ERROR_STOP=1 <<'SQL'
+select '  ' || count(*) || ' daily partitions: ' || min(c.relname) || ' .. ' || max(c.relname) || ', and events_default'
+from pg_inherits i join pg_class c on c.oid = i.inhrelid
+where i.inhparent = 'public.events'::regclass and c.relname <> 'events_default';
+insert into public.events (created_at, kind) values (now(), 'task.done'), (now() - interval '2 days', 'task.failed'),
+  (now() + interval '1 year', 'clock.skew');
+select '  ' || kind || ' at ' || to_char(created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC -> ' || tableoid::regclass
+from public.events order by id desc limit 3;
+SQL
 
 step "agent services in the sandbox's Cloud Run"
 terraform output -json agent_uris

@@ -22,6 +22,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/alerting"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/qdrant"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
@@ -329,6 +330,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	all = append(all, alerting.Resources()...)
 	all = append(all, supabase.Resources()...)
 	all = append(all, qdrant.Resources()...)
+	all = append(all, pgdata.Resources()...)
 	return all
 }
 
@@ -337,5 +339,6 @@ func (p *alfredProvider) DataSources(_ context.Context) []func() datasource.Data
 	all = append(all, render.DataSources()...)
 	all = append(all, alerting.DataSources()...)
 	all = append(all, qdrant.DataSources()...)
+	all = append(all, pgdata.DataSources()...)
 	return all
 }

@@ -102,6 +102,12 @@ func FreePort() (int, error) {
 // refuses to run as root, so as root the cluster runs as the `postgres` system user that Debian's package
 // creates.
 func StartPostgres(dir string, port int) (*PostgresCluster, error) {
+	return StartPostgresWith(dir, port, "")
+}
+
+// StartPostgresWith is StartPostgres with extra server options (`-c name=value ...`) appended to the
+// project's own, e.g. shared_preload_libraries for an extension that needs it.
+func StartPostgresWith(dir string, port int, extraOpts string) (*PostgresCluster, error) {
 	bin, err := FindPostgresBin()
 	if err != nil {
 		return nil, err
@@ -147,6 +153,9 @@ func StartPostgres(dir string, port int) (*PostgresCluster, error) {
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories='' "+
 		"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "+
 		"-c shared_buffers=128MB -c max_locks_per_transaction=256", c.Port)
+	if extraOpts != "" {
+		opts += " " + extraOpts
+	}
 	logPath := filepath.Join(dir, "postgres.log")
 	if err := RotateLog(logPath, MaxLogBytes); err != nil {
 		return nil, err
