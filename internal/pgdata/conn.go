@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared/pgredact"
 )
 
 // lockTimeout bounds every lock wait of the provider's DDL (SET LOCAL lock_timeout): DDL on an application
@@ -152,68 +150,9 @@ func isLockTimeout(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
-// Passwords of every DSN this process has seen: every error message passes through redact.
-var (
-	secretsMu sync.RWMutex
-	secrets   = map[string]struct{}{}
-)
-
-const mask = "xxxxx"
-
-func rememberSecret(s string) {
-	if len(s) < 3 {
-		return
-	}
-	secretsMu.Lock()
-	defer secretsMu.Unlock()
-	secrets[s] = struct{}{}
-	secrets[url.QueryEscape(s)] = struct{}{}
-	secrets[url.PathEscape(s)] = struct{}{}
-}
-
-var (
-	kvPasswordRe = regexp.MustCompile(`(?i)(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'?|\S*)`)
-	urlUserRe    = regexp.MustCompile(`(?i)^postgres(?:ql)?://([^@/]*)@`)
-	urlInMsgRe   = regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@`)
-)
-
-// rememberSecrets finds password values in a DSN by its text alone, so they are masked even when it does
-// not parse.
-func rememberSecrets(dsn string) {
-	for _, m := range kvPasswordRe.FindAllStringSubmatch(dsn, -1) {
-		rememberSecret(m[1])
-		rememberSecret(strings.Trim(m[1], "'"))
-	}
-	if m := urlUserRe.FindStringSubmatch(dsn); m != nil {
-		if _, pw, ok := strings.Cut(m[1], ":"); ok {
-			rememberSecret(pw)
-			if d, err := url.PathUnescape(pw); err == nil {
-				rememberSecret(d)
-			}
-		}
-	}
-}
-
-func redact(msg string) string {
-	msg = urlInMsgRe.ReplaceAllString(msg, "$1:"+mask+"@")
-	secretsMu.RLock()
-	defer secretsMu.RUnlock()
-	for s := range secrets {
-		msg = strings.ReplaceAll(msg, s, mask)
-	}
-	return msg
-}
-
-func redactErr(err error) string { return redact(err.Error()) }
-
-// parseProblem is what is wrong with a DSN pgx could not parse, without quoting the DSN.
-func parseProblem(err error) string {
-	msg := err.Error()
-	var pce *pgconn.ParseConfigError
-	if errors.As(err, &pce) {
-		if i := strings.LastIndex(msg, "`: "); i >= 0 {
-			msg = msg[i+3:]
-		}
-	}
-	return redact(msg)
-}
+// Passwords are masked by the code every area that connects to PostgreSQL shares (internal/shared/pgredact).
+func rememberSecret(s string)       { pgredact.RememberPassword(s) }
+func rememberSecrets(dsn string)    { pgredact.Remember(dsn) }
+func redact(msg string) string      { return pgredact.Redact(msg) }
+func redactErr(err error) string    { return pgredact.RedactErr(err) }
+func parseProblem(err error) string { return pgredact.ParseProblem(err) }
