@@ -28,6 +28,7 @@ import (
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/supabase"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/taskqueue"
 )
 
 var _ provider.Provider = (*alfredProvider)(nil)
@@ -335,6 +336,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	all = append(all, supabase.Resources()...)
 	all = append(all, qdrant.Resources()...)
 	all = append(all, pgdata.Resources()...)
+	all = append(all, taskqueue.Resources()...)
 	return all
 }
 
