@@ -105,6 +105,14 @@ func TestAccTaskQueue_lifecycle(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
+				ResourceName: "alfred_task_queue.q", ImportState: true, ImportStateVerify: true, ImportStateId: "p/tasks",
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				ResourceName: "alfred_task_queue.q", ImportState: true, ImportStateId: "projects/p/topics/tasks",
+				ExpectError: regexp.MustCompile(`Expected projects/\{project\}/subscriptions/\{name\}`),
+			},
+			{
 				// The subscription deleted outside Terraform: the plan creates it again.
 				PreConfig: func() {
 					if err := sb.subs.DeleteSubscription(context.Background(), &pb.DeleteSubscriptionRequest{Subscription: sub}); err != nil {
