@@ -239,6 +239,14 @@ func (r *taskQueueResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		n := m.Name.ValueString()
 		p := r.data.GCP.Project
 		if !m.Name.IsUnknown() {
+			var prior types.String
+			if !req.State.Raw.IsNull() {
+				resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("project"), &prior)...)
+				if prior.ValueString() != p {
+					// The queue lives in one project: another provider project means a new queue there.
+					resp.RequiresReplace = append(resp.RequiresReplace, path.Root("project"))
+				}
+			}
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("project"), p)...)
 			if req.State.Raw.IsNull() {
 				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), subName(p, n))...)

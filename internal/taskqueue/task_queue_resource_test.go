@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,4 +194,47 @@ func repeat(s string, n int) string {
 		out += s
 	}
 	return out
+}
+
+// A new name is a new queue: the plan replaces it, the computed names follow, and the old queue is gone.
+func TestAccTaskQueue_renameReplaces(t *testing.T) {
+	sb := newSandbox(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             sb.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: sb.provider() + queueConfig("old-tasks", agentURI, "")},
+			{
+				Config: sb.provider() + queueConfig("new-tasks", agentURI, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_task_queue.q", plancheck.ResourceActionReplace)}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("alfred_task_queue.q", "topic", "projects/p/topics/new-tasks"),
+					resource.TestCheckResourceAttr("alfred_task_queue.q", "dead_letter_subscription", "projects/p/subscriptions/new-tasks-dead-letter"),
+					func(*terraform.State) error {
+						if _, err := sb.topics.GetTopic(context.Background(), &pb.GetTopicRequest{Topic: "projects/p/topics/old-tasks"}); err == nil {
+							return fmt.Errorf("the old topic survived the replacement")
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// Another provider project is another queue, there.
+				Config: strings.Replace(sb.provider(), `project         = "p"`, `project         = "q"`, 1) + queueConfig("new-tasks", agentURI, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_task_queue.q", plancheck.ResourceActionReplace)}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("alfred_task_queue.q", "subscription", "projects/q/subscriptions/new-tasks"),
+					func(*terraform.State) error {
+						if _, err := sb.topics.GetTopic(context.Background(), &pb.GetTopicRequest{Topic: "projects/p/topics/new-tasks"}); err == nil {
+							return fmt.Errorf("the queue in the old project survived")
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
 }
