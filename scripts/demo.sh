@@ -115,5 +115,8 @@ SQL
 step "agent services in the sandbox's Cloud Run"
 terraform output -json agent_uris
 
+step "each agent's task queue in the sandbox's Pub/Sub (push to the agent with an invoker's OIDC token, dead letters after max_delivery_attempts)"
+terraform output -json task_queues
+
 echo
 echo "demo: applied, and the second plan is empty. The sandbox keeps running: 'make demo-down' stops it."

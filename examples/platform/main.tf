@@ -20,8 +20,9 @@ module "platform" {
       env           = { LOG_LEVEL = "info" }
       secret_env    = { OPENAI_API_KEY = { secret = "openai-api-key", version = "3" } }
       max_instances = 20
-      invokers      = ["serviceAccount:gateway@alfred-sandbox.iam.gserviceaccount.com"]
+      invokers      = ["serviceAccount:gateway@alfred-sandbox.iam.gserviceaccount.com", "serviceAccount:task-pusher@alfred-sandbox.iam.gserviceaccount.com"]
       labels        = { team = "agents" }
+      task_queue    = { push_service_account = "task-pusher@alfred-sandbox.iam.gserviceaccount.com" }
     }
     "social-intel" = {
       image         = "europe-west1-docker.pkg.dev/alfred-sandbox/agents/social-intel:0.9.0"
@@ -29,10 +30,14 @@ module "platform" {
       env           = { LOG_LEVEL = "info" }
       secret_env    = { OPENAI_API_KEY = { secret = "openai-api-key", version = "3" } }
       max_instances = 5
-      invokers      = ["serviceAccount:gateway@alfred-sandbox.iam.gserviceaccount.com"]
+      invokers      = ["serviceAccount:gateway@alfred-sandbox.iam.gserviceaccount.com", "serviceAccount:task-pusher@alfred-sandbox.iam.gserviceaccount.com"]
       labels        = { team = "agents" }
+      task_queue    = { push_service_account = "task-pusher@alfred-sandbox.iam.gserviceaccount.com" }
     }
   }
+
+  # The Pub/Sub service agent of the project (its number; the sandbox accepts any).
+  pubsub_service_agent = "service-100000000001@gcp-sa-pubsub.iam.gserviceaccount.com"
 
   # Role-based access to task data (security plan: "restricting access to task results based on user roles").
   roles = {
@@ -73,6 +78,10 @@ module "platform" {
 
 output "agent_uris" {
   value = module.platform.agent_uris
+}
+
+output "task_queues" {
+  value = module.platform.task_queues
 }
 
 output "prometheus_scrape_configs" {

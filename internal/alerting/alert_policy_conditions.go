@@ -21,6 +21,7 @@ type conditionModel struct {
 	Service                 types.String  `tfsdk:"service"`
 	Threshold               types.Float64 `tfsdk:"threshold"`
 	LogMetric               types.String  `tfsdk:"log_metric"`
+	TaskQueue               types.String  `tfsdk:"task_queue"`
 	PromQL                  types.String  `tfsdk:"promql"`
 	Duration                types.String  `tfsdk:"duration"`
 	EvaluationInterval      types.String  `tfsdk:"evaluation_interval"`
@@ -48,7 +49,7 @@ func checkCondition(c conditionModel, p path.Path, diags *diag.Diagnostics) {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"service", !c.Service.IsNull()}, {"threshold", !c.Threshold.IsNull()}, {"log_metric", !c.LogMetric.IsNull()}} {
+		}{{"service", !c.Service.IsNull()}, {"threshold", !c.Threshold.IsNull()}, {"log_metric", !c.LogMetric.IsNull()}, {"task_queue", !c.TaskQueue.IsNull()}} {
 			if f.set {
 				addAttrError(diags, p.AtName(f.name), "Only for presets",
 					fmt.Sprintf("%s belongs to preset conditions; a promql condition carries its selectors and threshold in the query.", f.name))
@@ -65,7 +66,19 @@ func checkCondition(c conditionModel, p path.Path, diags *diag.Diagnostics) {
 		if !ok {
 			return // the OneOf validator reports it
 		}
-		if pr.PerService && c.Service.IsNull() {
+		if !c.TaskQueue.IsNull() && !c.TaskQueue.IsUnknown() {
+			if !pr.AcceptsDeadLetters {
+				addAttrError(diags, p.AtName("task_queue"), "No task queue for this preset",
+					fmt.Sprintf("Only presets that can read a task queue's dead-letter count take task_queue (task_failures); %q reads %v.", pr.Name, pr.Metrics))
+			} else if _, err := pr.ExprDeadLetters(c.TaskQueue.ValueString(), 0); err != nil {
+				addAttrError(diags, p.AtName("task_queue"), "Invalid task queue subscription",
+					fmt.Sprintf("task_queue must be a Pub/Sub subscription (alfred_task_queue's `subscription`): %v.", err))
+			}
+			if !c.LogMetric.IsNull() {
+				addAttrError(diags, p.AtName("task_queue"), "One source", "Set at most one of log_metric and task_queue.")
+			}
+		}
+		if pr.PerService && c.Service.IsNull() && c.TaskQueue.IsNull() {
 			addAttrError(diags, p.AtName("service"), "Service required",
 				fmt.Sprintf("Preset %q alerts on one service: set service (the agent's name, e.g. \"alfred-bot\").", pr.Name))
 		}
@@ -111,7 +124,7 @@ func renderQuery(c conditionModel) (string, bool) {
 	if !c.PromQL.IsNull() {
 		return c.PromQL.ValueString(), !c.PromQL.IsUnknown()
 	}
-	if c.Preset.IsUnknown() || c.Service.IsUnknown() || c.Threshold.IsUnknown() || c.LogMetric.IsUnknown() {
+	if c.Preset.IsUnknown() || c.Service.IsUnknown() || c.Threshold.IsUnknown() || c.LogMetric.IsUnknown() || c.TaskQueue.IsUnknown() {
 		return "", false
 	}
 	pr, ok := presets.Get(c.Preset.ValueString())
@@ -121,6 +134,13 @@ func renderQuery(c conditionModel) (string, bool) {
 	th := pr.DefaultThreshold
 	if !c.Threshold.IsNull() {
 		th = c.Threshold.ValueFloat64()
+	}
+	if !c.TaskQueue.IsNull() {
+		q, err := pr.ExprDeadLetters(c.TaskQueue.ValueString(), th)
+		if err != nil {
+			return "", false
+		}
+		return q, true
 	}
 	if !c.LogMetric.IsNull() {
 		q, err := pr.ExprOver(presets.LogMetricPromQLName(c.LogMetric.ValueString()), c.Service.ValueString(), th)
@@ -199,7 +219,7 @@ func fromCondition(api *monitoringpb.AlertPolicy_Condition, prior *conditionMode
 		out = *prior
 	} else {
 		out = conditionModel{Preset: types.StringNull(), Service: types.StringNull(), Threshold: types.Float64Null(),
-			LogMetric: types.StringNull(), Duration: types.StringNull(), EvaluationInterval: types.StringNull(), PromQL: types.StringNull()}
+			LogMetric: types.StringNull(), TaskQueue: types.StringNull(), Duration: types.StringNull(), EvaluationInterval: types.StringNull(), PromQL: types.StringNull()}
 	}
 	out.Name = types.StringValue(api.GetName())
 	out.DisplayName = types.StringValue(api.GetDisplayName())

@@ -135,7 +135,7 @@ func alertPolicySchema() schema.Schema {
 		},
 		Blocks: map[string]schema.Block{
 			"condition": schema.ListNestedBlock{
-				MarkdownDescription: "One to six conditions: either `preset` (+ `service`, `threshold`, `duration`, `log_metric` for failed_logins) or `promql` (+ `duration`, `evaluation_interval`).",
+				MarkdownDescription: "One to six conditions: either `preset` (+ `service`, `threshold`, `duration`, `log_metric` for failed_logins, `task_queue` for task_failures) or `promql` (+ `duration`, `evaluation_interval`).",
 				Validators:          []validator.List{listvalidator.SizeBetween(1, 6), listvalidator.IsRequired()},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"name": schema.StringAttribute{Computed: true, MarkdownDescription: "The condition's name, assigned by the API and kept on update.",
@@ -147,6 +147,8 @@ func alertPolicySchema() schema.Schema {
 					"threshold": schema.Float64Attribute{Optional: true, MarkdownDescription: "The preset's threshold (its default when unset; bounds per preset above)."},
 					"log_metric": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "`failed_logins` only: name of a Cloud Logging log-based counter (alfred_log_metric) to read instead of `alfred_auth_failed_logins_total`."},
+					"task_queue": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "`task_failures` only: a task queue's subscription (alfred_task_queue's `subscription`, full or short name) whose dead-letter count (Cloud Monitoring's `pubsub.googleapis.com/subscription/dead_letter_message_count`, PromQL `" + presets.MetricPubSubDeadLetters + "`) to read instead of `alfred_tasks_failed_total`: the tasks the queue gave up on after `max_delivery_attempts`. `service` is then optional (it names the condition)."},
 					"promql":   schema.StringAttribute{Optional: true, MarkdownDescription: "Raw PromQL alert expression."},
 					"duration": schema.StringAttribute{Optional: true, MarkdownDescription: "How long the expression must hold before the alert fires (Prometheus duration, at most 24h); the preset's default, or 0s."},
 					"evaluation_interval": schema.StringAttribute{Optional: true,

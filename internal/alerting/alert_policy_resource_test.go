@@ -212,6 +212,43 @@ resource "alfred_alert_policy" "backup" {
 	})
 }
 
+// task_failures can read a task queue's dead-letter count (Pub/Sub's dead_letter_message_count of the
+// subscription) instead of alfred_tasks_failed_total; service then only names the condition.
+func TestAccAlertPolicy_taskFailuresFromATaskQueuesDeadLetters(t *testing.T) {
+	s := newSandbox(t, monitoring.Options{})
+	want := `sum by (subscription_id) (increase(pubsub_googleapis_com:subscription_dead_letter_message_count{monitored_resource="pubsub_subscription",subscription_id="alfred-bot-tasks"}[5m])) > 2`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: s.provider() + `
+resource "alfred_alert_policy" "dl" {
+  display_name = "dead letters"
+  severity     = "ERROR"
+  condition {
+    preset                    = "task_failures"
+    service                   = "alfred-bot"
+    threshold                 = 2
+    task_queue                = "projects/alfred-test/subscriptions/alfred-bot-tasks"
+    disable_metric_validation = true
+  }
+}
+`,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("alfred_alert_policy.dl", "condition.0.query", want),
+				func(st *terraform.State) error {
+					p := s.policy(t, st.RootModule().Resources["alfred_alert_policy.dl"].Primary.ID)
+					if q := p.GetConditions()[0].GetConditionPrometheusQueryLanguage().GetQuery(); q != want {
+						return fmt.Errorf("the API holds %s", q)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
 // Conditions from a dynamic block whose for_each is known only after apply (here: derived from a
 // channel's id), as in modules: the plan neither fails nor guesses, and the apply renders the presets.
 func TestAccAlertPolicy_dynamicConditionsUnknownAtPlan(t *testing.T) {

@@ -74,6 +74,19 @@ resource "alfred_notification_channel" "c" {
     service    = "alfred-bot"
     log_metric = "failed_logins"
   }`), `(?s)condition\[0\]\.log_metric.*failed_logins`},
+		{"task_queue on a preset without one", policy(`condition {
+    preset     = "task_latency"
+    service    = "alfred-bot"
+    task_queue = "projects/alfred-test/subscriptions/alfred-bot-tasks"
+  }`), `(?s)condition\[0\]\.task_queue.*task_failures`},
+		{"task_queue not a subscription", policy(`condition {
+    preset     = "task_failures"
+    task_queue = "alfred bot tasks"
+  }`), `(?s)condition\[0\]\.task_queue.*not a Pub/Sub subscription`},
+		{"task_queue on promql", policy(`condition {
+    promql     = "up == 0"
+    task_queue = "alfred-bot-tasks"
+  }`), `(?s)condition\[0\]\.task_queue.*belongs to preset`},
 		{"combiner missing", policy(`condition { promql = "up == 0" }
   condition { promql = "up == 1" }`), `(?s)combiner.*With 2 conditions`},
 		{"bad combiner", policy(`combiner = "XOR"

@@ -28,6 +28,7 @@ import (
 	"github.com/alfred-platform/terraform-provider-alfred/internal/render"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/supabase"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/taskqueue"
 )
 
 var _ provider.Provider = (*alfredProvider)(nil)
@@ -49,6 +50,7 @@ type gcpModel struct {
 	MonitoringEndpoint types.String `tfsdk:"monitoring_endpoint"`
 	LoggingEndpoint    types.String `tfsdk:"logging_endpoint"`
 	SchedulerEndpoint  types.String `tfsdk:"scheduler_endpoint"`
+	PubSubEndpoint     types.String `tfsdk:"pubsub_endpoint"`
 	Insecure           types.Bool   `tfsdk:"insecure"`
 }
 
@@ -116,6 +118,7 @@ func providerSchema() schema.Schema {
 					"monitoring_endpoint": str("Cloud Monitoring API endpoint (host:port). Environment: `ALFRED_GCP_MONITORING_ENDPOINT`.", false, hostPortValidator()),
 					"logging_endpoint":    str("Cloud Logging API endpoint (host:port), for log-based metrics. Environment: `ALFRED_GCP_LOGGING_ENDPOINT`.", false, hostPortValidator()),
 					"scheduler_endpoint":  str("Cloud Scheduler API endpoint (host:port). Environment: `ALFRED_GCP_SCHEDULER_ENDPOINT`.", false, hostPortValidator()),
+					"pubsub_endpoint":     str("Cloud Pub/Sub API endpoint (host:port), for task queues. Environment: `ALFRED_GCP_PUBSUB_ENDPOINT`.", false, hostPortValidator()),
 					"insecure": schema.BoolAttribute{Optional: true, MarkdownDescription: "Plaintext gRPC without " +
 						"credentials, for the local sandbox only. Environment: `ALFRED_GCP_INSECURE`."},
 				},
@@ -259,12 +262,14 @@ func resolve(cfg providerModel, diags *diag.Diagnostics) *shared.ProviderData {
 		c.MonitoringEndpoint, _ = pick(g.MonitoringEndpoint, "ALFRED_GCP_MONITORING_ENDPOINT")
 		c.LoggingEndpoint, _ = pick(g.LoggingEndpoint, "ALFRED_GCP_LOGGING_ENDPOINT")
 		c.SchedulerEndpoint, _ = pick(g.SchedulerEndpoint, "ALFRED_GCP_SCHEDULER_ENDPOINT")
+		c.PubSubEndpoint, _ = pick(g.PubSubEndpoint, "ALFRED_GCP_PUBSUB_ENDPOINT")
 		c.Insecure = pickBool(g.Insecure, "ALFRED_GCP_INSECURE", false, path.Root("gcp").AtName("insecure"), diags)
 		for attr, v := range map[string]struct{ val, env string }{
 			"run_endpoint":        {c.RunEndpoint, "ALFRED_GCP_RUN_ENDPOINT"},
 			"monitoring_endpoint": {c.MonitoringEndpoint, "ALFRED_GCP_MONITORING_ENDPOINT"},
 			"logging_endpoint":    {c.LoggingEndpoint, "ALFRED_GCP_LOGGING_ENDPOINT"},
 			"scheduler_endpoint":  {c.SchedulerEndpoint, "ALFRED_GCP_SCHEDULER_ENDPOINT"},
+			"pubsub_endpoint":     {c.PubSubEndpoint, "ALFRED_GCP_PUBSUB_ENDPOINT"},
 		} {
 			checkValue(v.val, path.Root("gcp").AtName(attr), v.env, hostPortProblem, hostPortRule, diags)
 		}
@@ -331,6 +336,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	all = append(all, supabase.Resources()...)
 	all = append(all, qdrant.Resources()...)
 	all = append(all, pgdata.Resources()...)
+	all = append(all, taskqueue.Resources()...)
 	return all
 }
 

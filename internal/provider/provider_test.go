@@ -64,7 +64,7 @@ func TestResolveFillsFromEnvironmentAndKeepsAbsentBlocksNil(t *testing.T) {
 	data := resolve(providerModel{
 		GCP: &gcpModel{Project: types.StringValue("written"), Region: types.StringNull(), Credentials: types.StringNull(),
 			RunEndpoint: types.StringNull(), MonitoringEndpoint: types.StringNull(), LoggingEndpoint: types.StringNull(),
-			SchedulerEndpoint: types.StringNull(), Insecure: types.BoolNull()},
+			SchedulerEndpoint: types.StringNull(), PubSubEndpoint: types.StringNull(), Insecure: types.BoolNull()},
 	}, &diags)
 	if diags.HasError() {
 		t.Fatalf("valid environment reported errors: %v", diags)

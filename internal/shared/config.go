@@ -24,7 +24,8 @@ const (
 // BlockEnv lists, per provider block, the environment variables that can stand in for it.
 var BlockEnv = map[string][]string{
 	BlockGCP: {"ALFRED_GCP_PROJECT", "ALFRED_GCP_REGION", "ALFRED_GCP_RUN_ENDPOINT",
-		"ALFRED_GCP_MONITORING_ENDPOINT", "ALFRED_GCP_LOGGING_ENDPOINT", "ALFRED_GCP_SCHEDULER_ENDPOINT", "ALFRED_GCP_INSECURE"},
+		"ALFRED_GCP_MONITORING_ENDPOINT", "ALFRED_GCP_LOGGING_ENDPOINT", "ALFRED_GCP_SCHEDULER_ENDPOINT", "ALFRED_GCP_PUBSUB_ENDPOINT",
+		"ALFRED_GCP_INSECURE"},
 	BlockSupabase: {"SUPABASE_ACCESS_TOKEN", "ALFRED_SUPABASE_API_URL", "ALFRED_SUPABASE_ORG_SLUG"},
 	BlockQdrant:   {"ALFRED_QDRANT_URL", "ALFRED_QDRANT_REST_URL", "QDRANT_API_KEY", "ALFRED_QDRANT_TLS", "ALFRED_QDRANT_CA_CERT"},
 	BlockPostgres: {"ALFRED_POSTGRES_DSN"},
@@ -40,6 +41,7 @@ type GCPConfig struct {
 	MonitoringEndpoint string
 	LoggingEndpoint    string
 	SchedulerEndpoint  string
+	PubSubEndpoint     string
 	Insecure           bool
 	// ProjectUnknown and RegionUnknown are true while the value is not yet known at plan time (it comes
 	// from another resource, e.g. a project created in the same apply).

@@ -32,5 +32,20 @@ resource "alfred_agent_service" "this" {
   execution_environment = var.execution_environment
   secret_volumes        = var.secret_volumes
   tracing               = var.tracing
-  deletion_protection = var.deletion_protection
+  deletion_protection   = var.deletion_protection
+}
+
+# Tasks reach the agent through Pub/Sub push, authenticated with an OIDC token of an invoker; tasks that
+# fail max_delivery_attempts times wait in the dead-letter subscription.
+resource "alfred_task_queue" "this" {
+  count = var.task_queue == null ? 0 : 1
+
+  name                  = "${var.name}-tasks"
+  agent                 = alfred_agent_service.this.id
+  push_service_account  = var.task_queue.push_service_account
+  pubsub_service_agent  = var.pubsub_service_agent
+  ack_deadline          = var.task_queue.ack_deadline
+  min_backoff           = var.task_queue.min_backoff
+  max_backoff           = var.task_queue.max_backoff
+  max_delivery_attempts = var.task_queue.max_delivery_attempts
 }

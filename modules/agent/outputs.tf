@@ -16,3 +16,12 @@ output "scrape_target" {
     metrics_path = var.metrics_path
   }
 }
+
+output "task_queue" {
+  description = "The task queue's topic, subscription and dead-letter subscription (null without task_queue)."
+  value = var.task_queue == null ? null : {
+    topic                    = alfred_task_queue.this[0].topic
+    subscription             = alfred_task_queue.this[0].subscription
+    dead_letter_subscription = alfred_task_queue.this[0].dead_letter_subscription
+  }
+}

@@ -173,3 +173,21 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "task_queue" {
+  description = "The agent's task queue (alfred_task_queue): push_service_account (must be among invokers), ack_deadline, min_backoff, max_backoff, max_delivery_attempts. null: none."
+  type = object({
+    push_service_account  = string
+    ack_deadline          = optional(string, "60s")
+    min_backoff           = optional(string, "10s")
+    max_backoff           = optional(string, "600s")
+    max_delivery_attempts = optional(number, 5)
+  })
+  default = null
+}
+
+variable "pubsub_service_agent" {
+  description = "The project's Pub/Sub service agent, service-PROJECT_NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com (needed with task_queue)."
+  type        = string
+  default     = null
+}

@@ -21,6 +21,8 @@ module "agent" {
   cpu_idle              = each.value.cpu_idle
   metrics_config_secret = each.value.metrics_config_secret
   tracing               = each.value.tracing
+  task_queue            = each.value.task_queue
+  pubsub_service_agent  = var.pubsub_service_agent
 
   deletion_protection = var.deletion_protection
 }

@@ -16,3 +16,8 @@ output "rbac" {
     table_policies = module.security.table_policy_ids
   }
 }
+
+output "task_queues" {
+  description = "Each agent's task queue (agents with a task_queue): the topic to publish tasks to, and the dead-letter subscription where failed tasks wait."
+  value       = { for name, a in module.agent : name => a.task_queue if a.task_queue != null }
+}

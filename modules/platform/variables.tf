@@ -27,8 +27,23 @@ variable "agents" {
       langsmith_endpoint = optional(string)
       api_key_secret     = string
     }))
+    # The agent's task queue (alfred_task_queue): tasks pushed to the agent with an OIDC token of
+    # push_service_account, which must also be in invokers.
+    task_queue = optional(object({
+      push_service_account  = string
+      ack_deadline          = optional(string, "60s")
+      min_backoff           = optional(string, "10s")
+      max_backoff           = optional(string, "600s")
+      max_delivery_attempts = optional(number, 5)
+    }))
   }))
   default = {}
+}
+
+variable "pubsub_service_agent" {
+  description = "The project's Pub/Sub service agent (service-PROJECT_NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com), granted what dead-lettering needs on every task queue. Required when an agent has a task_queue."
+  type        = string
+  default     = null
 }
 
 variable "deletion_protection" {

@@ -13,6 +13,7 @@ import (
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/logging"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/monitoring"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/pubsub"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/qdrant"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/scheduler"
 
@@ -200,6 +201,17 @@ func (s *Sandbox) startGCP() error {
 	}
 	s.closers = append(s.closers, lg.Close)
 	if err := s.grpcEmulator("logging", "ALFRED_GCP_LOGGING_ENDPOINT", lg.Register); err != nil {
+		return err
+	}
+	// Pub/Sub: Google's pstest plus IAM, push delivery with OIDC tokens (keys on GET /pubsub/jwks) and
+	// retry backoff. State is in memory (pstest keeps none on disk).
+	ps, err := pubsub.New(pubsub.Options{Kit: s.Kit})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, ps.Close)
+	ps.DebugRoutes(s.debugMux)
+	if err := s.grpcEmulator("pubsub", "ALFRED_GCP_PUBSUB_ENDPOINT", ps.Register); err != nil {
 		return err
 	}
 	// A Cloud Run job target is a call to the jobs:run API authenticated as the OAuth token's service

@@ -13,6 +13,8 @@ import (
 	"cloud.google.com/go/iam/apiv1/iampb"
 	logging "cloud.google.com/go/logging/apiv2"
 	"cloud.google.com/go/logging/apiv2/loggingpb"
+	pubsubapi "cloud.google.com/go/pubsub/v2/apiv1"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	scheduler "cloud.google.com/go/scheduler/apiv1"
@@ -225,5 +227,43 @@ func TestSandboxServesLogMetricsAndKeepsThemAcrossRestart(t *testing.T) {
 	m, err := c2.GetLogMetric(ctx, &loggingpb.GetLogMetricRequest{MetricName: parent + "/metrics/failed_logins"})
 	if err != nil || m.GetFilter() != `jsonPayload.event="login_failed"` {
 		t.Errorf("the metric after a restart: %v %v", m, err)
+	}
+}
+
+// The sandbox serves Pub/Sub on ALFRED_GCP_PUBSUB_ENDPOINT through the kit (its calls are counted on the
+// debug API), and the debug API publishes the JWKS of its push tokens.
+func TestSandboxServesPubSubAndPushTokenKeys(t *testing.T) {
+	sb := start(t, t.TempDir())
+	defer sb.Stop()
+	ctx := context.Background()
+	tc, err := pubsubapi.NewTopicAdminClient(ctx, clientOpts(sb.Env["ALFRED_GCP_PUBSUB_ENDPOINT"])...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if _, err := tc.CreateTopic(ctx, &pubsubpb.Topic{Name: "projects/" + sb.Env["ALFRED_GCP_PROJECT"] + "/topics/tasks"}); err != nil {
+		t.Fatalf("CreateTopic on the sandbox: %v", err)
+	}
+	get := func(path string, v any) {
+		resp, err := http.Get(sb.Env["ALFRED_SANDBOX_DEBUG_URL"] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	var calls map[string]int64
+	get("/calls", &calls)
+	if calls["/google.pubsub.v1.Publisher/CreateTopic"] != 1 {
+		t.Errorf("the debug API counts the Pub/Sub emulator's calls: %v", calls)
+	}
+	var jwks struct {
+		Keys []struct{ Kty, Alg, Kid, N, E string } `json:"keys"`
+	}
+	get("/pubsub/jwks", &jwks)
+	if len(jwks.Keys) != 1 || jwks.Keys[0].Kty != "RSA" || jwks.Keys[0].Alg != "RS256" || jwks.Keys[0].N == "" || jwks.Keys[0].Kid == "" {
+		t.Errorf("JWKS %+v", jwks)
 	}
 }

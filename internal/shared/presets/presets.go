@@ -39,6 +39,18 @@ const (
 	RunMonitoredResource        = "cloud_run_revision"
 )
 
+// Pub/Sub's count of messages forwarded to a dead-letter topic, as PromQL sees it in Cloud Monitoring:
+// pubsub.googleapis.com/subscription/dead_letter_message_count (DELTA INT64, "Number of delivery attempts
+// of messages ... published to dead letter topic", on the pubsub_subscription monitored resource whose label
+// subscription_id is the subscription's short name), named by the PromQL mapping
+// (https://cloud.google.com/monitoring/promql/promql-mapping). The subscription is the one with the
+// dead-letter policy (alfred_task_queue's `subscription`), not the dead-letter subscription.
+const (
+	MetricPubSubDeadLetters = "pubsub_googleapis_com:subscription_dead_letter_message_count"
+	PubSubMonitoredResource = "pubsub_subscription"
+	PubSubSubscriptionLabel = "subscription_id"
+)
+
 // Severities, as the alert policy's `severity` takes them. Prometheus rules carry them lower-cased in the
 // `severity` label.
 const (
@@ -85,6 +97,9 @@ type Preset struct {
 	Metrics []string
 	// AcceptsLogMetric presets can read a Cloud Logging log-based counter instead of their metric (ExprOver).
 	AcceptsLogMetric bool
+	// AcceptsDeadLetters presets can read a Pub/Sub subscription's dead-letter count instead of their
+	// metric (ExprDeadLetters): for task_failures, the tasks that a task queue gave up on.
+	AcceptsDeadLetters bool
 
 	// expr renders the expression over a metric (Metrics[0] unless overridden), label matchers and a threshold.
 	expr func(metric, sel, threshold string) string
@@ -121,6 +136,27 @@ func (p Preset) ExprOver(metric, service string, threshold float64) (string, err
 	}
 	return p.expr(metric, p.Selector(service), FormatFloat(threshold)), nil
 }
+
+// ExprDeadLetters renders the expression over the dead-letter count of a Pub/Sub subscription (its short
+// name or its full name projects/P/subscriptions/NAME): tasks the queue gave up on after
+// max_delivery_attempts. Presets that cannot read it return an error.
+func (p Preset) ExprDeadLetters(subscription string, threshold float64) (string, error) {
+	if !p.AcceptsDeadLetters {
+		return "", fmt.Errorf("preset %q reads %s only", p.Name, strings.Join(p.Metrics, ", "))
+	}
+	id := subscription
+	if i := strings.LastIndex(subscription, "/subscriptions/"); i >= 0 {
+		id = subscription[i+len("/subscriptions/"):]
+	}
+	if !subscriptionIDRE.MatchString(id) {
+		return "", fmt.Errorf("%q is not a Pub/Sub subscription name", subscription)
+	}
+	matchers := `monitored_resource="` + PubSubMonitoredResource + `",` + PubSubSubscriptionLabel + "=" + QuoteLabelValue(id)
+	return fmt.Sprintf("sum by (%s) (increase(%s[5m])) > %s", PubSubSubscriptionLabel, sel(MetricPubSubDeadLetters, matchers), FormatFloat(threshold)), nil
+}
+
+// Pub/Sub resource names: a letter, then letters, digits, - _ . ~ + %, 3-255 characters.
+var subscriptionIDRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$`)
 
 var (
 	metricNameRE  = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
@@ -189,7 +225,7 @@ var catalogue = map[string]Preset{
 		Description:  "Tasks of the service failed after their last retry (counter `alfred_tasks_failed_total`, increase over 5 minutes).",
 		ThresholdDoc: "failed tasks in 5 minutes above which the alert fires", ThresholdUnit: "tasks",
 		DefaultThreshold: 0, ThresholdMin: 0, ThresholdMax: 1e6, DefaultDuration: time.Minute, PerService: true,
-		Label: ServiceLabel, Metrics: []string{MetricTasksFailed},
+		Label: ServiceLabel, Metrics: []string{MetricTasksFailed}, AcceptsDeadLetters: true,
 		expr: func(m, s, t string) string {
 			return fmt.Sprintf("sum by (service) (increase(%s[5m])) > %s", sel(m, s), t)
 		},

@@ -162,3 +162,32 @@ func TestFailedLoginsCanReadALogBasedCounter(t *testing.T) {
 		t.Fatal("cpu accepted a log-based metric")
 	}
 }
+
+func TestTaskFailuresCanReadATaskQueuesDeadLetters(t *testing.T) {
+	p, _ := Get("task_failures")
+	for _, sub := range []string{"alfred-bot-tasks", "projects/p/subscriptions/alfred-bot-tasks"} {
+		expr, err := p.ExprDeadLetters(sub, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `sum by (subscription_id) (increase(pubsub_googleapis_com:subscription_dead_letter_message_count{monitored_resource="pubsub_subscription",subscription_id="alfred-bot-tasks"}[5m])) > 0`
+		if expr != want {
+			t.Fatalf("got %s, want %s", expr, want)
+		}
+		if msg := CheckAlertExpr(expr); msg != "" {
+			t.Fatal(msg)
+		}
+	}
+	if _, err := p.ExprDeadLetters("projects/p/subscriptions/x\"}", 0); err == nil {
+		t.Fatal("a malformed subscription name was accepted")
+	}
+	if lat, _ := Get("task_latency"); lat.AcceptsDeadLetters {
+		t.Fatal("task_latency claims to read dead letters")
+	} else if _, err := lat.ExprDeadLetters("tasks", 1); err == nil {
+		t.Fatal("task_latency rendered a dead-letter expression")
+	}
+	// The default reading is unchanged.
+	if got := p.DefaultExpr("alfred-bot"); got != `sum by (service) (increase(alfred_tasks_failed_total{service="alfred-bot"}[5m])) > 0` {
+		t.Fatalf("default task_failures expression changed: %s", got)
+	}
+}
