@@ -76,7 +76,9 @@ func newSetID(t time.Time) string {
 	return t.Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-func aad(setID, kind, name string) []byte { return []byte(formatV1 + "|" + setID + "|" + kind + "|" + name) }
+func aad(setID, kind, name string) []byte {
+	return []byte(formatV1 + "|" + setID + "|" + kind + "|" + name)
+}
 
 // Preflight checks everything a run needs before any data moves: the key, the bucket, the tools and
 // every database.

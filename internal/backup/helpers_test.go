@@ -35,8 +35,8 @@ func storeConfig(t *testing.T) backup.StoreConfig {
 	t.Helper()
 	srv := acctest.S3(t)
 	cfg := backup.StoreConfig{
-		Bucket:   fmt.Sprintf("backups-%d-%d", os.Getpid(), bucketSeq.Add(1)),
-		Prefix:   "alfred/", Endpoint: srv.Endpoint, Region: srv.Region,
+		Bucket: fmt.Sprintf("backups-%d-%d", os.Getpid(), bucketSeq.Add(1)),
+		Prefix: "alfred/", Endpoint: srv.Endpoint, Region: srv.Region,
 		AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.SecretAccessKey,
 	}
 	c := rawS3(cfg)

@@ -62,9 +62,14 @@ func (e *Engine) CheckObject(ctx context.Context, setID string, obj Object) erro
 	prog := e.progress()
 	prog.Start("check "+obj.Name, obj.PlainBytes)
 	defer prog.Done()
-	_, copyErr := io.Copy(&countingWriter{w: io.Discard, p: prog}, r)
+	cw := &countingWriter{w: io.Discard, p: prog}
+	_, copyErr := io.Copy(cw, r)
 	if err := finish(); err != nil {
 		return err
+	}
+	if copyErr != nil && cw.n == 0 {
+		// The stored bytes match the manifest but not one segment opens: another key made them.
+		return fmt.Errorf("object %s: %w", obj.Key, ErrWrongKey)
 	}
 	if copyErr != nil {
 		return fmt.Errorf("%w: object %s fails authentication or decompression: %v", ErrIntegrity, obj.Key, copyErr)

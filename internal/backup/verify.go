@@ -11,8 +11,8 @@ import (
 
 // TableCheck compares one table of a restored copy with the manifest.
 type TableCheck struct {
-	Database, Table          string
-	WantRows, GotRows        int64
+	Database, Table           string
+	WantRows, GotRows         int64
 	WantChecksum, GotChecksum string
 }
 
