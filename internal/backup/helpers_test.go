@@ -103,7 +103,7 @@ func connect(t *testing.T, db string) *pgx.Conn {
 	return conn
 }
 
-func exec(t *testing.T, conn *pgx.Conn, sqls ...string) {
+func execSQL(t *testing.T, conn *pgx.Conn, sqls ...string) {
 	t.Helper()
 	for _, s := range sqls {
 		if _, err := conn.Exec(context.Background(), s); err != nil {
@@ -115,7 +115,7 @@ func exec(t *testing.T, conn *pgx.Conn, sqls ...string) {
 func dropDB(t *testing.T, db string) {
 	t.Helper()
 	c := connect(t, "postgres")
-	exec(t, c, "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	execSQL(t, c, "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
 }
 
 // snapshotTables returns "schema.table" -> "rows/checksum" computed independently of the engine.

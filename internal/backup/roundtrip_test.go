@@ -21,7 +21,7 @@ func fixture(t *testing.T, db string) (reader, stranger string) {
 	conn := connect(t, db)
 	suffix := fmt.Sprintf("%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
 	reader, stranger = "bk_reader_"+suffix, "bk_stranger_"+suffix
-	exec(t, conn,
+	execSQL(t, conn,
 		"CREATE EXTENSION IF NOT EXISTS pgcrypto",
 		"CREATE EXTENSION IF NOT EXISTS citext",
 		"CREATE ROLE "+reader, "CREATE ROLE "+stranger,

@@ -27,7 +27,7 @@ func databaseExists(t *testing.T, db string) bool {
 func smallDatabase(t *testing.T) string {
 	t.Helper()
 	db := dbName(t, acctest.NewDatabase(t))
-	exec(t, connect(t, db), "CREATE TABLE items (id int PRIMARY KEY, note text)",
+	execSQL(t, connect(t, db), "CREATE TABLE items (id int PRIMARY KEY, note text)",
 		"INSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 20000) i")
 	return db
 }
