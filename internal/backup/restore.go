@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -139,15 +140,36 @@ func (e *Engine) databaseExists(ctx context.Context, db string) (bool, error) {
 }
 
 func (e *Engine) restoreInto(ctx context.Context, setID string, obj Object, target string, replace bool) error {
+	if !replace {
+		return e.restoreFresh(ctx, setID, obj, target)
+	}
+	// Replacing: restore beside the target, and swap only once pg_restore succeeded, so a failed restore
+	// leaves the original database as it was.
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	staging := "alfred_restore_" + hex.EncodeToString(b[:])
+	if err := e.restoreFresh(ctx, setID, obj, staging); err != nil {
+		e.dropDatabase(ctx, staging)
+		return err
+	}
 	conn, err := e.PG.connect(ctx, "postgres")
 	if err != nil {
 		return err
 	}
-	if replace {
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{target}.Sanitize()+" WITH (FORCE)"); err != nil {
-			conn.Close(ctx)
-			return fmt.Errorf("dropping database %q to replace it: %w", target, err)
-		}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{target}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("dropping database %q to replace it (the restored copy is in %q): %w", target, staging, err)
+	}
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{staging}.Sanitize()+" RENAME TO "+pgx.Identifier{target}.Sanitize()); err != nil {
+		return fmt.Errorf("renaming the restored copy %q to %q: %w", staging, target, err)
+	}
+	return nil
+}
+
+func (e *Engine) restoreFresh(ctx context.Context, setID string, obj Object, target string) error {
+	conn, err := e.PG.connect(ctx, "postgres")
+	if err != nil {
+		return err
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{target}.Sanitize()+" TEMPLATE template0")
 	conn.Close(ctx)
