@@ -11,9 +11,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"google.golang.org/api/option"
+	"google.golang.org/genproto/googleapis/api/monitoredres"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
 )
@@ -27,6 +32,9 @@ type backupFlags struct {
 	target                           string
 	force                            bool
 	out                              string
+	recordMetric                     bool
+	metricProject, metricEndpoint    string
+	metricLocation                   string
 }
 
 func envOr(key, def string) string {
@@ -65,6 +73,12 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
+			if f.recordMetric {
+				if e.Metrics, err = f.metricSink(ctx); err != nil {
+					return err
+				}
+				defer e.Metrics.Client.Close()
+			}
 			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}})
 			if m != nil {
 				printManifest(cmd.OutOrStdout(), m)
@@ -73,6 +87,10 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 		},
 	}
 	run.Flags().StringSliceVar(&f.databases, "database", nil, "database to back up (repeatable)")
+	run.Flags().BoolVar(&f.recordMetric, "record-metric", false, "after a successful run, write "+backup.LastSuccessMetric+" (resource generic_task) to Cloud Monitoring")
+	run.Flags().StringVar(&f.metricProject, "metric-project", os.Getenv("ALFRED_GCP_PROJECT"), "Cloud Monitoring project (env ALFRED_GCP_PROJECT)")
+	run.Flags().StringVar(&f.metricEndpoint, "metric-endpoint", os.Getenv("ALFRED_GCP_MONITORING_ENDPOINT"), "Cloud Monitoring endpoint host:port (env ALFRED_GCP_MONITORING_ENDPOINT; empty: Google's)")
+	run.Flags().StringVar(&f.metricLocation, "metric-location", envOr("ALFRED_GCP_REGION", "global"), "location label of the generic_task resource (env ALFRED_GCP_REGION)")
 	for _, c := range []*cobra.Command{run} {
 		c.Flags().IntVar(&f.keepLast, "keep-last", 7, "keep this many newest good sets (0: no limit)")
 		c.Flags().DurationVar(&f.maxAge, "max-age", 0, "delete good sets older than this, e.g. 720h (0: no limit); the newest good set is always kept")
@@ -296,4 +314,25 @@ func (p *lineProgress) Add(n int64) {
 }
 func (p *lineProgress) Done() {
 	fmt.Fprintf(p.w, "%s: done, %d bytes in %s\n", p.label, p.n, time.Since(p.start).Round(time.Millisecond))
+}
+
+func (f *backupFlags) metricSink(ctx context.Context) (*backup.MetricSink, error) {
+	if f.metricProject == "" {
+		return nil, errors.New("--record-metric needs --metric-project or ALFRED_GCP_PROJECT")
+	}
+	var opts []option.ClientOption
+	if f.metricEndpoint != "" {
+		opts = append(opts, option.WithEndpoint(f.metricEndpoint))
+	}
+	if os.Getenv("ALFRED_GCP_INSECURE") == "true" {
+		opts = append(opts, option.WithoutAuthentication(), option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	c, err := monitoring.NewMetricClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to Cloud Monitoring: %w", err)
+	}
+	host, _ := os.Hostname()
+	return &backup.MetricSink{Client: c, Project: f.metricProject, Resource: &monitoredres.MonitoredResource{
+		Type: "generic_task", Labels: map[string]string{"project_id": f.metricProject, "location": f.metricLocation,
+			"namespace": "alfred", "job": "alfredctl-backup", "task_id": host}}}, nil
 }

@@ -46,7 +46,8 @@ type Engine struct {
 	Key      tink.StreamingAEAD
 	PG       Postgres
 	Progress Progress
-	Version  string // alfredctl's version, recorded in manifests
+	Version  string      // alfredctl's version, recorded in manifests
+	Metrics  *MetricSink // optional: records the last success as a Cloud Monitoring time series
 	Now      func() time.Time
 }
 
@@ -138,6 +139,11 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (*Manifest, error) {
 	}
 	if _, err := e.Prune(ctx, opt.Retention, m.ID); err != nil {
 		return m, fmt.Errorf("set %s is complete, but pruning failed: %w", m.ID, err)
+	}
+	if e.Metrics != nil {
+		if err := e.Metrics.record(ctx, m.FinishedAt); err != nil {
+			return m, fmt.Errorf("set %s is complete, but %w", m.ID, err)
+		}
 	}
 	return m, nil
 }
