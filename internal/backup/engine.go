@@ -259,19 +259,33 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string) (*Object, e
 		wg.Wait()
 		return nil, err
 	}
+	// The table stats read the same snapshot on the exporting connection, in parallel with the dump.
+	type statsResult struct {
+		tables []TableStat
+		err    error
+	}
+	statsCh := make(chan statsResult, 1)
+	statsCtx, cancelStats := context.WithCancel(ctx)
+	defer cancelStats()
+	go func() {
+		ts, err := tableStats(statsCtx, tx)
+		statsCh <- statsResult{ts, err}
+	}()
 	hr := &hashingReader{r: pr, h: sha256.New()}
 	upErr := e.Store.upload(ctx, obj.Key, hr)
 	if upErr != nil {
 		pr.CloseWithError(upErr)
+		cancelStats()
 	}
 	wg.Wait()
 	prog.Done()
+	stats := <-statsCh
 	if upErr != nil {
 		return nil, upErr
 	}
-	obj.Size, obj.SHA256, obj.PlainBytes = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain
-	if obj.Tables, err = tableStats(ctx, tx); err != nil {
-		return nil, err
+	if stats.err != nil {
+		return nil, fmt.Errorf("taking table checksums: %w", stats.err)
 	}
+	obj.Size, obj.SHA256, obj.PlainBytes, obj.Tables = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain, stats.tables
 	return obj, nil
 }

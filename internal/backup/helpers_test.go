@@ -148,3 +148,20 @@ func snapshotTables(t *testing.T, db string) map[string]string {
 	}
 	return out
 }
+
+func connectTB(tb testing.TB, dsn string) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func mustExec(tb testing.TB, conn *pgx.Conn, sql string) {
+	tb.Helper()
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+}
