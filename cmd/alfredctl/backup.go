@@ -77,7 +77,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 				if e.Metrics, err = f.metricSink(ctx); err != nil {
 					return err
 				}
-				defer e.Metrics.Client.Close()
+				defer func() { _ = e.Metrics.Client.Close() }()
 			}
 			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}})
 			if m != nil {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
@@ -99,7 +99,7 @@ func BenchmarkBackupAgainstOpsGuideAndFloor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := manager.NewUploader(c).Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("ops/" + db + ".dump"), Body: f}); err != nil {
+	if _, err := transfermanager.New(c).UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: aws.String(bucket), Key: aws.String("ops/" + db + ".dump"), Body: f}); err != nil {
 		b.Fatal(err)
 	}
 	f.Close()

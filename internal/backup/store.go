@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -91,13 +91,14 @@ func (s *Store) endpointName() string {
 func (s *Store) setPrefix(id string) string { return s.cfg.Prefix + id + "/" }
 
 // upload streams r into key with a multipart upload; parts are buffered in memory (PartSize x
-// (Concurrency+1)), never on disk. On failure the uploader aborts the multipart upload.
+// Concurrency), never on disk. On failure the transfer manager aborts the multipart upload; a killed
+// process leaves it open, and the next run or prune aborts it.
 func (s *Store) upload(ctx context.Context, key string, r io.Reader) error {
-	up := manager.NewUploader(s.s3, func(u *manager.Uploader) {
-		u.PartSize = 8 << 20
-		u.Concurrency = 2
+	tm := transfermanager.New(s.s3, func(o *transfermanager.Options) {
+		o.PartSizeBytes = 8 << 20
+		o.Concurrency = 2
 	})
-	_, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: r})
+	_, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: r})
 	return err
 }
 
