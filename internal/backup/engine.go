@@ -233,7 +233,7 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string) (*Object, e
 			if err != nil {
 				return err
 			}
-			zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(4<<20))
+			zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(4<<20))
 			if err != nil {
 				return err
 			}
