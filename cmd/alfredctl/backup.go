@@ -33,6 +33,7 @@ type backupFlags struct {
 	force                            bool
 	out                              string
 	recordMetric                     bool
+	tableChecksums                   bool
 	metricProject, metricEndpoint    string
 	metricLocation                   string
 }
@@ -79,7 +80,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 				}
 				defer func() { _ = e.Metrics.Client.Close() }()
 			}
-			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}})
+			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, NoTableStats: !f.tableChecksums})
 			if m != nil {
 				printManifest(cmd.OutOrStdout(), m)
 			}
@@ -87,6 +88,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 		},
 	}
 	run.Flags().StringSliceVar(&f.databases, "database", nil, "database to back up (repeatable)")
+	run.Flags().BoolVar(&f.tableChecksums, "table-checksums", true, "record every table's row count and checksum (a second scan, in parallel with the dump) so that verify can compare; false is faster and makes the set unverifiable")
 	run.Flags().BoolVar(&f.recordMetric, "record-metric", false, "after a successful run, write "+backup.LastSuccessMetric+" (resource generic_task) to Cloud Monitoring")
 	run.Flags().StringVar(&f.metricProject, "metric-project", os.Getenv("ALFRED_GCP_PROJECT"), "Cloud Monitoring project (env ALFRED_GCP_PROJECT)")
 	run.Flags().StringVar(&f.metricEndpoint, "metric-endpoint", os.Getenv("ALFRED_GCP_MONITORING_ENDPOINT"), "Cloud Monitoring endpoint host:port (env ALFRED_GCP_MONITORING_ENDPOINT; empty: Google's)")

@@ -69,6 +69,9 @@ func (e *Engine) progress() Progress {
 type RunOptions struct {
 	Databases []string
 	Retention Retention
+	// NoTableStats skips the per-table row counts and checksums (a second scan of every table, in the
+	// dump's snapshot); verify then has nothing to compare and refuses the set.
+	NoTableStats bool
 }
 
 func newSetID(t time.Time) string {
@@ -127,7 +130,7 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (*Manifest, error) {
 		return nil, err
 	}
 	for _, db := range opt.Databases {
-		obj, err := e.dumpDatabase(ctx, m.ID, db)
+		obj, err := e.dumpDatabase(ctx, m.ID, db, !opt.NoTableStats)
 		if err != nil {
 			return nil, fmt.Errorf("backing up database %q: %w", db, err)
 		}
@@ -187,7 +190,7 @@ func (h *hashingReader) Read(b []byte) (int, error) {
 
 // dumpDatabase streams pg_dump -Fc -> zstd -> AEAD -> multipart upload, and records the table stats taken in
 // the dump's own snapshot.
-func (e *Engine) dumpDatabase(ctx context.Context, setID, db string) (*Object, error) {
+func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats bool) (*Object, error) {
 	conn, err := e.PG.connect(ctx, db)
 	if err != nil {
 		return nil, err
@@ -268,6 +271,10 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string) (*Object, e
 	statsCtx, cancelStats := context.WithCancel(ctx)
 	defer cancelStats()
 	go func() {
+		if !withStats {
+			statsCh <- statsResult{}
+			return
+		}
 		ts, err := tableStats(statsCtx, tx)
 		statsCh <- statsResult{ts, err}
 	}()
@@ -286,6 +293,6 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string) (*Object, e
 	if stats.err != nil {
 		return nil, fmt.Errorf("taking table checksums: %w", stats.err)
 	}
-	obj.Size, obj.SHA256, obj.PlainBytes, obj.Tables = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain, stats.tables
+	obj.Size, obj.SHA256, obj.PlainBytes, obj.Tables, obj.NoTableStats = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain, stats.tables, !withStats
 	return obj, nil
 }

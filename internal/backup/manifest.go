@@ -14,6 +14,8 @@ type Object struct {
 	PlainBytes int64  `json:"plain_bytes"` // bytes of the dump before compression
 	// Tables holds, for PostgreSQL, every table's row count and content checksum taken in the dump's snapshot.
 	Tables []TableStat `json:"tables,omitempty"`
+	// NoTableStats is true when the run skipped the table stats.
+	NoTableStats bool `json:"no_table_stats,omitempty"`
 }
 
 // TableStat is a table's row count and an order-independent checksum of its rows' text form.

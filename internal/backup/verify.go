@@ -32,6 +32,9 @@ func (e *Engine) Verify(ctx context.Context, id string) ([]TableCheck, error) {
 		if obj.Kind != "postgres" {
 			continue
 		}
+		if obj.NoTableStats {
+			return out, fmt.Errorf("set %s was made without table checksums (--table-checksums=false): database %q cannot be verified", id, obj.Name)
+		}
 		if err := e.CheckObject(ctx, id, obj); err != nil {
 			return out, err
 		}

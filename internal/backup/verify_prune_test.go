@@ -118,3 +118,23 @@ func TestAccBackup_pruneKeepsLastAndNeverTheNewestGood(t *testing.T) {
 		t.Fatalf("the kept set does not restore: %v", err)
 	}
 }
+
+func TestAccBackup_setWithoutTableChecksumsRestoresButCannotBeVerified(t *testing.T) {
+	needAcc(t)
+	ctx := context.Background()
+	e := newEngine(t, storeConfig(t), keyFile(t))
+	db := smallDatabase(t)
+	m, err := e.Run(ctx, backup.RunOptions{Databases: []string{db}, NoTableStats: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Objects[0].Tables) != 0 || !m.Objects[0].NoTableStats {
+		t.Fatalf("manifest: %+v", m.Objects[0])
+	}
+	if _, err := e.Verify(ctx, m.ID); err == nil || !strings.Contains(err.Error(), "without table checksums") {
+		t.Fatalf("verify: %v", err)
+	}
+	if err := e.Restore(ctx, backup.RestoreOptions{SetID: m.ID, Database: db, Target: db + "_nostats"}); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+}
