@@ -26,6 +26,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSandboxCmd())
+	root.AddCommand(newSandboxCmd(), newBackupCmd())
 	return root
 }

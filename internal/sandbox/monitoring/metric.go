@@ -374,6 +374,9 @@ func (s *Server) checkSeriesLocked(project string, i int, ts *monitoringpb.TimeS
 	if ts.GetResource().GetType() == "" {
 		return fail("Field timeSeries[%d].resource.type had an invalid value: a monitored resource type is required (for example \"global\" or \"generic_task\")", i)
 	}
+	if rt := ts.GetResource().GetType(); !service && !customMetricResourceTypes[rt] {
+		return fail("Field timeSeries[%d].resource.type had an invalid value: %q does not accept user-defined metrics; use one of %s", i, rt, strings.Join(sortedKeys(customMetricResourceTypes), ", "))
+	}
 	if len(ts.GetPoints()) != 1 {
 		return fail("Field timeSeries[%d].points had an invalid value: exactly one point must be written per TimeSeries, got %d", i, len(ts.GetPoints()))
 	}
@@ -451,6 +454,11 @@ func (s *Server) checkSeriesLocked(project string, i int, ts *monitoringpb.TimeS
 		last := old.Points[0].GetInterval().GetEndTime().AsTime()
 		if !end.After(last) {
 			return fail("Points must be written in order. One or more of the points specified had an older start time than the most recent point.")
+		}
+		if !service && end.Sub(last) < minSamplePeriod {
+			const stamp = "2006/01/02-15:04:05.000"
+			return fail("One or more points were written more frequently than the maximum sampling period configured for the metric. {Metric: %s, Timestamps: {Youngest Existing: '%s', New: '%s'}}",
+				typ, last.UTC().Format(stamp), end.UTC().Format(stamp))
 		}
 	}
 	return seriesWrite{key: key, ts: ts, desc: desc, new: created}, codes.OK, ""
@@ -562,4 +570,25 @@ func seriesLookup(ts *monitoringpb.TimeSeries) func(string) (string, bool, bool)
 		}
 		return "", false, false
 	}
+}
+
+// customMetricResourceTypes are the monitored resource types a user-defined metric may be written
+// against ("Custom metrics can use only certain monitored resource types", TimeSeries.resource); see
+// FIDELITY.md for the source and what is unverified.
+var customMetricResourceTypes = map[string]bool{
+	"aws_ec2_instance": true, "dataflow_job": true, "gae_instance": true, "gce_instance": true,
+	"generic_node": true, "generic_task": true, "gke_container": true, "global": true, "k8s_cluster": true,
+	"k8s_container": true, "k8s_node": true, "k8s_pod": true,
+}
+
+// minSamplePeriod: a user-defined metric's series takes at most one point per 5 seconds.
+const minSamplePeriod = 5 * time.Second
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -887,3 +887,23 @@ func TestTimeSeries_serviceWriteRejectsUserDefinedMetrics(t *testing.T) {
 		t.Fatalf("user-defined series written through CreateServiceTimeSeries: %v", got)
 	}
 }
+
+func TestTimeSeries_customMetricRefusesResourceTypesAndWritesFasterThanFiveSeconds(t *testing.T) {
+	c, _ := start(t, "")
+	ctx := context.Background()
+	const mt = "custom.googleapis.com/alfred_backup_last_success_timestamp_seconds"
+	now := time.Now().Truncate(time.Second)
+	write := func(resource string, at time.Time) error {
+		ts := gaugePoint(mt, nil, at, float64(at.Unix()))
+		ts.Resource.Type = resource
+		return c.metrics.CreateTimeSeries(ctx, &monitoringpb.CreateTimeSeriesRequest{Name: project, TimeSeries: []*monitoringpb.TimeSeries{ts}})
+	}
+	wantCode(t, write("cloud_run_revision", now.Add(-time.Minute)), codes.InvalidArgument, "cloud_run_revision does not accept user-defined metrics")
+	if err := write("generic_task", now.Add(-time.Minute)); err != nil {
+		t.Fatalf("generic_task: %v", err)
+	}
+	wantCode(t, write("generic_task", now.Add(-time.Minute+2*time.Second)), codes.InvalidArgument, "a point 2s after the last")
+	if err := write("generic_task", now.Add(-time.Minute+5*time.Second)); err != nil {
+		t.Fatalf("a point 5s after the last: %v", err)
+	}
+}

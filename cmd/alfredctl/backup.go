@@ -1,0 +1,340 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"google.golang.org/api/option"
+	"google.golang.org/genproto/googleapis/api/monitoredres"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
+)
+
+type backupFlags struct {
+	bucket, prefix, endpoint, region string
+	keysetFile, dsn, pgBin           string
+	databases                        []string
+	keepLast                         int
+	maxAge                           time.Duration
+	target                           string
+	force                            bool
+	out                              string
+	recordMetric                     bool
+	tableChecksums                   bool
+	metricProject, metricEndpoint    string
+	metricLocation                   string
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func newBackupCmd() *cobra.Command {
+	f := &backupFlags{}
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Streaming, encrypted, verified backups of PostgreSQL databases into S3",
+		Long: `Backups stream pg_dump -Fc through zstd and Tink streaming AES-256-GCM into S3 multipart uploads; a set's
+manifest (sizes, sha256, tool versions, per-table row counts and checksums) is written last, so a set
+without one is not a backup. The S3 credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; the
+key from --keyset-file or ` + backup.KeyEnv + `. The PostgreSQL role needs to read every row (superuser or
+BYPASSRLS) for the dump and the table checksums to be complete.`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.bucket, "bucket", os.Getenv("ALFRED_BACKUP_BUCKET"), "S3 bucket holding the backup sets (env ALFRED_BACKUP_BUCKET)")
+	pf.StringVar(&f.prefix, "prefix", envOr("ALFRED_BACKUP_PREFIX", "alfred/"), "key prefix of the backup sets")
+	pf.StringVar(&f.endpoint, "s3-endpoint", os.Getenv("ALFRED_S3_ENDPOINT"), "S3 endpoint URL (env ALFRED_S3_ENDPOINT; empty: AWS)")
+	pf.StringVar(&f.region, "region", envOr("AWS_REGION", "us-east-1"), "S3 region (env AWS_REGION)")
+	pf.StringVar(&f.keysetFile, "keyset-file", os.Getenv("ALFRED_BACKUP_KEYSET_FILE"), "Tink keyset (JSON) file; empty: the keyset in "+backup.KeyEnv)
+	pf.StringVar(&f.dsn, "postgres-dsn", os.Getenv("ALFRED_POSTGRES_DSN"), "DSN of the PostgreSQL cluster (env ALFRED_POSTGRES_DSN); the database name is replaced per database")
+	pf.StringVar(&f.pgBin, "pg-bin", "", "directory of pg_dump / pg_restore (default: the newest installed)")
+
+	run := &cobra.Command{
+		Use: "run", Short: "Back up databases into a new set, then prune", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := f.engine(cmd, true)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			if f.recordMetric {
+				if e.Metrics, err = f.metricSink(ctx); err != nil {
+					return err
+				}
+				defer func() { _ = e.Metrics.Client.Close() }()
+			}
+			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, NoTableStats: !f.tableChecksums})
+			if m != nil {
+				printManifest(cmd.OutOrStdout(), m)
+			}
+			return err
+		},
+	}
+	run.Flags().StringSliceVar(&f.databases, "database", nil, "database to back up (repeatable)")
+	run.Flags().BoolVar(&f.tableChecksums, "table-checksums", true, "record every table's row count and checksum (a second scan, in parallel with the dump) so that verify can compare; false is faster and makes the set unverifiable")
+	run.Flags().BoolVar(&f.recordMetric, "record-metric", false, "after a successful run, write "+backup.LastSuccessMetric+" (resource generic_task) to Cloud Monitoring")
+	run.Flags().StringVar(&f.metricProject, "metric-project", os.Getenv("ALFRED_GCP_PROJECT"), "Cloud Monitoring project (env ALFRED_GCP_PROJECT)")
+	run.Flags().StringVar(&f.metricEndpoint, "metric-endpoint", os.Getenv("ALFRED_GCP_MONITORING_ENDPOINT"), "Cloud Monitoring endpoint host:port (env ALFRED_GCP_MONITORING_ENDPOINT; empty: Google's)")
+	run.Flags().StringVar(&f.metricLocation, "metric-location", envOr("ALFRED_GCP_REGION", "global"), "location label of the generic_task resource (env ALFRED_GCP_REGION)")
+	for _, c := range []*cobra.Command{run} {
+		c.Flags().IntVar(&f.keepLast, "keep-last", 7, "keep this many newest good sets (0: no limit)")
+		c.Flags().DurationVar(&f.maxAge, "max-age", 0, "delete good sets older than this, e.g. 720h (0: no limit); the newest good set is always kept")
+	}
+
+	list := &cobra.Command{
+		Use: "list", Short: "List backup sets; only those with a manifest are good", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := f.engine(cmd, false)
+			if err != nil {
+				return err
+			}
+			if err := e.Store.Check(cmd.Context()); err != nil {
+				return err
+			}
+			sets, err := e.Store.Sets(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SET\tSTATUS\tFINISHED\tOBJECTS\tSTORED BYTES")
+			for _, s := range sets {
+				if s.Manifest == nil {
+					fmt.Fprintf(tw, "%s\tincomplete\t-\t%d\t-\n", s.ID, len(s.Keys))
+					continue
+				}
+				var size int64
+				for _, o := range s.Manifest.Objects {
+					size += o.Size
+				}
+				fmt.Fprintf(tw, "%s\tgood\t%s\t%d\t%d\n", s.ID, s.Manifest.FinishedAt.Format(time.RFC3339), len(s.Manifest.Objects), size)
+			}
+			return tw.Flush()
+		},
+	}
+
+	restore := &cobra.Command{
+		Use: "restore SET", Short: "Check a set's integrity, then restore a database from it", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := f.engine(cmd, true)
+			if err != nil {
+				return err
+			}
+			if len(f.databases) != 1 {
+				return errors.New("name the database inside the set with --database")
+			}
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			start := time.Now()
+			if err := e.Restore(ctx, backup.RestoreOptions{SetID: args[0], Database: f.databases[0], Target: f.target, Force: f.force}); err != nil {
+				return err
+			}
+			target := f.target
+			if target == "" {
+				target = f.databases[0]
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SET\tDATABASE\tRESTORED AS\tTIME")
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", args[0], f.databases[0], target, time.Since(start).Round(time.Millisecond))
+			return tw.Flush()
+		},
+	}
+	restore.Flags().StringSliceVar(&f.databases, "database", nil, "database inside the set to restore")
+	restore.Flags().StringVar(&f.target, "target", "", "database to restore into (default: the original name, which needs --force)")
+	restore.Flags().BoolVar(&f.force, "force", false, "replace the target database if it exists")
+
+	verify := &cobra.Command{
+		Use: "verify SET", Short: "Restore a set into scratch databases and compare every table", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := f.engine(cmd, true)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			checks, err := e.Verify(ctx, args[0])
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DATABASE\tTABLE\tROWS (BACKUP)\tROWS (RESTORED)\tCHECKSUM")
+			for _, c := range checks {
+				state := "match"
+				if !c.OK() {
+					state = "DIFFERS"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", c.Database, c.Table, c.WantRows, c.GotRows, state)
+			}
+			_ = tw.Flush()
+			return err
+		},
+	}
+
+	prune := &cobra.Command{
+		Use: "prune", Short: "Apply retention and remove incomplete sets and unfinished uploads", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := f.engine(cmd, false)
+			if err != nil {
+				return err
+			}
+			if err := e.Store.Check(cmd.Context()); err != nil {
+				return err
+			}
+			res, err := e.Prune(cmd.Context(), backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, "")
+			if res != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted %d set(s) by retention %v, %d incomplete set(s) %v, aborted %d unfinished upload(s)\n",
+					len(res.Deleted), res.Deleted, len(res.Incomplete), res.Incomplete, res.Aborted)
+			}
+			return err
+		},
+	}
+	prune.Flags().IntVar(&f.keepLast, "keep-last", 7, "keep this many newest good sets (0: no limit)")
+	prune.Flags().DurationVar(&f.maxAge, "max-age", 0, "delete good sets older than this (0: no limit); the newest good set is always kept")
+
+	keygen := &cobra.Command{
+		Use: "keygen", Short: "Write a new Tink keyset (AES256_GCM_HKDF_1MB) to --out, mode 0600", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.out == "" {
+				return errors.New("name the keyset file with --out")
+			}
+			ks, err := backup.NewKeyset()
+			if err != nil {
+				return err
+			}
+			fd, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return fmt.Errorf("writing the keyset: %w (an existing file is never overwritten)", err)
+			}
+			if _, err := fd.Write(ks); err != nil {
+				fd.Close()
+				return err
+			}
+			if err := fd.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote a new keyset to %s: keep a copy apart from the backups; without it they cannot be read\n", f.out)
+			return nil
+		},
+	}
+	keygen.Flags().StringVar(&f.out, "out", "", "file to create")
+
+	cmd.AddCommand(run, list, restore, verify, prune, keygen)
+	return cmd
+}
+
+func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+func (f *backupFlags) engine(cmd *cobra.Command, needKey bool) (*backup.Engine, error) {
+	st, err := backup.NewStore(backup.StoreConfig{
+		Bucket: f.bucket, Prefix: f.prefix, Endpoint: f.endpoint, Region: f.region,
+		AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &backup.Engine{Store: st, PG: backup.Postgres{DSN: f.dsn, BinDir: f.pgBin}, Version: version,
+		Progress: newProgress(cmd.ErrOrStderr())}
+	if needKey {
+		if f.dsn == "" {
+			return nil, errors.New("no PostgreSQL DSN: pass --postgres-dsn or set ALFRED_POSTGRES_DSN")
+		}
+		if e.Key, err = backup.LoadKey(f.keysetFile); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func printManifest(w io.Writer, m *backup.Manifest) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "set %s complete in %s\n", m.ID, m.FinishedAt.Sub(m.StartedAt).Round(time.Millisecond))
+	fmt.Fprintln(tw, "KIND\tNAME\tDUMP BYTES\tSTORED BYTES\tTABLES\tSHA256")
+	for _, o := range m.Objects {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", o.Kind, o.Name, o.PlainBytes, o.Size, len(o.Tables), o.SHA256)
+	}
+	_ = tw.Flush()
+}
+
+// newProgress draws a bar on a terminal and prints plain lines (every 64 MiB and at the end) otherwise.
+func newProgress(w io.Writer) backup.Progress {
+	if fd, ok := w.(*os.File); ok && isatty.IsTerminal(fd.Fd()) {
+		return &barProgress{w: w}
+	}
+	return &lineProgress{w: w}
+}
+
+type barProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func (p *barProgress) Start(label string, total int64) {
+	p.bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(label),
+		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+func (p *barProgress) Add(n int64) { _ = p.bar.Add64(n) }
+func (p *barProgress) Done() {
+	_ = p.bar.Finish()
+	fmt.Fprintf(p.w, "%s: done\n", p.bar.State().Description)
+}
+
+type lineProgress struct {
+	w     io.Writer
+	label string
+	n     int64
+	next  int64
+	start time.Time
+}
+
+const lineEvery = 64 << 20
+
+func (p *lineProgress) Start(label string, _ int64) {
+	p.label, p.n, p.next, p.start = label, 0, lineEvery, time.Now()
+	fmt.Fprintf(p.w, "%s: started\n", label)
+}
+func (p *lineProgress) Add(n int64) {
+	p.n += n
+	if p.n >= p.next {
+		fmt.Fprintf(p.w, "%s: %d MiB\n", p.label, p.n>>20)
+		p.next += lineEvery
+	}
+}
+func (p *lineProgress) Done() {
+	fmt.Fprintf(p.w, "%s: done, %d bytes in %s\n", p.label, p.n, time.Since(p.start).Round(time.Millisecond))
+}
+
+func (f *backupFlags) metricSink(ctx context.Context) (*backup.MetricSink, error) {
+	if f.metricProject == "" {
+		return nil, errors.New("--record-metric needs --metric-project or ALFRED_GCP_PROJECT")
+	}
+	var opts []option.ClientOption
+	if f.metricEndpoint != "" {
+		opts = append(opts, option.WithEndpoint(f.metricEndpoint))
+	}
+	if os.Getenv("ALFRED_GCP_INSECURE") == "true" {
+		opts = append(opts, option.WithoutAuthentication(), option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	c, err := monitoring.NewMetricClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to Cloud Monitoring: %w", err)
+	}
+	host, _ := os.Hostname()
+	return &backup.MetricSink{Client: c, Project: f.metricProject, Resource: &monitoredres.MonitoredResource{
+		Type: "generic_task", Labels: map[string]string{"project_id": f.metricProject, "location": f.metricLocation,
+			"namespace": "alfred", "job": "alfredctl-backup", "task_id": host}}}, nil
+}

@@ -1,0 +1,43 @@
+package backup
+
+import (
+	"time"
+)
+
+// Object is one uploaded stream of a backup set.
+type Object struct {
+	Kind       string `json:"kind"` // "postgres" or "qdrant"
+	Name       string `json:"name"` // database or collection name
+	Key        string `json:"key"`  // S3 key
+	Size       int64  `json:"size"` // bytes stored (ciphertext)
+	SHA256     string `json:"sha256"`
+	PlainBytes int64  `json:"plain_bytes"` // bytes of the dump before compression
+	// Tables holds, for PostgreSQL, every table's row count and content checksum taken in the dump's snapshot.
+	Tables []TableStat `json:"tables,omitempty"`
+	// NoTableStats is true when the run skipped the table stats.
+	NoTableStats bool `json:"no_table_stats,omitempty"`
+}
+
+// TableStat is a table's row count and an order-independent checksum of its rows' text form.
+type TableStat struct {
+	Table    string `json:"table"`
+	Rows     int64  `json:"rows"`
+	Checksum string `json:"checksum"`
+}
+
+// Manifest describes a complete backup set; it is written last, so a set without one is not a backup.
+type Manifest struct {
+	ID           string            `json:"id"`
+	StartedAt    time.Time         `json:"started_at"`
+	FinishedAt   time.Time         `json:"finished_at"`
+	Format       string            `json:"format"`
+	Encryption   string            `json:"encryption"`
+	Compression  string            `json:"compression"`
+	ToolVersions map[string]string `json:"tool_versions"`
+	Objects      []Object          `json:"objects"`
+}
+
+const (
+	manifestName = "manifest.json"
+	formatV1     = "alfred-backup/1"
+)

@@ -1,0 +1,155 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Postgres says how to reach the cluster: a DSN (any database; the engine swaps the database name) and
+// where pg_dump / pg_restore live (empty: PATH, then the newest /usr/lib/postgresql/*/bin).
+type Postgres struct {
+	DSN    string
+	BinDir string
+}
+
+func (p Postgres) config(db string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(p.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("the PostgreSQL DSN does not parse: %v", redact(err))
+	}
+	if db != "" {
+		cfg.Database = db
+	}
+	return cfg, nil
+}
+
+// redact drops a DSN's password from an error text.
+func redact(err error) string {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return "invalid connection string"
+	}
+	return err.Error()
+}
+
+func (p Postgres) connect(ctx context.Context, db string) (*pgx.Conn, error) {
+	cfg, err := p.config(db)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+			return nil, fmt.Errorf("database %q does not exist on %s:%d: check the database name", cfg.Database, cfg.Host, cfg.Port)
+		}
+		return nil, fmt.Errorf("connecting to database %q on %s:%d: %v", cfg.Database, cfg.Host, cfg.Port, err)
+	}
+	return conn, nil
+}
+
+// env passes the connection to pg_dump / pg_restore through libpq variables, so no password is on argv.
+func (p Postgres) env(db string) ([]string, error) {
+	cfg, err := p.config(db)
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(),
+		"PGHOST="+cfg.Host, "PGPORT="+strconv.Itoa(int(cfg.Port)), "PGUSER="+cfg.User,
+		"PGDATABASE="+cfg.Database, "PGCONNECT_TIMEOUT=10")
+	if cfg.Password != "" {
+		env = append(env, "PGPASSWORD="+cfg.Password)
+	}
+	if cfg.TLSConfig == nil {
+		env = append(env, "PGSSLMODE=disable")
+	}
+	return env, nil
+}
+
+func (p Postgres) tool(name string) (string, error) {
+	if p.BinDir != "" {
+		return filepath.Join(p.BinDir, name), nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return pgDirMajor(dirs[i]) > pgDirMajor(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, name)); err == nil {
+			return filepath.Join(d, name), nil
+		}
+	}
+	if path, err := exec.LookPath(name); err == nil {
+		return path, nil
+	}
+	return "", fmt.Errorf("%s not found: install the PostgreSQL client or pass --pg-bin", name)
+}
+
+func pgDirMajor(dir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
+	return n
+}
+
+func (p Postgres) toolVersion(name string) (string, error) {
+	path, err := p.tool(name)
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("running %s --version: %v", path, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// tableStats returns every user table's row count and checksum (the sum of hashtextextended, a 64-bit hash,
+// of each row's text form: independent of row order, constant memory on the server, cheaper than md5).
+func tableStats(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) ([]TableStat, error) {
+	rows, err := q.Query(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+		ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pgx.Identifier, error) {
+		var s, t string
+		err := r.Scan(&s, &t)
+		return pgx.Identifier{s, t}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []TableStat
+	for _, id := range tables {
+		var st TableStat
+		st.Table = id[0] + "." + id[1]
+		sql := `SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text
+			FROM ONLY ` + id.Sanitize() + ` AS t`
+		rs, err := q.Query(ctx, sql)
+		if err != nil {
+			return nil, fmt.Errorf("checksumming %s: %w", st.Table, err)
+		}
+		for rs.Next() {
+			if err := rs.Scan(&st.Rows, &st.Checksum); err != nil {
+				rs.Close()
+				return nil, err
+			}
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, fmt.Errorf("checksumming %s: %w", st.Table, err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
