@@ -1,10 +1,7 @@
 package pubsub
 
 import (
-	"net"
 	"testing"
-
-	"google.golang.org/grpc"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
@@ -27,16 +24,6 @@ func StartTestServer(t testing.TB, opts Options) *TestServer {
 	if err != nil {
 		t.Fatalf("pubsub emulator: %v", err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pubsub emulator: %v", err)
-	}
-	g := grpc.NewServer(opts.Kit.ServerOptions()...)
-	srv.Register(g)
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(func() {
-		g.Stop()
-		_ = srv.Close()
-	})
-	return &TestServer{Addr: lis.Addr().String(), Server: srv, Kit: opts.Kit}
+	addr := opts.Kit.ServeForTest(t, srv.Register, srv.Close)
+	return &TestServer{Addr: addr, Server: srv, Kit: opts.Kit}
 }
