@@ -461,26 +461,32 @@ func (r *logMetricResource) client(ctx context.Context, diags *diag.Diagnostics)
 }
 
 func (r *logMetricResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", (*logAPI).create)
+}
+
+// write sends the planned metric with send (create or update) and stores what the API returned.
+func (r *logMetricResource) write(ctx context.Context, planned tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics,
+	action string, send func(*logAPI, context.Context, string, *loggingpb.LogMetric) (*loggingpb.LogMetric, error)) {
 	var plan logMetricModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	a := r.client(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	diags.Append(planned.Get(ctx, &plan)...)
+	a := r.client(ctx, diags)
+	if diags.HasError() {
 		return
 	}
-	want := toLogMetric(ctx, &plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	want := toLogMetric(ctx, &plan, diags)
+	if diags.HasError() {
 		return
 	}
 	project := plan.Project.ValueString()
-	got, err := a.create(ctx, project, want)
+	got, err := send(a, ctx, project, want)
 	if err != nil {
-		resp.Diagnostics.AddError("Could not create the log metric",
-			shared.DescribeGRPC("create log metric", logMetricName(project, want.GetName()), err))
+		diags.AddError("Could not "+action+" the log metric",
+			shared.DescribeGRPC(action+" log metric", logMetricName(project, want.GetName()), err))
 		return
 	}
 	var m logMetricModel
 	fromLogMetric(project, got, &plan, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	diags.Append(state.Set(ctx, &m)...)
 }
 
 func (r *logMetricResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -510,26 +516,7 @@ func (r *logMetricResource) Read(ctx context.Context, req resource.ReadRequest, 
 }
 
 func (r *logMetricResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan logMetricModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	a := r.client(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	want := toLogMetric(ctx, &plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	project := plan.Project.ValueString()
-	got, err := a.update(ctx, project, want)
-	if err != nil {
-		resp.Diagnostics.AddError("Could not update the log metric",
-			shared.DescribeGRPC("update log metric", logMetricName(project, want.GetName()), err))
-		return
-	}
-	var m logMetricModel
-	fromLogMetric(project, got, &plan, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", (*logAPI).update)
 }
 
 func (r *logMetricResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
