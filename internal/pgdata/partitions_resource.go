@@ -24,6 +24,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 var (
@@ -94,7 +96,7 @@ func partitionsSchema() schema.Schema {
 			"existing layout with other names is adopted as it is (an interval already covered by any partition " +
 			"is never added again). Rows that landed in the default partition are moved into a partition created " +
 			"for their range.",
-		Blocks: map[string]schema.Block{"timeouts": timeouts.Block(context.Background(), timeouts.Opts{
+		Blocks: map[string]schema.Block{"timeouts": shared.TimeoutsBlock(context.Background(), timeouts.Opts{
 			Create: true, Read: true, Update: true, Delete: true})},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<schema>.<table>`.",
