@@ -3,6 +3,7 @@ package agentservice
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 
 	"cloud.google.com/go/run/apiv2/runpb"
@@ -135,8 +136,9 @@ func probeSchema(startup bool) schema.SingleNestedAttribute {
 				MarkdownDescription: fmt.Sprintf("Seconds between probes, 1 to %d. Default 10.", maxS),
 				Validators:          []validator.Int64{int64validator.Between(1, maxS)}},
 			"failure_threshold": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(probeDefaultFailures),
-				MarkdownDescription: "Consecutive failures before the " + kind + " probe fails. Default 3.",
-				Validators:          []validator.Int64{int64validator.AtLeast(1)}},
+				MarkdownDescription: "Consecutive failures before the " + kind + " probe fails, at least 1. Default 3.",
+				// The API's field is an int32: a larger value would be cut short on the way.
+				Validators: []validator.Int64{int64validator.Between(1, math.MaxInt32)}},
 		}}
 }
 
