@@ -524,7 +524,7 @@ const (
 	whyThreshold = "no documented maximum below the API's int32 field (refused above it)"
 	whyQdrant0   = "0 is documented by Qdrant: m = 0 disables the HNSW graph, indexing_threshold = 0 disables indexing, default_segment_number = 0 means automatic, a deleted_threshold or full_scan_threshold of 0 is a valid bound"
 	whyQdrantBig = "a u64 field of Qdrant's API without a documented maximum"
-	whyPgIdent   = "any Postgres identifier (quoted with pgx.Identifier); whether the table and column exist is checked against the database at plan, which needs the provider's postgres block"
+	whyPgIdent   = "a legal PostgreSQL identifier once quoted (pgx.Identifier); a table or column that does not exist fails the apply with a message that says so"
 	whyPromQL    = "valid PromQL (a bare metric name or a number); whether the metric exists is checked against Cloud Monitoring at plan unless disable_metric_validation, which needs the provider's gcp block"
 	whyLogFilter = "valid Logging query language (free text is a global text search)"
 	whyPubSub    = "a Pub/Sub filter: checked by Pub/Sub when the subscription is created (no offline grammar is documented)"
@@ -568,10 +568,10 @@ var acceptedOnPurpose = []accepted{
 	{"alfred_notification_channel", "display_name", []string{"blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyFree},
 	{"alfred_notification_channel", "sensitive_labels", []string{"empty collection"}, whyEmpty},
 	{"alfred_notification_channel", "user_labels", []string{"empty collection", "value empty", "value negative duration"}, whyLabels},
-	{"alfred_postgres_partitions", "column", []string{"blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyPgIdent},
+	{"alfred_postgres_partitions", "column", []string{"blank", "unicode", "negative duration", "invalid enum"}, whyPgIdent},
 	{"alfred_postgres_partitions", "premake", []string{"zero"}, whyZero},
-	{"alfred_postgres_partitions", "schema", []string{"blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyPgIdent},
-	{"alfred_postgres_partitions", "table", []string{"blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyPgIdent},
+	{"alfred_postgres_partitions", "schema", []string{"blank", "unicode", "negative duration", "invalid enum"}, whyPgIdent},
+	{"alfred_postgres_partitions", "table", []string{"blank", "unicode", "negative duration", "invalid enum"}, whyPgIdent},
 	{"alfred_qdrant_collection", "aliases", []string{"empty collection", "element negative duration", "element invalid enum"}, whyName},
 	{"alfred_qdrant_collection", "hnsw.full_scan_threshold", []string{"zero", "huge number"}, whyQdrantBig},
 	{"alfred_qdrant_collection", "hnsw.m", []string{"zero"}, whyQdrant0},
