@@ -490,7 +490,6 @@ func hasError(diags []*tfprotov6.Diagnostic) bool {
 	return slices.ContainsFunc(diags, func(d *tfprotov6.Diagnostic) bool { return d.Severity == tfprotov6.DiagnosticSeverityError })
 }
 
-
 // acceptedMarkdown renders acceptedOnPurpose as the table of docs/guides/schema-robustness.md.
 func acceptedMarkdown() string {
 	var b strings.Builder
