@@ -21,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
-	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
 
 func TestMain(m *testing.M) { acctest.Main(m) }
@@ -29,19 +28,7 @@ func TestMain(m *testing.M) { acctest.Main(m) }
 // sandboxEnv starts the sandbox in-process and exports its environment to Terraform's.
 func sandboxEnv(t *testing.T) map[string]string {
 	t.Helper()
-	vgw, err := acctest.InstallVersityGW()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := supervisor.Start(context.Background(), supervisor.Config{Dir: t.TempDir(), VersityGWPath: vgw, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Stop)
-	for k, v := range sb.Env {
-		t.Setenv(k, v)
-	}
-	return sb.Env
+	return acctest.Sandbox(t)
 }
 
 func workDir(t *testing.T, main string) string {

@@ -1,5 +1,5 @@
 // Command alfredctl is the Alfred platform's operator CLI: the local sandbox of every control plane, and
-// (as the issues land) backups and plan review.
+// backups, and the review of Terraform plans for pull requests.
 package main
 
 import (
@@ -13,8 +13,11 @@ var version = "dev"
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "alfredctl:", err)
-		os.Exit(1)
+		code := exitCode(err)
+		if code == reviewError {
+			fmt.Fprintln(os.Stderr, "alfredctl:", err)
+		}
+		os.Exit(code)
 	}
 }
 
@@ -26,6 +29,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSandboxCmd(), newBackupCmd())
+	root.AddCommand(newSandboxCmd(), newBackupCmd(), newPlanCmd())
 	return root
 }

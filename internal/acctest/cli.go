@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/provider"
@@ -67,15 +68,34 @@ func NewCLI(tb testing.TB) *CLI {
 // and returns its exit code and combined output. An exit code outside okCodes fails tb with the output.
 func (c *CLI) Run(tb testing.TB, workDir string, okCodes []int, args ...string) (exitCode int, output string) {
 	tb.Helper()
-	cmd := exec.Command(c.Terraform, args...)
-	cmd.Dir = workDir
-	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.ConfigFile, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+	cmd := c.command(workDir, args...)
 	out, err := cmd.CombinedOutput()
 	code := cmd.ProcessState.ExitCode() // -1 when the command did not start
 	if !slices.Contains(okCodes, code) {
 		tb.Fatalf("terraform %v: exit code %d: %v\n%s", args, code, err, out)
 	}
 	return code, string(out)
+}
+
+// Output runs `terraform args...` like Run and returns its standard output alone (e.g. `show -json`, whose
+// warnings go to standard error); a non-zero exit fails tb.
+func (c *CLI) Output(tb testing.TB, workDir string, args ...string) []byte {
+	tb.Helper()
+	cmd := c.command(workDir, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("terraform %v: %v\n%s", args, err, stderr.String())
+	}
+	return out
+}
+
+func (c *CLI) command(workDir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(c.Terraform, args...)
+	cmd.Dir = workDir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.ConfigFile, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+	return cmd
 }
 
 // Init runs `terraform init` in workDir with the provider taken from MirrorDir; later commands still run

@@ -3,6 +3,7 @@ package agentservice
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 
 	"cloud.google.com/go/run/apiv2/runpb"
@@ -135,8 +136,9 @@ func probeSchema(startup bool) schema.SingleNestedAttribute {
 				MarkdownDescription: fmt.Sprintf("Seconds between probes, 1 to %d. Default 10.", maxS),
 				Validators:          []validator.Int64{int64validator.Between(1, maxS)}},
 			"failure_threshold": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(probeDefaultFailures),
-				MarkdownDescription: "Consecutive failures before the " + kind + " probe fails. Default 3.",
-				Validators:          []validator.Int64{int64validator.AtLeast(1)}},
+				MarkdownDescription: "Consecutive failures before the " + kind + " probe fails, at least 1. Default 3.",
+				// The API's field is an int32: a larger value would be cut short on the way.
+				Validators: []validator.Int64{int64validator.Between(1, math.MaxInt32)}},
 		}}
 }
 
@@ -169,9 +171,20 @@ func (v probeValidator) ValidateObject(ctx context.Context, req validator.Object
 		}
 		return i.ValueInt64(), true
 	}
+	maxS := int64(livenessMaxSeconds)
+	if v.startup {
+		maxS = startupMaxSeconds
+	}
+	// A value outside its own range is reported by its attribute's validator, which the framework runs only
+	// when this one found nothing: comparing it here would blame the other attribute (period_seconds = -1
+	// reported as "timeout_seconds (1) must not exceed period_seconds (-1)").
+	inRange := func(n, lo, hi int64) bool { return n >= lo && n <= hi }
 	timeout, ok1 := known(p.TimeoutSeconds, probeDefaultTimeout)
 	period, ok2 := known(p.PeriodSeconds, probeDefaultPeriod)
 	failures, ok3 := known(p.FailureThreshold, probeDefaultFailures)
+	ok1 = ok1 && inRange(timeout, 1, 3600)
+	ok2 = ok2 && inRange(period, 1, maxS)
+	ok3 = ok3 && failures >= 1
 	if ok1 && ok2 && timeout > period {
 		resp.Diagnostics.AddAttributeError(req.Path.AtName("timeout_seconds"), "Probe timeout longer than its period",
 			fmt.Sprintf("timeout_seconds (%d) must not exceed period_seconds (%d).", timeout, period))

@@ -21,6 +21,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 // Documented Cloud Run defaults, which the schema shows as defaults.
@@ -67,13 +69,13 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 					"and hyphens, start with a letter, not end with a hyphen and have at most 49 characters")}},
 			"project": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Project ID. Defaults " +
 				"to the provider's `gcp.project`. Changing it replaces the service.",
-				Validators: []validator.String{stringvalidator.RegexMatches(projectRE, "must be a project ID: 6 to 30 lowercase letters, digits and hyphens, starting with a letter")}},
+				Validators: []validator.String{shared.ProjectID()}},
 			"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region, e.g. " +
 				"`europe-west1`. Defaults to the provider's `gcp.region`. Changing it replaces the service.",
 				Validators: []validator.String{stringvalidator.RegexMatches(regionRE, "must be a region such as europe-west1 or us-central1")}},
-			"image": schema.StringAttribute{Required: true, MarkdownDescription: "Container image URL.",
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1),
-					stringvalidator.RegexMatches(regexp.MustCompile(`^[^\s]+$`), "must be an image reference without spaces")}},
+			"image": schema.StringAttribute{Required: true, MarkdownDescription: "Container image reference: " +
+				"`[registry/]path[:tag][@digest]` with a lowercase path, e.g. `europe-docker.pkg.dev/project/repo/agent:1.2`.",
+				Validators: []validator.String{shared.ImageReference()}},
 			"command": schema.ListAttribute{ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Entrypoint, replacing the image's ENTRYPOINT.",
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1)}},
@@ -162,7 +164,7 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 						Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^/[^\s?#]*$`), "must start with / and have no spaces, query or fragment")}},
 					"sidecar_image": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultSidecarImage),
 						MarkdownDescription: "Image of the sidecar. Default `" + defaultSidecarImage + "`.",
-						Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^\S+$`), "must be an image reference without spaces")}},
+						Validators:          []validator.String{shared.ImageReference()}},
 					"config_secret": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Secret Manager secret holding a `RunMonitoring` configuration, mounted as " +
 							"`" + sidecarConfigDir + "/" + sidecarConfigFile + "` in the sidecar. Without it the sidecar scrapes port 8080 at `/metrics` " +
@@ -239,7 +241,7 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 			"deletion_protection":     deletionProtectionAttribute(),
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": shared.TimeoutsBlock(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
 }

@@ -25,7 +25,6 @@ var (
 	labelValueRE  = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
 	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	emailRE       = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	projectRE     = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z]$`)
 	regionRE      = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
 )
 

@@ -115,6 +115,7 @@ func alertPolicySchema() schema.Schema {
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Full name, `projects/{project}/alertPolicies/{id}`.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"project": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Project; defaults to the provider's `gcp.project`.",
+				Validators:    []validator.String{shared.ProjectID()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()}},
 			"display_name": schema.StringAttribute{Required: true, MarkdownDescription: "At most 512 characters.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 512)}},

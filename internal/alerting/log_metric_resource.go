@@ -147,7 +147,8 @@ func logMetricSchema() schema.Schema {
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`projects/{project}/metrics/{name}`.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"project": schema.StringAttribute{Optional: true, Computed: true,
-				MarkdownDescription: "Project of the metric. Defaults to the provider's `gcp.project`. Changing it recreates the metric."},
+				MarkdownDescription: "Project of the metric. Defaults to the provider's `gcp.project`. Changing it recreates the metric.",
+				Validators:          []validator.String{shared.ProjectID()}},
 			"name": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Metric identifier: up to 100 characters among `A-Z a-z 0-9 _-.,+!*',()%/`; `/` makes a " +
 					"hierarchy (`auth/failed_logins`) and cannot come first. Changing it recreates the metric.",

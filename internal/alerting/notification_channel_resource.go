@@ -72,6 +72,7 @@ func notificationChannelSchema() schema.Schema {
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Full name, `projects/{project}/notificationChannels/{id}`.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"project": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Project; defaults to the provider's `gcp.project`.",
+				Validators:    []validator.String{shared.ProjectID()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()}},
 			"type": schema.StringAttribute{Required: true, MarkdownDescription: "One of `email`, `slack`, `pagerduty`, `webhook_tokenauth`, `webhook_basicauth`, `pubsub`. Changing it replaces the channel (the API cannot change it).",
 				Validators:    []validator.String{stringvalidator.OneOf(channelTypeNames()...)},

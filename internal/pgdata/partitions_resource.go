@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 var (
@@ -94,24 +97,24 @@ func partitionsSchema() schema.Schema {
 			"existing layout with other names is adopted as it is (an interval already covered by any partition " +
 			"is never added again). Rows that landed in the default partition are moved into a partition created " +
 			"for their range.",
-		Blocks: map[string]schema.Block{"timeouts": timeouts.Block(context.Background(), timeouts.Opts{
+		Blocks: map[string]schema.Block{"timeouts": shared.TimeoutsBlock(context.Background(), timeouts.Opts{
 			Create: true, Read: true, Update: true, Delete: true})},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<schema>.<table>`.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"schema": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("public"),
 				MarkdownDescription: "Schema of the table (default `public`). Partitions are created in it.",
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 63)},
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 63), noNUL},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"table": schema.StringAttribute{Required: true,
 				MarkdownDescription: "The partitioned table (`PARTITION BY RANGE` on one `timestamp` or `timestamptz` " +
 					"column), at most 53 characters so that partition names fit PostgreSQL's 63.",
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, maxTableLen)},
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, maxTableLen), noNUL},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"column": schema.StringAttribute{Optional: true, Computed: true,
 				MarkdownDescription: "The partition key column, read from the table. When set, apply checks that the " +
 					"table is partitioned by it; it can never change (that would mean a new table).",
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63)},
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), noNUL},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"interval": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Width of a partition: `day`, `week` (ISO, from Monday) or `month`. Cannot be " +
@@ -536,3 +539,7 @@ func (r *partitionsResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("table"), table)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), schemaName+"."+table)...)
 }
+
+// noNUL refuses a NUL byte, which no PostgreSQL identifier can hold; the other characters are legal in a
+// quoted identifier.
+var noNUL = stringvalidator.RegexMatches(regexp.MustCompile(`^[^\x00]*$`), "must not contain a NUL byte: PostgreSQL identifiers cannot")

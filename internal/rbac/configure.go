@@ -150,7 +150,7 @@ func timeoutsBlock() schema.Block {
 			"default 5m). Every statement waits at most 2s for a lock, then the transaction is repeated until this " +
 			"timeout; the error then names the session that held the lock."
 	}
-	return timeouts.Block(context.Background(), timeouts.Opts{Create: true, Read: true, Update: true, Delete: true,
+	return shared.TimeoutsBlock(context.Background(), timeouts.Opts{Create: true, Read: true, Update: true, Delete: true,
 		CreateDescription: write("a create"),
 		UpdateDescription: write("an update"),
 		DeleteDescription: write("a delete"),

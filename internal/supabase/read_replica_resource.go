@@ -71,7 +71,7 @@ func readReplicaSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Port to connect to the replica."},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Delete: true}),
+			"timeouts": shared.TimeoutsBlock(ctx, timeouts.Opts{Create: true, Delete: true}),
 		},
 	}
 }

@@ -147,7 +147,7 @@ func schemaV0(ctx context.Context) schema.Schema {
 			"subscription":             computed("Full name of the push subscription."),
 			"dead_letter_topic":        computed("Full name of the dead-letter topic."),
 			"dead_letter_subscription": computed("Full name of the pull subscription on the dead-letter topic, where failed tasks can be inspected."),
-			"timeouts":                 timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true, Read: true}),
+			"timeouts":                 shared.TimeoutsAttributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true, Read: true}),
 		},
 	}
 }
