@@ -275,7 +275,7 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 			statsCh <- statsResult{}
 			return
 		}
-		ts, err := tableStats(statsCtx, tx)
+		ts, err := tableStats(statsCtx, tx, nil)
 		statsCh <- statsResult{ts, err}
 	}()
 	hr := &hashingReader{r: pr, h: sha256.New()}
