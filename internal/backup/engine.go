@@ -49,6 +49,24 @@ type Engine struct {
 	Version  string      // alfredctl's version, recorded in manifests
 	Metrics  *MetricSink // optional: records the last success as a Cloud Monitoring time series
 	Now      func() time.Time
+	// Checkpoint, when set, is called at each named point of a run (the Checkpoint* constants); the
+	// interruption tests kill the process there.
+	Checkpoint func(point string)
+}
+
+// The points of a run at which Engine.Checkpoint is called.
+const (
+	CheckpointBeforeFirstUpload = "before-first-upload"    // preflight done, nothing uploaded
+	CheckpointBetweenObjects    = "between-objects"        // an object uploaded, the next not started
+	CheckpointBeforeManifest    = "before-manifest"        // every object uploaded, no manifest
+	CheckpointManifestHalfSent  = "manifest-half-sent"     // half of the manifest's PUT body sent
+	CheckpointPruneManifestGone = "prune-manifest-deleted" // pruning: a set's manifest deleted, its objects not yet
+)
+
+func (e *Engine) checkpoint(point string) {
+	if e.Checkpoint != nil {
+		e.Checkpoint(point)
+	}
 }
 
 func (e *Engine) now() time.Time {
@@ -129,7 +147,12 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (*Manifest, error) {
 	if _, err := e.Store.abortStaleUploads(ctx, m.ID); err != nil {
 		return nil, err
 	}
-	for _, db := range opt.Databases {
+	for i, db := range opt.Databases {
+		if i == 0 {
+			e.checkpoint(CheckpointBeforeFirstUpload)
+		} else {
+			e.checkpoint(CheckpointBetweenObjects)
+		}
 		obj, err := e.dumpDatabase(ctx, m.ID, db, !opt.NoTableStats)
 		if err != nil {
 			return nil, fmt.Errorf("backing up database %q: %w", db, err)
@@ -137,7 +160,12 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (*Manifest, error) {
 		m.Objects = append(m.Objects, *obj)
 	}
 	m.FinishedAt = e.now()
-	if err := e.Store.putManifest(ctx, m); err != nil {
+	e.checkpoint(CheckpointBeforeManifest)
+	var halfSent func()
+	if e.Checkpoint != nil {
+		halfSent = func() { e.checkpoint(CheckpointManifestHalfSent) }
+	}
+	if err := e.Store.putManifest(ctx, m, halfSent); err != nil {
 		return nil, fmt.Errorf("writing the manifest of set %s: %w", m.ID, err)
 	}
 	if _, err := e.Prune(ctx, opt.Retention, m.ID); err != nil {
