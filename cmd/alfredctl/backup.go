@@ -279,18 +279,27 @@ func newProgress(w io.Writer) backup.Progress {
 }
 
 type barProgress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	total int64
 }
 
 func (p *barProgress) Start(label string, total int64) {
+	p.total = total
+	// A bar is drawn at once (blank state) and stays on its line when done, however short the step.
 	p.bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(label),
-		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionShowCount(), progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }))
 }
 func (p *barProgress) Add(n int64) { _ = p.bar.Add64(n) }
 func (p *barProgress) Done() {
-	_ = p.bar.Finish()
-	fmt.Fprintf(p.w, "%s: done\n", p.bar.State().Description)
+	switch {
+	case p.bar.IsFinished():
+	case p.total < 0:
+		_ = p.bar.Finish() // unknown length: what was counted is the size
+	default:
+		_ = p.bar.Exit() // stopped short (an error): the bar stays where it stopped
+	}
 }
 
 type lineProgress struct {
