@@ -240,10 +240,10 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 }
 
 // backupMemoryLimit is the Go heap's soft limit during run, restore and verify, unless GOMEMLIMIT is set:
-// their live memory is bounded (8 MiB parts x 3, zstd's window, 1 MiB segments and buffers: about 40 MiB), and
+// their live heap is bounded (8 MiB parts x 3, zstd's window, 1 MiB segments and buffers: about 42 MiB measured), and
 // the limit makes the garbage collector hold peak RSS under the 128 MiB target instead of letting the heap
 // double between collections.
-const backupMemoryLimit = 80 << 20
+const backupMemoryLimit = 64 << 20
 
 // capMemory sets the limit and returns the function that puts back the previous one.
 func capMemory() func() {
