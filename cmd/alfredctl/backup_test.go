@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/localproc"
 )
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
@@ -30,7 +32,10 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	return out.String(), errb.String(), err
 }
 
-func TestAccBackupCLI_runListVerifyRestore(t *testing.T) {
+// backupCLIFixture creates a database holding public.notes (500 rows) and a bucket, and points the backup
+// commands' environment at them (no key): it returns the database's name and the cluster.
+func backupCLIFixture(t *testing.T) (string, *localproc.PostgresCluster) {
+	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1: needs real PostgreSQL and versitygw")
 	}
@@ -48,7 +53,7 @@ func TestAccBackupCLI_runListVerifyRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close(ctx)
-	bucket := fmt.Sprintf("cli-%d", os.Getpid())
+	bucket := fmt.Sprintf("cli-%d-%d", os.Getpid(), cliBucketSeq.Add(1))
 	c := s3.New(s3.Options{Region: srv.Region, UsePathStyle: true, BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, "")})
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
@@ -61,6 +66,14 @@ func TestAccBackupCLI_runListVerifyRestore(t *testing.T) {
 	t.Setenv("AWS_REGION", srv.Region)
 	t.Setenv("ALFRED_POSTGRES_DSN", pg.DSN("postgres"))
 	t.Setenv("ALFRED_BACKUP_KEYSET", "")
+	return db, pg
+}
+
+var cliBucketSeq atomic.Int64
+
+func TestAccBackupCLI_runListVerifyRestore(t *testing.T) {
+	ctx := context.Background()
+	db, pg := backupCLIFixture(t)
 
 	if _, _, err := runCLI(t, "backup", "run", "--database", db, "--pg-bin", pg.BinDir); err == nil ||
 		!strings.Contains(err.Error(), "ALFRED_BACKUP_KEYSET") {
@@ -97,7 +110,7 @@ func TestAccBackupCLI_runListVerifyRestore(t *testing.T) {
 	if err != nil || !strings.Contains(out, db+"_copy") {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
-	conn, err = pgx.Connect(ctx, pg.DSN(db+"_copy"))
+	conn, err := pgx.Connect(ctx, pg.DSN(db+"_copy"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,13 @@ type Object struct {
 	NoTableStats bool `json:"no_table_stats,omitempty"`
 }
 
-// TableStat is a table's row count and an order-independent checksum of its rows' text form.
+// TableStat is a table's row count and an order-independent checksum of its rows.
 type TableStat struct {
 	Table    string `json:"table"`
 	Rows     int64  `json:"rows"`
 	Checksum string `json:"checksum"`
+	// Method is how Checksum was computed (ChecksumRecord or ChecksumText); verify recomputes it the same way.
+	Method string `json:"method,omitempty"`
 }
 
 // Manifest describes a complete backup set; it is written last, so a set without one is not a backup.

@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -54,24 +55,29 @@ func (e *Engine) Prune(ctx context.Context, r Retention, current string) (*Prune
 		if !tooMany && !tooOld {
 			continue
 		}
-		if err := e.Store.deleteKeys(ctx, manifestLast(s.Keys)); err != nil {
-			return res, fmt.Errorf("deleting set %s: %w", s.ID, err)
+		// The manifest goes first, alone: a prune cut short leaves an incomplete set (never listed as good,
+		// removed by the next run), not a manifest naming deleted objects.
+		manifest, objects := splitManifest(s.Keys)
+		if err := e.Store.deleteKeys(ctx, manifest); err != nil {
+			return res, fmt.Errorf("deleting the manifest of set %s: %w", s.ID, err)
+		}
+		e.checkpoint(CheckpointPruneManifestGone)
+		if err := e.Store.deleteKeys(ctx, objects); err != nil {
+			return res, fmt.Errorf("deleting set %s (its manifest is gone: it is listed as incomplete): %w", s.ID, err)
 		}
 		res.Deleted = append(res.Deleted, s.ID)
 	}
 	return res, nil
 }
 
-// manifestLast orders keys so that the manifest goes first: a prune cut short leaves an incomplete set
-// (never listed as good), not a manifest naming deleted objects.
-func manifestLast(keys []string) []string {
-	var out []string
+// splitManifest separates a set's manifest key from its other keys.
+func splitManifest(keys []string) (manifest, objects []string) {
 	for _, k := range keys {
-		if len(k) >= len(manifestName) && k[len(k)-len(manifestName):] == manifestName {
-			out = append([]string{k}, out...)
+		if strings.HasSuffix(k, "/"+manifestName) {
+			manifest = append(manifest, k)
 		} else {
-			out = append(out, k)
+			objects = append(objects, k)
 		}
 	}
-	return out
+	return manifest, objects
 }

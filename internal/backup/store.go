@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // StoreConfig says where backup sets live.
@@ -110,16 +112,57 @@ func (s *Store) open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return out.Body, nil
 }
 
-func (s *Store) putManifest(ctx context.Context, m *Manifest) error {
+// putManifest writes m with one PUT (atomic in S3: the manifest exists whole or not at all); halfSent, if
+// set, is called once half of the body has gone to the HTTP transport.
+func (s *Store) putManifest(ctx context.Context, m *Manifest, halfSent func()) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
+	var opts []func(*s3.Options)
+	if halfSent != nil {
+		opts = append(opts, func(o *s3.Options) {
+			o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+				// Finalize, after signing: the only read of the body left is the transport's.
+				return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("alfredHalfSent", func(ctx context.Context,
+					in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					if req, ok := in.Request.(*smithyhttp.Request); ok && req.GetStream() != nil {
+						r, err := req.SetStream(&halfSentReader{r: req.GetStream(), half: int64(len(b)) / 2, fn: halfSent})
+						if err != nil {
+							return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+						}
+						in.Request = r
+					}
+					return next.HandleFinalize(ctx, in)
+				}), middleware.After)
+			})
+		})
+	}
 	_, err = s.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(s.setPrefix(m.ID) + manifestName),
-		Body: bytes.NewReader(b), ContentType: aws.String("application/json"),
-	})
+		Body: bytes.NewReader(b), ContentType: aws.String("application/json"), ContentLength: aws.Int64(int64(len(b))),
+	}, opts...)
 	return err
+}
+
+// halfSentReader hands out at most 1 KiB a read (so the transport flushes what it has before the rest is
+// read) and calls fn once half has been read.
+type halfSentReader struct {
+	r    io.Reader
+	n    int64
+	half int64
+	fn   func()
+}
+
+func (h *halfSentReader) Read(p []byte) (int, error) {
+	if h.fn != nil && h.n >= h.half {
+		fn := h.fn
+		h.fn = nil
+		fn()
+	}
+	n, err := h.r.Read(p[:min(len(p), 1024)])
+	h.n += int64(n)
+	return n, err
 }
 
 // SetInfo is one set found in the store: Manifest is nil when the set is incomplete.

@@ -45,7 +45,11 @@ func (e *Engine) Verify(ctx context.Context, id string) ([]TableCheck, error) {
 			e.dropDatabase(ctx, scratch)
 			return out, err
 		}
-		got, err := e.statsOf(ctx, scratch)
+		methods := map[string]string{}
+		for _, w := range obj.Tables {
+			methods[w.Table] = w.Method
+		}
+		got, err := e.statsOf(ctx, scratch, methods)
 		e.dropDatabase(ctx, scratch)
 		if err != nil {
 			return out, err
@@ -77,13 +81,13 @@ func (e *Engine) Verify(ctx context.Context, id string) ([]TableCheck, error) {
 	return out, nil
 }
 
-func (e *Engine) statsOf(ctx context.Context, db string) ([]TableStat, error) {
+func (e *Engine) statsOf(ctx context.Context, db string, methods map[string]string) ([]TableStat, error) {
 	conn, err := e.PG.connect(ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(ctx)
-	return tableStats(ctx, conn)
+	return tableStats(ctx, conn, methods)
 }
 
 func (e *Engine) dropDatabase(ctx context.Context, db string) {
