@@ -36,6 +36,7 @@ type backupFlags struct {
 	tableChecksums                   bool
 	metricProject, metricEndpoint    string
 	metricLocation                   string
+	metricService                    string
 }
 
 func envOr(key, def string) string {
@@ -92,6 +93,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 	run.Flags().BoolVar(&f.recordMetric, "record-metric", false, "after a successful run, write "+backup.LastSuccessMetric+" (resource generic_task) to Cloud Monitoring")
 	run.Flags().StringVar(&f.metricProject, "metric-project", os.Getenv("ALFRED_GCP_PROJECT"), "Cloud Monitoring project (env ALFRED_GCP_PROJECT)")
 	run.Flags().StringVar(&f.metricEndpoint, "metric-endpoint", os.Getenv("ALFRED_GCP_MONITORING_ENDPOINT"), "Cloud Monitoring endpoint host:port (env ALFRED_GCP_MONITORING_ENDPOINT; empty: Google's)")
+	run.Flags().StringVar(&f.metricService, "metric-service", "", "value of the metric's `service` label (the backup_staleness alert groups by it); alfred_backup_policy sets its name")
 	run.Flags().StringVar(&f.metricLocation, "metric-location", envOr("ALFRED_GCP_REGION", "global"), "location label of the generic_task resource (env ALFRED_GCP_REGION)")
 	for _, c := range []*cobra.Command{run} {
 		c.Flags().IntVar(&f.keepLast, "keep-last", 7, "keep this many newest good sets (0: no limit)")
@@ -334,7 +336,11 @@ func (f *backupFlags) metricSink(ctx context.Context) (*backup.MetricSink, error
 		return nil, fmt.Errorf("connecting to Cloud Monitoring: %w", err)
 	}
 	host, _ := os.Hostname()
+	var labels map[string]string
+	if f.metricService != "" {
+		labels = map[string]string{"service": f.metricService}
+	}
 	return &backup.MetricSink{Client: c, Project: f.metricProject, Resource: &monitoredres.MonitoredResource{
 		Type: "generic_task", Labels: map[string]string{"project_id": f.metricProject, "location": f.metricLocation,
-			"namespace": "alfred", "job": "alfredctl-backup", "task_id": host}}}, nil
+			"namespace": "alfred", "job": "alfredctl-backup", "task_id": host}}, Labels: labels}, nil
 }
