@@ -73,4 +73,6 @@ type buildError struct {
 	err error
 }
 
-func (e *buildError) Error() string { return "go build ./cmd/alfredctl: " + e.err.Error() + "\n" + e.out }
+func (e *buildError) Error() string {
+	return "go build ./cmd/alfredctl: " + e.err.Error() + "\n" + e.out
+}

@@ -21,8 +21,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
-	"github.com/alfred-platform/terraform-provider-alfred/internal/backuppolicy"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/alerting"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/backuppolicy"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/qdrant"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
