@@ -134,7 +134,10 @@ func (e *env) count(db, table string) int64 {
 	return n
 }
 
-func (e *env) provider() string {
+func (e *env) provider() string { return e.providerWith("") }
+
+// providerWith renders the provider with the sandbox's gcp and s3 blocks and extra blocks.
+func (e *env) providerWith(extra string) string {
 	s := e.sb
 	return fmt.Sprintf(`
 provider "alfred" {
@@ -152,9 +155,10 @@ provider "alfred" {
     access_key_id     = %q
     secret_access_key = %q
   }
+  %s
 }
 `, s["ALFRED_GCP_PROJECT"], s["ALFRED_GCP_REGION"], s["ALFRED_GCP_RUN_ENDPOINT"], s["ALFRED_GCP_SCHEDULER_ENDPOINT"],
-		s["ALFRED_GCP_MONITORING_ENDPOINT"], s["ALFRED_S3_ENDPOINT"], s["AWS_REGION"], s["AWS_ACCESS_KEY_ID"], s["AWS_SECRET_ACCESS_KEY"])
+		s["ALFRED_GCP_MONITORING_ENDPOINT"], s["ALFRED_S3_ENDPOINT"], s["AWS_REGION"], s["AWS_ACCESS_KEY_ID"], s["AWS_SECRET_ACCESS_KEY"], extra)
 }
 
 // policy renders the test's policy with a schedule and retention.
