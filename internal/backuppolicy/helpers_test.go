@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/iam/apiv1/iampb"
+	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	scheduler "cloud.google.com/go/scheduler/apiv1"
@@ -21,11 +23,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
@@ -321,4 +325,35 @@ func validKeyset(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(ks)
+}
+
+// checkLastSuccessSeries asks Cloud Monitoring for the runs' last-success series of this policy.
+func (e *env) checkLastSuccessSeries() {
+	e.t.Helper()
+	ctx := context.Background()
+	c, err := monitoring.NewMetricClient(ctx, option.WithEndpoint(e.sb["ALFRED_GCP_MONITORING_ENDPOINT"]), option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
+	it := c.ListTimeSeries(ctx, &monitoringpb.ListTimeSeriesRequest{
+		Name:     "projects/" + e.sb["ALFRED_GCP_PROJECT"],
+		Filter:   fmt.Sprintf(`metric.type = %q AND metric.labels.service = %q`, backup.LastSuccessMetric, e.name),
+		Interval: &monitoringpb.TimeInterval{StartTime: timestamppb.New(time.Now().Add(-time.Hour)), EndTime: timestamppb.Now()},
+	})
+	n := 0
+	for {
+		ts, err := it.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			e.t.Fatalf("ListTimeSeries: %v", err)
+		}
+		n += len(ts.GetPoints())
+	}
+	if n < 2 {
+		e.t.Fatalf("%d points of %s{service=%q} after two runs, want 2", n, backup.LastSuccessMetric, e.name)
+	}
 }

@@ -228,6 +228,24 @@ func TestAccBackupPolicy_forcedScheduledRunIsVerifiableAndMovesLastSuccess(t *te
 					return nil
 				},
 			},
+			{
+				// What the runs wrote is what the backup_staleness alert reads: the series carries the policy's
+				// name as `service`, and Cloud Monitoring accepts the preset's PromQL with metric validation on
+				// (it refuses a query on a metric never written).
+				PreConfig: func() { e.checkLastSuccessSeries() },
+				Config: cfg + fmt.Sprintf(`
+resource "alfred_alert_policy" "stale" {
+  display_name = "backups of %[1]s"
+  severity     = "CRITICAL"
+  condition {
+    preset  = "backup_staleness"
+    service = %[1]q
+  }
+}
+`, e.name),
+				Check: resource.TestCheckResourceAttr("alfred_alert_policy.stale", "condition.0.query",
+					`time() - max by (service) (custom_googleapis_com:alfred_backup_last_success_timestamp_seconds{service="`+e.name+`"}) > 93600`),
+			},
 		},
 	})
 }
