@@ -3,6 +3,7 @@ package backuppolicy_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -355,5 +356,36 @@ func (e *env) checkLastSuccessSeries() {
 	}
 	if n < 2 {
 		e.t.Fatalf("%d points of %s{service=%q} after two runs, want 2", n, backup.LastSuccessMetric, e.name)
+	}
+}
+
+// grantOnProject binds role to the runner on the project through the sandbox's debug API (Resource
+// Manager is not emulated).
+func (e *env) grantOnProject(role string) {
+	e.t.Helper()
+	body := fmt.Sprintf(`{"role": %q, "member": "serviceAccount:%s"}`, role, e.sa)
+	resp, err := http.Post(e.sb["ALFRED_SANDBOX_DEBUG_URL"]+"/gcp/projects/"+e.sb["ALFRED_GCP_PROJECT"]+"/iam/grant", "application/json", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		e.t.Fatalf("project grant: HTTP %d", resp.StatusCode)
+	}
+}
+
+// waitExecution waits until the job's latest execution has completed, and fails the test unless it succeeded.
+func (e *env) waitExecution() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for {
+		if ref := e.job().GetLatestCreatedExecution(); ref.GetCompletionTime() != nil {
+			if ref.GetCompletionStatus() != runpb.ExecutionReference_EXECUTION_SUCCEEDED {
+				e.t.Fatalf("execution %s: %s", ref.GetName(), ref.GetCompletionStatus())
+			}
+			return
+		}
+		e.sleep(ctx)
 	}
 }

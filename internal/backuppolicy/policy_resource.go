@@ -149,8 +149,9 @@ func policySchema() schema.Schema {
 					"service_account": schema.StringAttribute{Optional: true, MarkdownDescription: "Email of the service account the job runs as and whose OAuth token the scheduler uses to run it. Required.",
 						Validators: []validator.String{stringvalidator.RegexMatches(emailRE, "must be a service account email")}},
 					"grant_role": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("roles/run.invoker"),
-						MarkdownDescription: "Role granted to `service_account` on the job so that the scheduler may run it: one that holds `run.jobs.run` (" + strings.Join(jobsRunRoles, ", ") + "); default `roles/run.invoker`.",
-						Validators:          []validator.String{stringvalidator.OneOf(jobsRunRoles...)}},
+						MarkdownDescription: "Role granted to `service_account` on the job so that the scheduler may run it: one that holds `run.jobs.run` (" + strings.Join(jobsRunRoles, ", ") + "); default `roles/run.invoker`. " +
+							"`none` when the account holds such a role already (e.g. on the project): the provider cannot read project grants, so the apply then proves the schedule by running it once through Cloud Scheduler (a real backup) and fails, deleting the scheduler job again, when Cloud Run refuses it.",
+						Validators: []validator.String{stringvalidator.OneOf(append(slices.Clone(jobsRunRoles), noGrant)...)}},
 				},
 			},
 		},
@@ -287,7 +288,12 @@ func (r *policyResource) apply(ctx context.Context, m *policyModel, st stateSett
 	diags.Append(st.SetAttribute(ctx, path.Root("id"), m.ID)...)
 
 	member := "serviceAccount:" + m.Runner.ServiceAccount.ValueString()
-	if err := c.grant(ctx, job.GetName(), m.Runner.GrantRole.ValueString(), member); err != nil {
+	role := m.Runner.GrantRole.ValueString()
+	if role == noGrant {
+		r.applyProven(ctx, c, m, spec, st, diags)
+		return
+	}
+	if err := c.grant(ctx, job.GetName(), role, member); err != nil {
 		diags.AddAttributeError(path.Root("runner").AtName("service_account"), "The runner's account cannot be allowed to run the job",
 			shared.DescribeGRPC(fmt.Sprintf("grant %s to %s on", m.Runner.GrantRole.ValueString(), member), job.GetName(), err)+
 				" Without this grant Cloud Scheduler's runs would be refused (run.jobs.run), so the schedule is not deployed.")
@@ -297,6 +303,30 @@ func (r *policyResource) apply(ctx context.Context, m *policyModel, st stateSett
 	sj, err := c.putSchedulerJob(ctx, schedulerJobOf(m, cron, zone))
 	if err != nil {
 		diags.AddError("Cannot deploy the schedule", shared.DescribeGRPC("create or update the Cloud Scheduler job", job.GetName(), err))
+		return
+	}
+	m.SchedulerJob = types.StringValue(sj.GetName())
+	m.LastSuccess = r.lastSuccess(ctx, spec, diags)
+	diags.Append(st.Set(ctx, m)...)
+}
+
+// applyProven deploys the schedule of a policy whose grant is made elsewhere (grant_role = "none"), then
+// proves that Cloud Run lets the runner's account run the job by a run forced through Cloud Scheduler. A
+// refusal deletes the scheduler job again, so that no schedule is left that would never run, and fails the
+// apply.
+func (r *policyResource) applyProven(ctx context.Context, c *clients, m *policyModel, spec policySpec, st stateSetter, diags *diag.Diagnostics) {
+	zone, cron := scheduleParts(m)
+	sj, err := c.putSchedulerJob(ctx, schedulerJobOf(m, cron, zone))
+	if err != nil {
+		diags.AddError("Cannot deploy the schedule", shared.DescribeGRPC("create or update the Cloud Scheduler job", m.ID.ValueString(), err))
+		return
+	}
+	if err := c.proveScheduledRun(ctx, sj.GetName()); err != nil {
+		_ = c.deleteSchedulerJob(context.WithoutCancel(ctx), sj.GetName())
+		diags.AddAttributeError(path.Root("runner").AtName("grant_role"), "The schedule could not run the backup job",
+			fmt.Sprintf("With grant_role = %q the runner's account %s must already hold run.jobs.run on %s or its project (e.g. roles/run.invoker). "+
+				"A run forced through Cloud Scheduler was refused: %v. The scheduler job was deleted again, so that no schedule is left that never runs; "+
+				"grant the role, or set grant_role to a role for the provider to grant on the job.", noGrant, m.Runner.ServiceAccount.ValueString(), m.ID.ValueString(), err))
 		return
 	}
 	m.SchedulerJob = types.StringValue(sj.GetName())
@@ -415,7 +445,7 @@ func (r *policyResource) fromAPI(job *runpb.Job, sj *schedulerpb.Job, pol *iampb
 	if prior.Runner != nil && strings.EqualFold(prior.Runner.ServiceAccount.ValueString(), sa) {
 		m.Runner.ServiceAccount = prior.Runner.ServiceAccount // IAM and Cloud Run lower-case emails
 	}
-	if !holdsRunAs(pol, m.Runner.GrantRole.ValueString(), "serviceAccount:"+sa) {
+	if m.Runner.GrantRole.ValueString() != noGrant && !holdsRunAs(pol, m.Runner.GrantRole.ValueString(), "serviceAccount:"+sa) {
 		m.Runner.GrantRole = types.StringValue(describeDrift(m.Runner.GrantRole.ValueString() + " of the runner on the job"))
 	}
 

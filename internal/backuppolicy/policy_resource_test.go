@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
@@ -288,4 +290,40 @@ func TestAccBackupPolicy_planTimeErrors(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A policy whose account may not run the job is an apply error, not a schedule that never runs: with
+// grant_role = "none" (the grant is made elsewhere) the apply proves the schedule through Cloud Scheduler,
+// whose call Cloud Run refuses without run.jobs.run; once the account holds roles/run.invoker on the
+// project, the same configuration applies.
+func TestAccBackupPolicy_accountWithoutTheGrantIsAnApplyError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := e.provider() + strings.Replace(e.policy("0 3 * * *", 7, ""), "service_account =", "grant_role      = \"none\"\n    service_account =", 1)
+	ctx := context.Background()
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg, ExpectError: regexp.MustCompile(`(?s)The schedule could not run the backup job.*run\.jobs\.run`)},
+			{
+				PreConfig: func() {
+					if _, err := e.sched.GetJob(ctx, &schedulerpb.GetJobRequest{Name: e.jobName()}); status.Code(err) != codes.NotFound {
+						t.Fatalf("a refused schedule must not stay deployed: GetJob err=%v", err)
+					}
+					if e.runnerGranted() {
+						t.Fatal("grant_role = none must not grant anything")
+					}
+					e.grantOnProject("roles/run.invoker")
+				},
+				Config: cfg,
+				Check: func(*terraform.State) error {
+					e.schedulerJob()
+					e.waitExecution()
+					return nil
+				},
+			},
+		},
+	})
 }

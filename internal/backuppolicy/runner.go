@@ -260,6 +260,44 @@ func (c *clients) grant(ctx context.Context, job, role, member string) error {
 	}
 }
 
+// noGrant is grant_role's value for "the account already holds run.jobs.run (e.g. a project-level role)".
+const noGrant = "none"
+
+// proveScheduledRun makes Cloud Scheduler run its job now (RunJob) and waits for the attempt's status:
+// Cloud Run answers the scheduler's call with the runner's OAuth token, so a refusal (PERMISSION_DENIED for
+// an account without run.jobs.run, on the job or the project) shows here, where a grant made elsewhere
+// cannot be read (project policies belong to Resource Manager). The run it starts is a real backup.
+func (c *clients) proveScheduledRun(ctx context.Context, name string) error {
+	before, err := c.getSchedulerJob(ctx, name)
+	if err != nil {
+		return err
+	}
+	prev := before.GetLastAttemptTime().AsTime()
+	// Not retried: a lost reply may have started the attempt; the poll below sees it either way.
+	if _, err := c.sched.RunJob(ctx, &schedulerpb.RunJobRequest{Name: name}); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	for {
+		j, err := c.getSchedulerJob(ctx, name)
+		if err != nil {
+			return err
+		}
+		if j.GetLastAttemptTime().AsTime().After(prev) && j.GetStatus() != nil {
+			if st := j.GetStatus(); st.GetCode() != int32(codes.OK) {
+				return status.Error(codes.Code(st.GetCode()), st.GetMessage())
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("Cloud Scheduler reported no attempt within 5 minutes: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
 // runOnce runs the job now with the given argument overrides and waits for the execution: a failed
 // execution fails the operation, as on Cloud Run, and the error carries the execution's message.
 func (c *clients) runOnce(ctx context.Context, job string, args []string) (*runpb.Execution, error) {
