@@ -93,12 +93,12 @@ func policySchema() schema.Schema {
 			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the Cloud Run job and the scheduler job, and the `service` label of the metric: lowercase letters, digits and hyphens, starting with a letter, at most 63 characters.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:    []validator.String{stringvalidator.RegexMatches(nameRE, "must be lowercase letters, digits and hyphens, start with a letter, not end with a hyphen, at most 63 characters")}},
-			"schedule": str("When to run: five unix-cron fields (`minute hour day-of-month month day-of-week`, as Cloud Scheduler takes them), validated with robfig/cron; the zone may be given as a `CRON_TZ=Zone/Name ` prefix or in `time_zone`, not both.", scheduleValidator{}),
+			"schedule": str("When to run: five unix-cron fields (`minute hour day-of-month month day-of-week`, as Cloud Scheduler takes them), validated with robfig/cron; the zone may be given as a `CRON_TZ=Zone/Name ` prefix or in `time_zone`, not both.", scheduleValidator),
 			"time_zone": schema.StringAttribute{Optional: true, MarkdownDescription: "tz database zone of `schedule` (default UTC).",
-				Validators: []validator.String{zoneValidator{}}},
+				Validators: []validator.String{zoneValidator}},
 			"encryption_key": schema.StringAttribute{Required: true, Sensitive: true,
 				MarkdownDescription: "The Tink keyset (JSON) the backups are encrypted with (AES-256 streaming AEAD, `AES256_GCM_HKDF_1MB`), e.g. `file(\"backup.keyset.json\")` after `alfredctl backup keygen`. Keep a copy apart from the backups: without it they cannot be read.",
-				Validators:          []validator.String{keysetValidator{}}},
+				Validators:          []validator.String{keysetValidator}},
 			"last_success": schema.StringAttribute{Computed: true, MarkdownDescription: "Finish time (RFC 3339) of the newest complete backup set in the destination, read from the backup catalogue (the sets' manifests); null when there is none."},
 		},
 		Blocks: map[string]schema.Block{
@@ -109,7 +109,7 @@ func policySchema() schema.Schema {
 					"keep_last": schema.Int64Attribute{Optional: true, MarkdownDescription: "Keep this many newest good sets, at least 1. Required.",
 						Validators: []validator.Int64{int64validator.AtLeast(1)}},
 					"max_age": schema.StringAttribute{Optional: true, MarkdownDescription: "Also delete good sets older than this duration (at least `1h`, e.g. `720h`).",
-						Validators: []validator.String{durationValidator{}}},
+						Validators: []validator.String{durationValidator}},
 				},
 			},
 			"postgres": schema.SingleNestedBlock{
@@ -132,10 +132,10 @@ func policySchema() schema.Schema {
 				Validators:          []validator.Object{objectvalidator.IsRequired()},
 				Attributes: map[string]schema.Attribute{
 					"bucket": schema.StringAttribute{Optional: true, MarkdownDescription: "S3 bucket (must exist; the apply checks it can be written). Required.",
-						Validators: []validator.String{bucketValidator{}}},
+						Validators: []validator.String{bucketValidator}},
 					"prefix": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("alfred/"),
 						MarkdownDescription: "Key prefix of the sets, ending in `/` (default `alfred/`). alfred_backup keeps its sets under the sibling prefix `PREFIX-pinned/`, which the policy's retention never touches.",
-						Validators:          []validator.String{prefixValidator{}}},
+						Validators:          []validator.String{prefixValidator}},
 				},
 			},
 			"runner": schema.SingleNestedBlock{

@@ -1,17 +1,16 @@
 package backuppolicy
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/robfig/cron/v3"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 // cronParser reads the unix-cron schedules Cloud Scheduler takes (five fields: "the crontab format",
@@ -46,112 +45,52 @@ func checkSchedule(s string) string {
 	return ""
 }
 
-type scheduleValidator struct{}
+var scheduleValidator = shared.StringCheck{Summary: "Invalid schedule", Desc: "five unix-cron fields, optionally prefixed with CRON_TZ=Zone/Name", Fn: checkSchedule}
 
-func (scheduleValidator) Description(context.Context) string {
-	return "five unix-cron fields, optionally prefixed with CRON_TZ=Zone/Name"
-}
-func (v scheduleValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (scheduleValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if msg := checkSchedule(req.ConfigValue.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid schedule", msg)
-	}
-}
-
-type zoneValidator struct{}
-
-func (zoneValidator) Description(context.Context) string               { return "a tz database time zone name" }
-func (v zoneValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (zoneValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	z := req.ConfigValue.ValueString()
+var zoneValidator = shared.StringCheck{Summary: "Invalid time zone", Desc: "a tz database time zone name", Fn: func(z string) string {
 	if _, err := time.LoadLocation(z); err != nil || z == "" || z == "Local" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid time zone",
-			fmt.Sprintf("%q is not a time zone of the tz database, e.g. \"Europe/Berlin\" or \"Etc/UTC\".", z))
+		return fmt.Sprintf("%q is not a time zone of the tz database, e.g. \"Europe/Berlin\" or \"Etc/UTC\".", z)
 	}
-}
+	return ""
+}}
 
-type durationValidator struct{}
+var durationValidator = shared.StringCheck{Summary: "Invalid max_age", Desc: "a duration of at least 1h, such as 720h", Fn: func(s string) string {
+	if d, err := time.ParseDuration(s); err != nil || d < time.Hour {
+		return fmt.Sprintf("%q must be a duration of at least 1h in hours, minutes or seconds, e.g. \"720h\" for 30 days (0 would delete every set but the newest).", s)
+	}
+	return ""
+}}
 
-func (durationValidator) Description(context.Context) string {
-	return "a positive duration such as 720h"
-}
-func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
+// keysetValidator never quotes the value: it is a secret.
+var keysetValidator = shared.StringCheck{Summary: "Invalid encryption key", Desc: "a Tink keyset (JSON) with an AES256_GCM_HKDF_1MB streaming AEAD key", Fn: func(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "encryption_key is empty: set it to a Tink keyset (JSON), e.g. file(\"backup.keyset.json\") after `alfredctl backup keygen --out backup.keyset.json`."
 	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d < time.Hour {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid max_age",
-			fmt.Sprintf("%q must be a duration of at least 1h in hours, minutes or seconds, e.g. \"720h\" for 30 days (0 would delete every set but the newest).", req.ConfigValue.ValueString()))
+	if err := backup.ParseKeyset([]byte(s)); err != nil {
+		return "encryption_key must be a Tink keyset (JSON) holding a streaming AEAD key (`alfredctl backup keygen` makes one): " + err.Error() + "."
 	}
-}
-
-type keysetValidator struct{}
-
-func (keysetValidator) Description(context.Context) string {
-	return "a Tink keyset (JSON) with an AES256_GCM_HKDF_1MB streaming AEAD key"
-}
-func (v keysetValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (keysetValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if strings.TrimSpace(req.ConfigValue.ValueString()) == "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Missing encryption key",
-			"encryption_key is empty: set it to a Tink keyset (JSON), e.g. file(\"backup.keyset.json\") after `alfredctl backup keygen --out backup.keyset.json`.")
-		return
-	}
-	// The message never quotes the value: it is a secret.
-	if err := backup.ParseKeyset([]byte(req.ConfigValue.ValueString())); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid encryption key",
-			"encryption_key must be a Tink keyset (JSON) holding a streaming AEAD key (`alfredctl backup keygen` makes one): "+err.Error()+".")
-	}
-}
+	return ""
+}}
 
 // S3 bucket names: 3-63 characters, lowercase letters, digits, dots and hyphens, beginning and ending
 // with a letter or digit, no two adjacent dots, not formatted as an IP address
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
-type bucketValidator struct{}
-
-func (bucketValidator) Description(context.Context) string               { return "an S3 bucket name" }
-func (v bucketValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (bucketValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	b := req.ConfigValue.ValueString()
+var bucketValidator = shared.StringCheck{Summary: "Invalid bucket name", Desc: "an S3 bucket name", Fn: func(b string) string {
 	if !bucketRE.MatchString(b) || strings.Contains(b, "..") || net.ParseIP(b) != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid bucket name",
-			fmt.Sprintf("%q is not an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit, no \"..\", not an IP address.", b))
+		return fmt.Sprintf("%q is not an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit, no \"..\", not an IP address.", b)
 	}
-}
+	return ""
+}}
 
 // Prefixes: non-empty, relative, ending in "/", so that the sets of a policy are one "directory" and the
 // pinned sets of alfred_backup (PREFIX without "/" + "-pinned/") are outside it, never pruned by the policy.
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$`)
 
-type prefixValidator struct{}
-
-func (prefixValidator) Description(context.Context) string {
-	return "a key prefix ending in /, e.g. alfred/ or prod/db/"
-}
-func (v prefixValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-func (prefixValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	p := req.ConfigValue.ValueString()
+var prefixValidator = shared.StringCheck{Summary: "Invalid prefix", Desc: "a key prefix ending in /, e.g. alfred/ or prod/db/", Fn: func(p string) string {
 	if !prefixRE.MatchString(p) || strings.HasSuffix(p, "-pinned/") {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid prefix",
-			fmt.Sprintf("%q must be a non-empty key prefix of safe characters (letters, digits, ! _ . * ' ( ) -) in /-separated parts, ending in \"/\", e.g. \"alfred/\"; it may not end in \"-pinned/\" (reserved for alfred_backup).", p))
+		return fmt.Sprintf("%q must be a non-empty key prefix of safe characters (letters, digits, ! _ . * ' ( ) -) in /-separated parts, ending in \"/\", e.g. \"alfred/\"; it may not end in \"-pinned/\" (reserved for alfred_backup).", p)
 	}
-}
+	return ""
+}}
