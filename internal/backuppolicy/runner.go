@@ -292,7 +292,7 @@ func (c *clients) proveScheduledRun(ctx context.Context, name string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("Cloud Scheduler reported no attempt within 5 minutes: %w", ctx.Err())
+			return fmt.Errorf("no attempt reported by Cloud Scheduler within 5 minutes: %w", ctx.Err())
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
