@@ -37,6 +37,7 @@ type backupFlags struct {
 	metricProject, metricEndpoint    string
 	metricLocation                   string
 	metricService                    string
+	sse, kmsKeyID                    string
 }
 
 func envOr(key, def string) string {
@@ -64,6 +65,8 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 	pf.StringVar(&f.region, "region", envOr("AWS_REGION", "us-east-1"), "S3 region (env AWS_REGION)")
 	pf.StringVar(&f.keysetFile, "keyset-file", os.Getenv("ALFRED_BACKUP_KEYSET_FILE"), "Tink keyset (JSON) file; empty: the keyset in "+backup.KeyEnv)
 	pf.StringVar(&f.dsn, "postgres-dsn", os.Getenv("ALFRED_POSTGRES_DSN"), "DSN of the PostgreSQL cluster (env ALFRED_POSTGRES_DSN); the database name is replaced per database")
+	pf.StringVar(&f.sse, "sse", "", "server-side encryption of the stored objects, on top of the client-side encryption: AES256 or aws:kms (empty: the bucket's default)")
+	pf.StringVar(&f.kmsKeyID, "sse-kms-key-id", "", "KMS key of --sse aws:kms (empty: the account's default key)")
 	pf.StringVar(&f.pgBin, "pg-bin", "", "directory of pg_dump / pg_restore (default: the newest installed)")
 
 	run := &cobra.Command{
@@ -242,9 +245,16 @@ func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (f *backupFlags) engine(cmd *cobra.Command, needKey bool) (*backup.Engine, error) {
+	switch {
+	case f.sse != "" && f.sse != "AES256" && f.sse != "aws:kms":
+		return nil, fmt.Errorf("--sse %q: use AES256 or aws:kms", f.sse)
+	case f.kmsKeyID != "" && f.sse != "aws:kms":
+		return nil, errors.New("--sse-kms-key-id needs --sse aws:kms")
+	}
 	st, err := backup.NewStore(backup.StoreConfig{
 		Bucket: f.bucket, Prefix: f.prefix, Endpoint: f.endpoint, Region: f.region,
 		AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		SSE: f.sse, KMSKeyID: f.kmsKeyID,
 	})
 	if err != nil {
 		return nil, err

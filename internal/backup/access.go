@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // What the provider side (alfred_backup_policy, alfred_backup) needs of a store besides the engine's own
@@ -28,14 +29,23 @@ func (s *Store) CheckWritable(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	key := s.cfg.Prefix + writeProbeName
-	if _, err := s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key),
-		Body: bytes.NewReader([]byte("alfred write check\n"))}); err != nil {
+	if _, err := s.s3.PutObject(ctx, s.withSSE(&s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader([]byte("alfred write check\n"))})); err != nil {
 		return fmt.Errorf("bucket %q at %s is reachable but refused a write under %q: %w", s.cfg.Bucket, s.endpointName(), s.cfg.Prefix, err)
 	}
 	if _, err := s.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)}); err != nil {
 		return fmt.Errorf("bucket %q at %s accepted a write but refused to delete it (runs prune old sets): %w", s.cfg.Bucket, s.endpointName(), err)
 	}
 	return nil
+}
+
+// withSSE adds the configured server-side encryption to a PutObject.
+func (s *Store) withSSE(in *s3.PutObjectInput) *s3.PutObjectInput {
+	in.ServerSideEncryption = types.ServerSideEncryption(s.cfg.SSE)
+	if s.cfg.KMSKeyID != "" {
+		in.SSEKMSKeyId = aws.String(s.cfg.KMSKeyID)
+	}
+	return in
 }
 
 // ManifestBytes returns set id's manifest as stored (what its sha256 is taken of), and the parsed manifest.

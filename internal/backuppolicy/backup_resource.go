@@ -159,7 +159,7 @@ func (r *backupResource) Create(ctx context.Context, req resource.CreateRequest,
 // readSet finds the one set under the backup's prefix and fills the computed attributes; false when
 // there is none with a manifest.
 func (r *backupResource) readSet(ctx context.Context, m *backupModel, fail func(string, string)) bool {
-	store, err := storeFor(r.data, m.Bucket.ValueString(), m.Prefix.ValueString())
+	store, err := storeFor(r.data, m.Bucket.ValueString(), m.Prefix.ValueString(), "", "")
 	if err != nil {
 		fail("Cannot read the backup", err.Error())
 		return false
@@ -219,7 +219,7 @@ func (r *backupResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() || m.RetainOnDestroy.ValueBool() {
 		return
 	}
-	store, err := storeFor(r.data, m.Bucket.ValueString(), m.Prefix.ValueString())
+	store, err := storeFor(r.data, m.Bucket.ValueString(), m.Prefix.ValueString(), "", "")
 	if err == nil {
 		err = store.DeleteSet(ctx, m.BackupID.ValueString())
 	}

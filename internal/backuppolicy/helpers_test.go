@@ -52,6 +52,7 @@ type env struct {
 	keyFile string
 	name    string // policy name
 	sa      string
+	dest    string // extra lines of the destination block
 	jobs    *run.JobsClient
 	execs   *run.ExecutionsClient
 	sched   *scheduler.CloudSchedulerClient
@@ -187,13 +188,14 @@ resource "alfred_backup_policy" "p" {
   }
   destination {
     bucket = %q
+    %s
   }
   runner {
     image           = "europe-docker.pkg.dev/alfred/tools/alfredctl:1.0"
     service_account = %q
   }
 }
-`, e.name, schedule, e.keyset, keepLast, ma, e.dsn, e.db, e.bucket, e.sa)
+`, e.name, schedule, e.keyset, keepLast, ma, e.dsn, e.db, e.bucket, e.dest, e.sa)
 }
 
 func (e *env) jobName() string {

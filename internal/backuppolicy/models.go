@@ -34,8 +34,10 @@ type qdrantModel struct {
 }
 
 type destinationModel struct {
-	Bucket types.String `tfsdk:"bucket"`
-	Prefix types.String `tfsdk:"prefix"`
+	Bucket   types.String `tfsdk:"bucket"`
+	Prefix   types.String `tfsdk:"prefix"`
+	SSE      types.String `tfsdk:"sse"`
+	KMSKeyID types.String `tfsdk:"kms_key_id"`
 }
 
 type runnerModel struct {

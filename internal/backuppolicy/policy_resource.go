@@ -136,6 +136,12 @@ func policySchema() schema.Schema {
 					"prefix": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("alfred/"),
 						MarkdownDescription: "Key prefix of the sets, ending in `/` (default `alfred/`). alfred_backup keeps its sets under the sibling prefix `PREFIX-pinned/`, which the policy's retention never touches.",
 						Validators:          []validator.String{prefixValidator}},
+					"sse": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "Server-side encryption the store applies at rest, on top of the client-side encryption with `encryption_key`: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS). Unset: the bucket's default.",
+						Validators:          []validator.String{stringvalidator.OneOf("AES256", "aws:kms")}},
+					"kms_key_id": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "KMS key (id or ARN) of `sse = \"aws:kms\"`; unset: the account's default key.",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)}},
 				},
 			},
 			"runner": schema.SingleNestedBlock{
@@ -180,6 +186,10 @@ func (r *policyResource) ValidateConfig(ctx context.Context, req resource.Valida
 	}
 	if m.Destination != nil {
 		need(m.Destination.Bucket, path.Root("destination").AtName("bucket"), "Set destination.bucket to the S3 bucket of the backups.")
+		if !m.Destination.KMSKeyID.IsNull() && !m.Destination.SSE.IsUnknown() && m.Destination.SSE.ValueString() != "aws:kms" {
+			resp.Diagnostics.AddAttributeError(path.Root("destination").AtName("kms_key_id"), "KMS key without SSE-KMS",
+				"destination.kms_key_id needs destination.sse = \"aws:kms\".")
+		}
 	}
 	if m.Runner != nil {
 		need(m.Runner.Image, path.Root("runner").AtName("image"), "Set runner.image to the alfredctl container image.")
@@ -269,7 +279,7 @@ func (r *policyResource) apply(ctx context.Context, m *policyModel, st stateSett
 	if diags.HasError() {
 		return
 	}
-	store, err := storeFor(r.data, spec.bucket, spec.prefix)
+	store, err := storeFor(r.data, spec.bucket, spec.prefix, spec.sse, spec.kmsKeyID)
 	if err == nil {
 		err = store.CheckWritable(ctx)
 	}
@@ -353,7 +363,7 @@ func scheduleParts(m *policyModel) (zone, cron string) {
 
 // lastSuccess reads the catalogue: the finish time of the newest set that has a manifest.
 func (r *policyResource) lastSuccess(ctx context.Context, spec policySpec, diags *diag.Diagnostics) types.String {
-	store, err := storeFor(r.data, spec.bucket, spec.prefix)
+	store, err := storeFor(r.data, spec.bucket, spec.prefix, "", "")
 	if err != nil {
 		diags.AddWarning("Cannot read the backup catalogue", err.Error())
 		return types.StringNull()
@@ -460,7 +470,14 @@ func (r *policyResource) fromAPI(job *runpb.Job, sj *schedulerpb.Job, pol *iampb
 	if spec.maxAge != "" {
 		m.Retention.MaxAge = types.StringValue(spec.maxAge)
 	}
-	m.Destination = &destinationModel{Bucket: types.StringValue(spec.bucket), Prefix: types.StringValue(spec.prefix)}
+	m.Destination = &destinationModel{Bucket: types.StringValue(spec.bucket), Prefix: types.StringValue(spec.prefix),
+		SSE: types.StringNull(), KMSKeyID: types.StringNull()}
+	if spec.sse != "" {
+		m.Destination.SSE = types.StringValue(spec.sse)
+	}
+	if spec.kmsKeyID != "" {
+		m.Destination.KMSKeyID = types.StringValue(spec.kmsKeyID)
+	}
 	if dsn, has := envValue(ctr, envDSN); has || len(spec.databases) > 0 {
 		m.Postgres = &postgresModel{DSN: types.StringValue(dsn), Databases: listValue(spec.databases)}
 	}

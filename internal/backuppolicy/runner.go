@@ -328,9 +328,9 @@ func (c *clients) runOnce(ctx context.Context, job string, args []string) (*runp
 // dump of a real database; 3 hours, under the 24 h maximum.
 var taskTimeout = durationpb.New(3 * time.Hour)
 
-// storeFor opens the policy's bucket at prefix with the provider's S3 settings.
-func storeFor(data *shared.ProviderData, bucket, prefix string) (*backup.Store, error) {
+// storeFor opens the policy's bucket at prefix with the provider's S3 settings; writes use sse.
+func storeFor(data *shared.ProviderData, bucket, prefix, sse, kmsKeyID string) (*backup.Store, error) {
 	s3 := data.S3
 	return backup.NewStore(backup.StoreConfig{Bucket: bucket, Prefix: prefix, Endpoint: s3.Endpoint, Region: s3.Region,
-		AccessKeyID: s3.AccessKeyID, SecretAccessKey: s3.SecretAccessKey})
+		AccessKeyID: s3.AccessKeyID, SecretAccessKey: s3.SecretAccessKey, SSE: sse, KMSKeyID: kmsKeyID})
 }

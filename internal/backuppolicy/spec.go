@@ -31,6 +31,7 @@ const (
 // policySpec is what a policy asks of its runner, in plain values.
 type policySpec struct {
 	bucket, prefix string
+	sse, kmsKeyID  string
 	keepLast       int64
 	maxAge         string
 	databases      []string
@@ -49,6 +50,7 @@ func strList(ctx context.Context, l types.List, diags *diag.Diagnostics) []strin
 
 func specOf(ctx context.Context, m *policyModel, diags *diag.Diagnostics) policySpec {
 	s := policySpec{bucket: m.Destination.Bucket.ValueString(), prefix: m.Destination.Prefix.ValueString(),
+		sse: m.Destination.SSE.ValueString(), kmsKeyID: m.Destination.KMSKeyID.ValueString(),
 		keepLast: m.Retention.KeepLast.ValueInt64(), maxAge: m.Retention.MaxAge.ValueString(), service: m.Name.ValueString()}
 	if m.Postgres != nil {
 		s.databases = strList(ctx, m.Postgres.Databases, diags)
@@ -66,6 +68,12 @@ func (s policySpec) args(data *shared.ProviderData, project, region string) []st
 	a := []string{"backup", "run", "--bucket", s.bucket, "--prefix", s.prefix, "--keep-last", strconv.FormatInt(s.keepLast, 10)}
 	if s.maxAge != "" {
 		a = append(a, "--max-age", s.maxAge)
+	}
+	if s.sse != "" {
+		a = append(a, "--sse", s.sse)
+	}
+	if s.kmsKeyID != "" {
+		a = append(a, "--sse-kms-key-id", s.kmsKeyID)
 	}
 	for _, d := range s.databases {
 		a = append(a, "--database", d)
@@ -117,6 +125,10 @@ func parseArgs(a []string) (s policySpec, ok bool) {
 			s.keepLast = n
 		case "--max-age":
 			s.maxAge = v
+		case "--sse":
+			s.sse = v
+		case "--sse-kms-key-id":
+			s.kmsKeyID = v
 		case "--database":
 			s.databases = append(s.databases, v)
 		case "--qdrant-collection":
