@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -36,14 +37,15 @@ func NewBackupResource() resource.Resource { return &backupResource{} }
 
 type backupResource struct{ data *shared.ProviderData }
 
-// backupTimeout bounds one backup at apply: the runner's own task timeout.
+// backupTimeout is the default bound of one backup at apply (the runner's own task timeout); `timeouts`
+// overrides it.
 const backupTimeout = 3 * time.Hour
 
 func (r *backupResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_backup"
 }
 
-func (r *backupResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A backup taken at apply, e.g. before a migration: the apply runs the policy's Cloud Run job once " +
@@ -69,6 +71,7 @@ func (r *backupResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"size_bytes": schema.Int64Attribute{Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}, MarkdownDescription: "Bytes stored (encrypted, compressed) over the set's objects."},
 			"sha256":     schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "SHA-256 of the set's manifest as stored; the manifest holds each object's own SHA-256."},
 			"created_at": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the set was complete (RFC 3339)."},
+			"timeouts":   timeouts.Attributes(ctx, timeouts.Opts{Create: true, Delete: true}),
 		},
 	}
 }
@@ -114,7 +117,9 @@ func (r *backupResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, backupTimeout)
+	to, d := m.Timeouts.Create(ctx, backupTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
 	c, err := clientsFor(ctx, r.data)
 	if err != nil {
@@ -219,6 +224,10 @@ func (r *backupResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() || m.RetainOnDestroy.ValueBool() {
 		return
 	}
+	to, d := m.Timeouts.Delete(ctx, 5*time.Minute)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, to)
+	defer cancel()
 	store, err := storeFor(r.data, m.Bucket.ValueString(), m.Prefix.ValueString(), "", "")
 	if err == nil {
 		err = store.DeleteSet(ctx, m.BackupID.ValueString())

@@ -1,6 +1,7 @@
 package backuppolicy
 
 import (
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -17,6 +18,7 @@ type policyModel struct {
 	Qdrant        *qdrantModel      `tfsdk:"qdrant"`
 	Destination   *destinationModel `tfsdk:"destination"`
 	Runner        *runnerModel      `tfsdk:"runner"`
+	Timeouts      timeouts.Value    `tfsdk:"timeouts"`
 }
 
 type retentionModel struct {
@@ -49,14 +51,15 @@ type runnerModel struct {
 }
 
 type backupModel struct {
-	ID              types.String `tfsdk:"id"`
-	Policy          types.String `tfsdk:"policy"`
-	Triggers        types.Map    `tfsdk:"triggers"`
-	RetainOnDestroy types.Bool   `tfsdk:"retain_on_destroy"`
-	BackupID        types.String `tfsdk:"backup_id"`
-	Prefix          types.String `tfsdk:"prefix"`
-	Bucket          types.String `tfsdk:"bucket"`
-	SizeBytes       types.Int64  `tfsdk:"size_bytes"`
-	SHA256          types.String `tfsdk:"sha256"`
-	CreatedAt       types.String `tfsdk:"created_at"`
+	ID              types.String   `tfsdk:"id"`
+	Policy          types.String   `tfsdk:"policy"`
+	Triggers        types.Map      `tfsdk:"triggers"`
+	RetainOnDestroy types.Bool     `tfsdk:"retain_on_destroy"`
+	BackupID        types.String   `tfsdk:"backup_id"`
+	Prefix          types.String   `tfsdk:"prefix"`
+	Bucket          types.String   `tfsdk:"bucket"`
+	SizeBytes       types.Int64    `tfsdk:"size_bytes"`
+	SHA256          types.String   `tfsdk:"sha256"`
+	CreatedAt       types.String   `tfsdk:"created_at"`
+	Timeouts        timeouts.Value `tfsdk:"timeouts"`
 }

@@ -15,6 +15,7 @@ import (
 	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/scheduler/apiv1/schedulerpb"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
@@ -51,7 +52,8 @@ func NewPolicyResource() resource.Resource { return &policyResource{} }
 
 type policyResource struct{ data *shared.ProviderData }
 
-// applyTimeout bounds one apply of a policy (bucket check, job rollout, grant, scheduler job).
+// applyTimeout is the default bound of one apply of a policy (bucket check, job rollout, grant, scheduler
+// job) and of its deletion; `timeouts` overrides it.
 const applyTimeout = 20 * time.Minute
 
 var (
@@ -63,11 +65,11 @@ func (r *policyResource) Metadata(_ context.Context, req resource.MetadataReques
 	resp.TypeName = req.ProviderTypeName + "_backup_policy"
 }
 
-func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = policySchema()
+func (r *policyResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = policySchema(ctx)
 }
 
-func policySchema() schema.Schema {
+func policySchema(ctx context.Context) schema.Schema {
 	str := func(desc string, v ...validator.String) schema.StringAttribute {
 		return schema.StringAttribute{Required: true, MarkdownDescription: desc, Validators: v}
 	}
@@ -99,6 +101,7 @@ func policySchema() schema.Schema {
 			"encryption_key": schema.StringAttribute{Required: true, Sensitive: true,
 				MarkdownDescription: "The Tink keyset (JSON) the backups are encrypted with (AES-256 streaming AEAD, `AES256_GCM_HKDF_1MB`), e.g. `file(\"backup.keyset.json\")` after `alfredctl backup keygen`. Keep a copy apart from the backups: without it they cannot be read.",
 				Validators:          []validator.String{keysetValidator}},
+			"timeouts":     timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 			"last_success": schema.StringAttribute{Computed: true, MarkdownDescription: "Finish time (RFC 3339) of the newest complete backup set in the destination, read from the backup catalogue (the sets' manifests); null when there is none."},
 		},
 		Blocks: map[string]schema.Block{
@@ -253,7 +256,9 @@ func (r *policyResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.apply(ctx, &m, &resp.State, &resp.Diagnostics)
+	to, d := m.Timeouts.Create(ctx, applyTimeout)
+	resp.Diagnostics.Append(d...)
+	r.apply(ctx, to, &m, &resp.State, &resp.Diagnostics)
 }
 
 func (r *policyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -262,13 +267,15 @@ func (r *policyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.apply(ctx, &m, &resp.State, &resp.Diagnostics)
+	to, d := m.Timeouts.Update(ctx, applyTimeout)
+	resp.Diagnostics.Append(d...)
+	r.apply(ctx, to, &m, &resp.State, &resp.Diagnostics)
 }
 
 // apply writes the whole policy; create, update and the repair of drift are the same idempotent writes:
 // bucket check, Cloud Run job (UpdateJob with allow_missing), grant, scheduler job.
-func (r *policyResource) apply(ctx context.Context, m *policyModel, st stateSetter, diags *diag.Diagnostics) {
-	ctx, cancel := context.WithTimeout(ctx, applyTimeout)
+func (r *policyResource) apply(ctx context.Context, timeout time.Duration, m *policyModel, st stateSetter, diags *diag.Diagnostics) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := clientsFor(ctx, r.data)
 	if err != nil {
@@ -444,7 +451,8 @@ func (r *policyResource) fromAPI(job *runpb.Job, sj *schedulerpb.Job, pol *iampb
 	}
 	ctr := cs[0]
 	parts := strings.Split(job.GetName(), "/")
-	m := &policyModel{ID: types.StringValue(job.GetName()), Name: types.StringValue(parts[5]), SchedulerJob: types.StringValue(sj.GetName())}
+	m := &policyModel{ID: types.StringValue(job.GetName()), Name: types.StringValue(parts[5]), SchedulerJob: types.StringValue(sj.GetName()),
+		Timeouts: prior.Timeouts}
 	project, region := parts[1], parts[3]
 	sa := job.GetTemplate().GetTemplate().GetServiceAccount()
 	m.Runner = &runnerModel{Project: types.StringValue(project), Region: types.StringValue(region),
@@ -515,7 +523,9 @@ func (r *policyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, applyTimeout)
+	to, d := m.Timeouts.Delete(ctx, applyTimeout)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
 	c, err := clientsFor(ctx, r.data)
 	if err != nil {
