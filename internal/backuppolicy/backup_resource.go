@@ -119,11 +119,9 @@ func (r *backupResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	to, d := m.Timeouts.Create(ctx, backupTimeout)
 	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, to)
+	ctx, cancel, c := within(ctx, r.data, to, &resp.Diagnostics)
 	defer cancel()
-	c, err := clientsFor(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot build the Cloud Run client", err.Error())
+	if c == nil {
 		return
 	}
 	policy := m.Policy.ValueString()

@@ -275,11 +275,9 @@ func (r *policyResource) Update(ctx context.Context, req resource.UpdateRequest,
 // apply writes the whole policy; create, update and the repair of drift are the same idempotent writes:
 // bucket check, Cloud Run job (UpdateJob with allow_missing), grant, scheduler job.
 func (r *policyResource) apply(ctx context.Context, timeout time.Duration, m *policyModel, st stateSetter, diags *diag.Diagnostics) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, c := within(ctx, r.data, timeout, diags)
 	defer cancel()
-	c, err := clientsFor(ctx, r.data)
-	if err != nil {
-		diags.AddError("Cannot build the Cloud Run and Cloud Scheduler clients", err.Error())
+	if c == nil {
 		return
 	}
 	spec := specOf(ctx, m, diags)
@@ -525,11 +523,9 @@ func (r *policyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 	to, d := m.Timeouts.Delete(ctx, applyTimeout)
 	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, to)
+	ctx, cancel, c := within(ctx, r.data, to, &resp.Diagnostics)
 	defer cancel()
-	c, err := clientsFor(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot build the Cloud Run and Cloud Scheduler clients", err.Error())
+	if c == nil {
 		return
 	}
 	name := m.ID.ValueString()

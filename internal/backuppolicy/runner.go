@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/run/apiv2/runpb"
 	scheduler "cloud.google.com/go/scheduler/apiv1"
 	"cloud.google.com/go/scheduler/apiv1/schedulerpb"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -57,6 +58,18 @@ func clientsFor(ctx context.Context, data *shared.ProviderData) (*clients, error
 		return nil, err
 	}
 	return c.(*clients), nil
+}
+
+// within bounds ctx by timeout and returns the provider's clients; nil (with an error in diags) when they
+// cannot be built. The caller defers the cancel.
+func within(ctx context.Context, data *shared.ProviderData, timeout time.Duration, diags *diag.Diagnostics) (context.Context, context.CancelFunc, *clients) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	c, err := clientsFor(ctx, data)
+	if err != nil {
+		diags.AddError("Cannot build the Cloud Run and Cloud Scheduler clients", err.Error())
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, c
 }
 
 func retry(ctx context.Context, fn func(context.Context) error) error {
