@@ -37,5 +37,7 @@ resource "alfred_alert_policy" "backups" {
   condition {
     preset  = "backup_staleness"
     service = alfred_backup_policy.nightly.name
+    # Cloud Monitoring refuses PromQL on a metric never written: the first run writes it.
+    disable_metric_validation = true
   }
 }
