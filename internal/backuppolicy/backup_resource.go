@@ -54,7 +54,9 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"`triggers` takes a new backup. The set is written under its own prefix, `PREFIX-pinned/ID/` beside the policy's " +
 			"prefix, so the policy's retention never deletes it; `terraform destroy` keeps it unless `retain_on_destroy = false`. " +
 			"Restore it with `alfredctl backup restore BACKUP_ID --bucket BUCKET --prefix PREFIX --database DB --target DB_RESTORED` " +
-			"(see the rollback guide).",
+			"(see the rollback guide). The run overrides the job's arguments (another prefix, no retention, no metric), which " +
+			"Cloud Run allows to callers holding `run.jobs.runWithOverrides` (e.g. `roles/run.developer`, or " +
+			"`roles/run.jobsExecutorWithOverrides` on the job).",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Random id of this backup; part of `prefix`."},
 			"policy": schema.StringAttribute{Required: true, MarkdownDescription: "`id` of the alfred_backup_policy whose runner takes the backup.",
