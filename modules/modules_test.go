@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { acctest.Main(m) }
 // sandboxEnv starts the sandbox in-process and exports its environment to Terraform's.
 func sandboxEnv(t *testing.T) map[string]string {
 	t.Helper()
-	return acctest.Sandbox(t)
+	return acctest.PrivateSandbox(t)
 }
 
 func workDir(t *testing.T, main string) string {

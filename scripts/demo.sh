@@ -74,6 +74,10 @@ if [ "$code" -ne 0 ]; then
   echo "demo: the second plan is not empty (exit $code)" >&2
   exit 1
 fi
+step "backups: a policy for the platform's database, run once, and the backup verified (scripts/demo_backups.sh)"
+bash "$root/scripts/demo_backups.sh" "$work/plugins"
+cd "$work"
+
 step "RBAC at work: what alfred_rbac.authorize answers inside a user's request (JWT claims as PostgREST sets them)"
 for who in "6f1c2d4e-0000-4000-8000-000000000001:alice (analyst)" "6f1c2d4e-0000-4000-8000-00000000beef:a user with no role"; do
   sub=${who%%:*}

@@ -37,6 +37,8 @@ type backupFlags struct {
 	tableChecksums                   bool
 	metricProject, metricEndpoint    string
 	metricLocation                   string
+	metricService                    string
+	sse, kmsKeyID                    string
 }
 
 func envOr(key, def string) string {
@@ -64,6 +66,8 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 	pf.StringVar(&f.region, "region", envOr("AWS_REGION", "us-east-1"), "S3 region (env AWS_REGION)")
 	pf.StringVar(&f.keysetFile, "keyset-file", os.Getenv("ALFRED_BACKUP_KEYSET_FILE"), "Tink keyset (JSON) file; empty: the keyset in "+backup.KeyEnv)
 	pf.StringVar(&f.dsn, "postgres-dsn", os.Getenv("ALFRED_POSTGRES_DSN"), "DSN of the PostgreSQL cluster (env ALFRED_POSTGRES_DSN); the database name is replaced per database")
+	pf.StringVar(&f.sse, "sse", "", "server-side encryption of the stored objects, on top of the client-side encryption: AES256 or aws:kms (empty: the bucket's default)")
+	pf.StringVar(&f.kmsKeyID, "sse-kms-key-id", "", "KMS key of --sse aws:kms (empty: the account's default key)")
 	pf.StringVar(&f.pgBin, "pg-bin", "", "directory of pg_dump / pg_restore (default: the newest installed)")
 
 	run := &cobra.Command{
@@ -94,6 +98,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 	run.Flags().BoolVar(&f.recordMetric, "record-metric", false, "after a successful run, write "+backup.LastSuccessMetric+" (resource generic_task) to Cloud Monitoring")
 	run.Flags().StringVar(&f.metricProject, "metric-project", os.Getenv("ALFRED_GCP_PROJECT"), "Cloud Monitoring project (env ALFRED_GCP_PROJECT)")
 	run.Flags().StringVar(&f.metricEndpoint, "metric-endpoint", os.Getenv("ALFRED_GCP_MONITORING_ENDPOINT"), "Cloud Monitoring endpoint host:port (env ALFRED_GCP_MONITORING_ENDPOINT; empty: Google's)")
+	run.Flags().StringVar(&f.metricService, "metric-service", "", "value of the metric's `service` label (the backup_staleness alert groups by it); alfred_backup_policy sets its name")
 	run.Flags().StringVar(&f.metricLocation, "metric-location", envOr("ALFRED_GCP_REGION", "global"), "location label of the generic_task resource (env ALFRED_GCP_REGION)")
 	for _, c := range []*cobra.Command{run} {
 		c.Flags().IntVar(&f.keepLast, "keep-last", 7, "keep this many newest good sets (0: no limit)")
@@ -259,9 +264,16 @@ func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (f *backupFlags) engine(cmd *cobra.Command, needKey bool) (*backup.Engine, error) {
+	switch {
+	case f.sse != "" && f.sse != "AES256" && f.sse != "aws:kms":
+		return nil, fmt.Errorf("--sse %q: use AES256 or aws:kms", f.sse)
+	case f.kmsKeyID != "" && f.sse != "aws:kms":
+		return nil, errors.New("--sse-kms-key-id needs --sse aws:kms")
+	}
 	st, err := backup.NewStore(backup.StoreConfig{
 		Bucket: f.bucket, Prefix: f.prefix, Endpoint: f.endpoint, Region: f.region,
 		AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		SSE: f.sse, KMSKeyID: f.kmsKeyID,
 	})
 	if err != nil {
 		return nil, err
@@ -362,7 +374,11 @@ func (f *backupFlags) metricSink(ctx context.Context) (*backup.MetricSink, error
 		return nil, fmt.Errorf("connecting to Cloud Monitoring: %w", err)
 	}
 	host, _ := os.Hostname()
+	var labels map[string]string
+	if f.metricService != "" {
+		labels = map[string]string{"service": f.metricService}
+	}
 	return &backup.MetricSink{Client: c, Project: f.metricProject, Resource: &monitoredres.MonitoredResource{
 		Type: "generic_task", Labels: map[string]string{"project_id": f.metricProject, "location": f.metricLocation,
-			"namespace": "alfred", "job": "alfredctl-backup", "task_id": host}}}, nil
+			"namespace": "alfred", "job": "alfredctl-backup", "task_id": host}}, Labels: labels}, nil
 }

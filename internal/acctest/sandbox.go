@@ -7,9 +7,10 @@ import (
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
 
-// Sandbox starts the whole sandbox (PostgreSQL, versitygw and every emulator) in-process for t, exports its
-// environment (sandbox.env) into the test's, and returns it. It stops when t ends.
-func Sandbox(t *testing.T) map[string]string {
+// PrivateSandbox starts a whole sandbox of t's own (PostgreSQL, versitygw and every emulator) in-process,
+// exports its environment (sandbox.env) into the test's, and returns it. It stops when t ends. Tests that
+// can share one use Sandbox, the package's.
+func PrivateSandbox(t *testing.T) map[string]string {
 	t.Helper()
 	vgw, err := InstallVersityGW()
 	if err != nil {

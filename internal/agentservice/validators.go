@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 var (
@@ -70,24 +72,8 @@ func parseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
-type stringFunc struct {
-	desc string
-	fn   func(string) string // returns a problem, "" when valid
-}
-
-func (v stringFunc) Description(context.Context) string         { return v.desc }
-func (v stringFunc) MarkdownDescription(context.Context) string { return v.desc }
-func (v stringFunc) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if msg := v.fn(req.ConfigValue.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(), msg)
-	}
-}
-
 func cpuValidator() validator.String {
-	return stringFunc{desc: "cpu: 1, 2, 4, 6 or 8 (or 1000m...), or 0.08 to 1 with concurrency 1", fn: func(s string) string {
+	return shared.StringCheck{Desc: "cpu: 1, 2, 4, 6 or 8 (or 1000m...), or 0.08 to 1 with concurrency 1", Fn: func(s string) string {
 		n, ok := parseQuantity(s)
 		if !ok {
 			return fmt.Sprintf("%q is not a CPU quantity. Use a number of CPUs such as \"1\", \"2\" or \"1000m\".", s)
@@ -106,7 +92,7 @@ func cpuValidator() validator.String {
 }
 
 func memoryValidator() validator.String {
-	return stringFunc{desc: "memory: a quantity from 128Mi to 32Gi", fn: func(s string) string {
+	return shared.StringCheck{Desc: "memory: a quantity from 128Mi to 32Gi", Fn: func(s string) string {
 		n, ok := parseQuantity(s)
 		if !ok || strings.HasSuffix(s, "m") {
 			return fmt.Sprintf("%q is not a memory quantity. Use a number with a unit such as \"512Mi\" or \"2Gi\".", s)
@@ -119,7 +105,7 @@ func memoryValidator() validator.String {
 }
 
 func timeoutValidator() validator.String {
-	return stringFunc{desc: "request timeout: a duration from 1s to 3600s", fn: func(s string) string {
+	return shared.StringCheck{Desc: "request timeout: a duration from 1s to 3600s", Fn: func(s string) string {
 		d, err := parseTimeout(s)
 		if err != nil {
 			return fmt.Sprintf("%q is not a duration. Use a number of seconds with a unit, e.g. \"300s\" or \"5m\".", s)

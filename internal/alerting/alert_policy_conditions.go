@@ -149,7 +149,7 @@ func renderQuery(c conditionModel) (string, bool) {
 		}
 		return q, true
 	}
-	return pr.Expr(c.Service.ValueString(), th), true
+	return pr.CloudExpr(c.Service.ValueString(), th), true
 }
 
 // defaultDisplayName is the condition's display_name when the configuration leaves it unset.

@@ -206,7 +206,7 @@ resource "alfred_alert_policy" "backup" {
 			{Config: cfg(true), Check: resource.ComposeAggregateTestCheckFunc(
 				resource.TestCheckNoResourceAttr("alfred_alert_policy.backup", "condition.0.duration"),
 				resource.TestCheckResourceAttr("alfred_alert_policy.backup", "condition.0.display_name", "Backup age"),
-				resource.TestCheckResourceAttr("alfred_alert_policy.backup", "condition.0.query", `time() - max by (service) (alfred_backup_last_success_timestamp_seconds) > 93600`),
+				resource.TestCheckResourceAttr("alfred_alert_policy.backup", "condition.0.query", `time() - max by (service) (custom_googleapis_com:alfred_backup_last_success_timestamp_seconds) > 93600`),
 			)},
 		},
 	})

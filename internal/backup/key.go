@@ -52,6 +52,10 @@ func LoadKey(path string) (tink.StreamingAEAD, error) {
 		}
 		r = strings.NewReader(v)
 	}
+	return parseKey(r, src)
+}
+
+func parseKey(r io.Reader, src string) (tink.StreamingAEAD, error) {
 	h, err := insecurecleartextkeyset.Read(keyset.NewJSONReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("the %s does not hold a valid Tink keyset (JSON)", src)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -29,6 +30,10 @@ type StoreConfig struct {
 	Region          string
 	AccessKeyID     string
 	SecretAccessKey string
+	// SSE asks the store to encrypt the objects at rest, on top of the client-side encryption: "" (the
+	// bucket's default), "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with KMSKeyID or the account's default key).
+	SSE      string
+	KMSKeyID string
 }
 
 // Store reads and writes backup sets in one bucket.
@@ -100,7 +105,12 @@ func (s *Store) upload(ctx context.Context, key string, r io.Reader) error {
 		o.PartSizeBytes = 8 << 20
 		o.Concurrency = 2
 	})
-	_, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: r})
+	in := &transfermanager.UploadObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: r,
+		ServerSideEncryption: tmtypes.ServerSideEncryption(s.cfg.SSE)}
+	if s.cfg.KMSKeyID != "" {
+		in.SSEKMSKeyID = aws.String(s.cfg.KMSKeyID)
+	}
+	_, err := tm.UploadObject(ctx, in)
 	return err
 }
 
@@ -138,10 +148,10 @@ func (s *Store) putManifest(ctx context.Context, m *Manifest, halfSent func()) e
 			})
 		})
 	}
-	_, err = s.s3.PutObject(ctx, &s3.PutObjectInput{
+	_, err = s.s3.PutObject(ctx, s.withSSE(&s3.PutObjectInput{
 		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(s.setPrefix(m.ID) + manifestName),
 		Body: bytes.NewReader(b), ContentType: aws.String("application/json"), ContentLength: aws.Int64(int64(len(b))),
-	}, opts...)
+	}), opts...)
 	return err
 }
 

@@ -31,7 +31,7 @@ func applyPlatform(t *testing.T) *platform {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1: applies a configuration with Terraform against the sandbox")
 	}
-	env := acctest.Sandbox(t)
+	env := acctest.PrivateSandbox(t)
 	t.Setenv("TF_VAR_project_ref", env["ALFRED_SUPABASE_PROJECT_REF"])
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

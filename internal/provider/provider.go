@@ -22,6 +22,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/agentservice"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/alerting"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/backuppolicy"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/qdrant"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
@@ -337,6 +338,7 @@ func (p *alfredProvider) Resources(_ context.Context) []func() resource.Resource
 	all = append(all, qdrant.Resources()...)
 	all = append(all, pgdata.Resources()...)
 	all = append(all, taskqueue.Resources()...)
+	all = append(all, backuppolicy.Resources()...)
 	return all
 }
 

@@ -95,6 +95,10 @@ type Preset struct {
 	Label string
 	// Metrics are the metric names the expression reads.
 	Metrics []string
+	// CloudMetric, when set, is the name Cloud Monitoring's PromQL knows Metrics[0] by: the metric is
+	// written to Cloud Monitoring as a user-defined metric (custom.googleapis.com/...), not scraped by
+	// Managed Service for Prometheus (CloudExpr).
+	CloudMetric string
 	// AcceptsLogMetric presets can read a Cloud Logging log-based counter instead of their metric (ExprOver).
 	AcceptsLogMetric bool
 	// AcceptsDeadLetters presets can read a Pub/Sub subscription's dead-letter count instead of their
@@ -122,6 +126,16 @@ func (p Preset) Selector(service string) string {
 // threshold must be within the preset's bounds (see CheckThreshold); the result always parses.
 func (p Preset) Expr(service string, threshold float64) string {
 	return p.expr(p.Metrics[0], p.Selector(service), FormatFloat(threshold))
+}
+
+// CloudExpr renders the expression as an alert policy in Cloud Monitoring evaluates it: over CloudMetric
+// when the preset has one (backup_staleness reads what `alfredctl backup run --record-metric` writes), else
+// as Expr. The Prometheus rules for a self-hosted Prometheus keep Expr's names; the labels are the same.
+func (p Preset) CloudExpr(service string, threshold float64) string {
+	if p.CloudMetric == "" {
+		return p.Expr(service, threshold)
+	}
+	return p.expr(p.CloudMetric, p.Selector(service), FormatFloat(threshold))
 }
 
 // ExprOver renders the expression over another counter of the same meaning: for failed_logins, a Cloud
@@ -162,6 +176,19 @@ var (
 	metricNameRE  = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 	nonMetricChar = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 )
+
+// CustomMetricBackupLastSuccess is the Cloud Monitoring metric type each successful backup run writes
+// (internal/backup.LastSuccessMetric), with a `service` label naming the backup policy.
+const CustomMetricBackupLastSuccess = "custom.googleapis.com/" + MetricBackupLastSuccess
+
+// MonitoringPromQLName maps a Cloud Monitoring metric type to its PromQL name: the first "/" becomes ":"
+// and every other character PromQL does not allow (".", "/", ...) becomes "_"
+// (https://cloud.google.com/monitoring/promql/promql-mapping: custom.googleapis.com/opencensus/opencensus.io/http/server/request_count_by_method
+// is custom_googleapis_com:opencensus_opencensus_io_http_server_request_count_by_method).
+func MonitoringPromQLName(metricType string) string {
+	domain, path, _ := strings.Cut(metricType, "/")
+	return nonMetricChar.ReplaceAllString(domain, "_") + ":" + nonMetricChar.ReplaceAllString(path, "_")
+}
 
 // LogMetricPromQLName returns the PromQL name of a user-defined log-based metric NAME, whose Cloud
 // Monitoring type is logging.googleapis.com/user/NAME: the first "/" becomes ":" and every other
@@ -293,7 +320,7 @@ var catalogue = map[string]Preset{
 		Description:  "The last successful backup (gauge `alfred_backup_last_success_timestamp_seconds`, Unix seconds) is older than the threshold.",
 		ThresholdDoc: "age of the last successful backup above which the alert fires", ThresholdUnit: "seconds",
 		DefaultThreshold: 26 * 3600, ThresholdMin: 60, ThresholdMax: 90 * 86400, DefaultDuration: 10 * time.Minute, PerService: false,
-		Label: ServiceLabel, Metrics: []string{MetricBackupLastSuccess},
+		Label: ServiceLabel, Metrics: []string{MetricBackupLastSuccess}, CloudMetric: MonitoringPromQLName(CustomMetricBackupLastSuccess),
 		expr: func(m, s, t string) string {
 			return fmt.Sprintf("time() - max by (service) (%s) > %s", sel(m, s), t)
 		},

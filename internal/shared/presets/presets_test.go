@@ -191,3 +191,27 @@ func TestTaskFailuresCanReadATaskQueuesDeadLetters(t *testing.T) {
 		t.Fatalf("default task_failures expression changed: %s", got)
 	}
 }
+
+// The documented examples of Cloud Monitoring's PromQL mapping, and the name backup_staleness reads there.
+func TestMonitoringPromQLNameFollowsTheDocumentedMapping(t *testing.T) {
+	for typ, want := range map[string]string{
+		"kubernetes.io/container/cpu/limit_cores":                                            "kubernetes_io:container_cpu_limit_cores",
+		"compute.googleapis.com/instance/cpu/utilization":                                    "compute_googleapis_com:instance_cpu_utilization",
+		"custom.googleapis.com/opencensus/opencensus.io/http/server/request_count_by_method": "custom_googleapis_com:opencensus_opencensus_io_http_server_request_count_by_method",
+		CustomMetricBackupLastSuccess:                                                        "custom_googleapis_com:alfred_backup_last_success_timestamp_seconds",
+	} {
+		if got := MonitoringPromQLName(typ); got != want {
+			t.Errorf("%s: %s, want %s", typ, got, want)
+		}
+	}
+	p, _ := Get("backup_staleness")
+	if got, want := p.CloudExpr("nightly", 93600), `time() - max by (service) (custom_googleapis_com:alfred_backup_last_success_timestamp_seconds{service="nightly"}) > 93600`; got != want {
+		t.Errorf("CloudExpr %s, want %s", got, want)
+	}
+	if got, want := p.Expr("nightly", 93600), `time() - max by (service) (alfred_backup_last_success_timestamp_seconds{service="nightly"}) > 93600`; got != want {
+		t.Errorf("Expr %s, want %s", got, want)
+	}
+	if msg := CheckAlertExpr(p.CloudExpr("", 93600)); msg != "" {
+		t.Error(msg)
+	}
+}
