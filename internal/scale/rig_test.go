@@ -182,7 +182,10 @@ func (r *rig) setLatency(tb testing.TB, d time.Duration) {
 	r.debug(tb, http.MethodPost, "/faults", map[string]any{"rate": 0, "latency_ms": d.Milliseconds()}, nil)
 }
 
-func (r *rig) resetCalls(tb testing.TB) { tb.Helper(); r.debug(tb, http.MethodPost, "/calls/reset", nil, nil) }
+func (r *rig) resetCalls(tb testing.TB) {
+	tb.Helper()
+	r.debug(tb, http.MethodPost, "/calls/reset", nil, nil)
+}
 
 func (r *rig) calls(tb testing.TB) map[string]int64 {
 	tb.Helper()

@@ -25,12 +25,15 @@ func TestMain(m *testing.M) { acctest.Main(m) }
 // secrets are distinctive values, fresh for each run, of every secret the provider handles.
 type secrets map[string]string
 
+// fresh is prefix and 24 random hex digits: a value that appears nowhere unless it leaks.
+func fresh(prefix string) string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
 func newSecrets() secrets {
-	r := func(prefix string) string {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		return prefix + hex.EncodeToString(b)
-	}
+	r := fresh
 	return secrets{
 		"gcp credentials private key":         r("scangcpkey"),
 		"supabase access_token":               "sbp_" + r("scansupa"),
@@ -235,18 +238,27 @@ func startSandbox(t *testing.T, s secrets) map[string]string {
 	return env
 }
 
-// TestSecretScanTraceLogPlanShowAndStateKeepEverySecret applies and destroys a configuration that holds
-// every secret the provider handles with TF_LOG=TRACE, and asserts that no secret value appears in the
-// log, in the output of plan, apply, show and destroy, or in state without a sensitive mark.
-func TestSecretScanTraceLogPlanShowAndStateKeepEverySecret(t *testing.T) {
+// scan is a sandbox holding s's secrets, a Terraform working directory whose variables carry them, and
+// the output and TRACE log of every command run through run.
+type scan struct {
+	s       secrets
+	env     map[string]string
+	cli     *acctest.CLI
+	dir     string
+	logDir  string
+	outputs map[string]string
+}
+
+func newScan(t *testing.T, hcl string) *scan {
+	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1: the test runs Terraform against the sandbox")
 	}
-	s := newSecrets()
-	env := startSandbox(t, s)
-	cli := acctest.NewCLI(t)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(scanHCL), 0o644); err != nil {
+	sc := &scan{s: newSecrets(), cli: acctest.NewCLI(t), dir: t.TempDir(), logDir: t.TempDir(), outputs: map[string]string{}}
+	s := sc.s
+	sc.env = startSandbox(t, s)
+	env := sc.env
+	if err := os.WriteFile(filepath.Join(sc.dir, "main.tf"), []byte(hcl), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	vars := map[string]string{
@@ -261,21 +273,49 @@ func TestSecretScanTraceLogPlanShowAndStateKeepEverySecret(t *testing.T) {
 		case "SUPABASE_ACCESS_TOKEN", "QDRANT_API_KEY", "AWS_SECRET_ACCESS_KEY", "ALFRED_POSTGRES_DSN":
 			continue
 		}
-		cli.Env = append(cli.Env, k+"="+v)
+		sc.cli.Env = append(sc.cli.Env, k+"="+v)
 	}
 	for k, v := range vars {
-		cli.Env = append(cli.Env, "TF_VAR_"+k+"="+v)
+		sc.cli.Env = append(sc.cli.Env, "TF_VAR_"+k+"="+v)
 	}
-	logDir := t.TempDir()
-	outputs := map[string]string{}
-	run := func(name string, args ...string) string {
-		t.Helper()
-		c := *cli
-		c.Env = append(append([]string(nil), cli.Env...), "TF_LOG=TRACE", "TF_LOG_PATH="+filepath.Join(logDir, name+".log"))
-		_, out := c.Run(t, dir, []int{0}, append(args, "-no-color")...)
-		outputs[name] = out
-		return out
+	return sc
+}
+
+// run runs terraform args with TF_LOG=TRACE into name.log and keeps its output under name.
+func (sc *scan) run(t *testing.T, name string, okCodes []int, args ...string) string {
+	t.Helper()
+	c := *sc.cli
+	c.Env = append(append([]string(nil), sc.cli.Env...), "TF_LOG=TRACE", "TF_LOG_PATH="+filepath.Join(sc.logDir, name+".log"))
+	_, out := c.Run(t, sc.dir, okCodes, append(args, "-no-color")...)
+	sc.outputs[name] = out
+	return out
+}
+
+// texts is every log and every output but the JSON documents, which hold values by design (their marks
+// are checked by checkMarked).
+func (sc *scan) texts(t *testing.T) map[string]string {
+	t.Helper()
+	texts := map[string]string{}
+	for name, out := range sc.outputs {
+		b, err := os.ReadFile(filepath.Join(sc.logDir, name+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[name+".log"] = string(b)
+		if !strings.HasSuffix(name, "json") {
+			texts["terraform "+name] = out
+		}
 	}
+	return texts
+}
+
+// TestSecretScanTraceLogPlanShowAndStateKeepEverySecret applies and destroys a configuration that holds
+// every secret the provider handles with TF_LOG=TRACE, and asserts that no secret value appears in the
+// log, in the output of plan, apply, show and destroy, or in state without a sensitive mark.
+func TestSecretScanTraceLogPlanShowAndStateKeepEverySecret(t *testing.T) {
+	sc := newScan(t, scanHCL)
+	run := func(name string, args ...string) string { t.Helper(); return sc.run(t, name, []int{0}, args...) }
+	dir, cli := sc.dir, sc.cli
 	run("plan", "plan", "-input=false", "-out=tfplan")
 	run("show-plan", "show", "tfplan")
 	run("apply", "apply", "-input=false", "tfplan")
@@ -288,36 +328,26 @@ func TestSecretScanTraceLogPlanShowAndStateKeepEverySecret(t *testing.T) {
 	run("destroy", "destroy", "-input=false", "-auto-approve")
 
 	// The log must be a TRACE log of both Terraform and the provider, or the scan proves nothing.
-	logs := map[string]string{}
-	for name := range outputs {
-		b, err := os.ReadFile(filepath.Join(logDir, name+".log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		logs[name+".log"] = string(b)
-	}
-	if l := logs["apply.log"]; !strings.Contains(l, "[TRACE]") || !strings.Contains(l, "provider.terraform-provider-alfred") ||
+	texts := sc.texts(t)
+	if l := texts["apply.log"]; !strings.Contains(l, "[TRACE]") || !strings.Contains(l, "provider.terraform-provider-alfred") ||
 		!strings.Contains(l, "alfred_rbac_role") {
 		t.Fatalf("apply.log is not a TRACE log with the provider's own lines (%d bytes)", len(l))
 	}
+	scanTexts(t, sc.s, texts)
+	checkMarked(t, sc.s, stateJSON, "state")
+	checkMarked(t, sc.s, planJSON, "plan")
+}
 
+// scanTexts fails t for every secret of s found in one of texts (name -> text).
+func scanTexts(t *testing.T, s secrets, texts map[string]string) {
+	t.Helper()
 	for what, secret := range s {
-		for name, text := range logs {
+		for name, text := range texts {
 			if i := strings.Index(text, secret); i >= 0 {
-				t.Errorf("%s leaks in the TRACE log %s:\n%s", what, name, around(text, i))
-			}
-		}
-		for name, text := range outputs {
-			if name == "show-json" || name == "show-plan-json" {
-				continue // state and plan JSON hold values by design; their marks are checked below
-			}
-			if i := strings.Index(text, secret); i >= 0 {
-				t.Errorf("%s is shown by terraform %s:\n%s", what, name, around(text, i))
+				t.Errorf("%s leaks in %s:\n%s", what, name, around(text, i))
 			}
 		}
 	}
-	checkMarked(t, s, stateJSON, "state")
-	checkMarked(t, s, planJSON, "plan")
 }
 
 func around(text string, i int) string {
@@ -423,4 +453,105 @@ func unmarked(s secrets, v, mark any, path string) []string {
 		return out
 	}
 	return nil
+}
+
+// errorsHCL makes the provider fail, at plan, with each secret it holds: a DSN to a closed port, a DSN that
+// does not parse, and a Qdrant API key that the cluster refuses.
+const errorsHCL = `
+terraform {
+  required_providers {
+    alfred = { source = "alfred-platform/alfred" }
+  }
+}
+variable "pg_closed" {}
+variable "pg_malformed" {}
+variable "qdrant_refused" {}
+variable "supabase_refused" {}
+variable "project_ref" {}
+
+provider "alfred" {
+  qdrant {
+    api_key = var.qdrant_refused
+  }
+  supabase {
+    access_token = var.supabase_refused
+  }
+}
+provider "alfred" {
+  alias = "closed"
+  postgres {
+    dsn = var.pg_closed
+  }
+}
+provider "alfred" {
+  alias = "malformed"
+  postgres {
+    dsn = var.pg_malformed
+  }
+}
+`
+
+const errorsPlanHCL = errorsHCL + `
+data "alfred_postgres_replication" "closed" {
+  provider = alfred.closed
+}
+data "alfred_postgres_replication" "malformed" {
+  provider = alfred.malformed
+}
+data "alfred_qdrant_cluster" "refused" {}
+`
+
+// errorsApplyHCL fails at apply: Supabase refuses the token, PostgreSQL cannot be reached.
+const errorsApplyHCL = errorsHCL + `
+resource "alfred_supabase_network_security" "db" {
+  project_ref     = var.project_ref
+  ssl_enforcement = true
+  allowed_cidrs   = ["127.0.0.0/8"]
+}
+resource "alfred_rbac_role" "r" {
+  provider    = alfred.closed
+  name        = "scan_refused"
+  permissions = ["scan.read"]
+}
+`
+
+// TestSecretScanErrorsNeverEchoSecrets makes the provider fail with every kind of refused or unusable
+// secret (a DSN to a closed port, a DSN that does not parse, a Qdrant key and a Supabase token that the
+// sandbox refuses), at plan and at apply, with TF_LOG=TRACE: the errors must say what failed without the
+// secret, in the output and in the log.
+func TestSecretScanErrorsNeverEchoSecrets(t *testing.T) {
+	sc := newScan(t, errorsPlanHCL)
+	bad := secrets{
+		"postgres password (closed port)":   fresh("scanpgclosed"),
+		"postgres password (malformed DSN)": fresh("scanpgbad"),
+		"qdrant api_key (refused)":          fresh("scanqdrantno"),
+		"supabase access_token (refused)":   "sbp_" + fresh("scansupano"),
+	}
+	sc.cli.Env = append(sc.cli.Env,
+		"TF_VAR_pg_closed=postgres://alfred:"+bad["postgres password (closed port)"]+"@127.0.0.1:1/postgres?sslmode=disable",
+		"TF_VAR_pg_malformed=postgres://alfred:"+bad["postgres password (malformed DSN)"]+"@127.0.0.1:notaport/postgres",
+		"TF_VAR_qdrant_refused="+bad["qdrant api_key (refused)"],
+		"TF_VAR_supabase_refused="+bad["supabase access_token (refused)"])
+	plan := sc.run(t, "plan", []int{1}, "plan", "-input=false")
+	if err := os.WriteFile(filepath.Join(sc.dir, "main.tf"), []byte(errorsApplyHCL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apply := sc.run(t, "apply", []int{1}, "apply", "-input=false", "-auto-approve")
+	t.Logf("plan:\n%s\napply:\n%s", plan, apply)
+	// Each failure must have happened, or its secret was never put to the test.
+	flat := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	for out, wants := range map[string][]string{
+		flat(plan):  {`data.alfred_postgres_replication.closed`, `data.alfred_postgres_replication.malformed`, `data.alfred_qdrant_cluster.refused`},
+		flat(apply): {`alfred_supabase_network_security.db`, `alfred_rbac_role.r`},
+	} {
+		for _, want := range wants {
+			if !strings.Contains(out, "with "+want) {
+				t.Errorf("no error reported for %s:\n%s", want, out)
+			}
+		}
+	}
+	for k, v := range sc.s {
+		bad[k] = v
+	}
+	scanTexts(t, bad, sc.texts(t))
 }

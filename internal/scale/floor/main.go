@@ -40,7 +40,8 @@ func (floorProvider) Metadata(_ context.Context, _ provider.MetadataRequest, res
 
 func (floorProvider) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {}
 
-func (floorProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {}
+func (floorProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+}
 
 func (floorProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{func() resource.Resource { return itemResource{} }}
