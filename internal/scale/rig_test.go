@@ -40,15 +40,7 @@ type rig struct {
 
 func newRig(tb testing.TB, m mix) *rig {
 	tb.Helper()
-	vgw, err := acctest.InstallVersityGW()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sb, err := supervisor.Start(context.Background(), supervisor.Config{Dir: tb.TempDir(), VersityGWPath: vgw, Logf: tb.Logf})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(sb.Stop)
+	sb := acctest.StartSandbox(tb, supervisor.Config{})
 	createTables(tb, sb.Env["ALFRED_POSTGRES_DSN"], m.TablePolicies)
 
 	cli := acctest.NewCLI(tb)

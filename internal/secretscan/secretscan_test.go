@@ -201,15 +201,7 @@ func startSandbox(t *testing.T, s secrets) map[string]string {
 	if err := os.WriteFile(filepath.Join(dir, supervisor.IdentityFile), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	vgw, err := acctest.InstallVersityGW()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := supervisor.Start(context.Background(), supervisor.Config{Dir: dir, VersityGWPath: vgw, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Stop)
+	sb := acctest.StartSandbox(t, supervisor.Config{Dir: dir})
 	env := map[string]string{}
 	for k, v := range sb.Env {
 		env[k] = v
