@@ -72,6 +72,27 @@ func newRig(tb testing.TB, m mix) *rig {
 // floorAddress is floor.Address (a main package cannot be imported).
 const floorAddress = "registry.terraform.io/alfred-bench/floor"
 
+// pgXacts is the number of transactions PostgreSQL has counted in the sandbox's database (where RBAC
+// lives), once the backends of plugin processes that just ended have exited and flushed their counts.
+// The sandbox's call counts do not see SQL; this is how the RBAC resources' reads are counted. The
+// connection that reads the count adds one transaction of its own to the next reading.
+func (r *rig) pgXacts(tb testing.TB) int64 {
+	tb.Helper()
+	time.Sleep(1500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := pgx.Connect(ctx, r.sb.Env["ALFRED_POSTGRES_DSN"])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close(ctx)
+	var n int64
+	if err := db.QueryRow(ctx, `select xact_commit + xact_rollback from pg_stat_database where datname = current_database()`).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
 // createTables creates the application's tables that the table policies protect.
 func createTables(tb testing.TB, dsn string, n int) {
 	tb.Helper()

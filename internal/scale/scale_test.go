@@ -67,9 +67,13 @@ func TestScalePlatformShortAppliesPlansEmptyAndDestroys(t *testing.T) {
 	}
 	r := newRig(t, short)
 	var calls map[string]int64
-	r.cycle(t, workDir(t, platformHCL(short)), func() { r.resetCalls(t) }, func() { calls = r.calls(t) })
+	var xacts int64
+	r.cycle(t, workDir(t, platformHCL(short)), func() { r.resetCalls(t); xacts = r.pgXacts(t) }, func() {
+		calls = r.calls(t)
+		xacts = r.pgXacts(t) - xacts - 1
+	})
 	byAPI, _ := perResource(short, calls)
-	t.Logf("no-op plan calls: %s", formatCalls(calls))
+	t.Logf("no-op plan: %d SQL transactions for %d RBAC resources; calls: %s", xacts, short.Roles+short.Assignments+short.TablePolicies, formatCalls(calls))
 	for _, api := range []string{"cloudrun", "alert_policy", "notification_channel", "qdrant"} {
 		if byAPI[api] < 1 {
 			t.Errorf("the no-op plan must read every %s resource at least once: %.2f calls per resource\n%s", api, byAPI[api], formatCalls(calls))
@@ -120,10 +124,15 @@ func BenchmarkScalePlatform500(b *testing.B) {
 			// shared machine; the ratios are to that run.
 			floor := r.cycle(b, floorDir, nil, nil)
 			r.setLatency(b, lat)
-			var calls map[string]int64
-			t := r.cycle(b, dir, func() { r.resetCalls(b) }, func() { calls = r.calls(b) })
-			r.setLatency(b, 0)
 			suffix := fmt.Sprintf("/%dms", lat.Milliseconds())
+			var calls map[string]int64
+			var xacts int64
+			t := r.cycle(b, dir, func() { r.resetCalls(b); xacts = r.pgXacts(b) }, func() {
+				calls = r.calls(b)
+				xacts = r.pgXacts(b) - xacts - 1 // less the reading of the count before the plan
+			})
+			b.ReportMetric(float64(xacts)/float64(m.Roles+m.Assignments+m.TablePolicies), "noop-sql-xacts/rbac"+suffix)
+			r.setLatency(b, 0)
 			report := func(suffix string, t timings) {
 				b.ReportMetric(t.apply.Seconds(), "apply-s"+suffix)
 				b.ReportMetric(t.noopPlan.Seconds(), "noop-plan-s"+suffix)
@@ -141,9 +150,9 @@ func BenchmarkScalePlatform500(b *testing.B) {
 				b.ReportMetric(v, "noop-calls/"+api+suffix)
 			}
 			b.Logf("floor (%d floor_item): apply %v, no-op plan %v, no-op apply %v, destroy %v", m.total(), floor.apply, floor.noopPlan, floor.noopApply, floor.destroy)
-			b.Logf("alfred at %v latency (%d resources): apply %v (%.1fx floor), no-op plan %v (%.1fx), no-op apply %v (%.1fx), destroy %v; no-op plan calls (%d, %.2f per resource): %s",
+			b.Logf("alfred at %v latency (%d resources): apply %v (%.1fx floor), no-op plan %v (%.1fx), no-op apply %v (%.1fx), destroy %v; no-op plan: %d SQL transactions, calls (%d, %.2f per resource): %s",
 				lat, m.total(), t.apply, t.apply.Seconds()/floor.apply.Seconds(), t.noopPlan, t.noopPlan.Seconds()/floor.noopPlan.Seconds(),
-				t.noopApply, t.noopApply.Seconds()/floor.noopApply.Seconds(), t.destroy, total, float64(total)/n, formatCalls(calls))
+				t.noopApply, t.noopApply.Seconds()/floor.noopApply.Seconds(), t.destroy, xacts, total, float64(total)/n, formatCalls(calls))
 		}
 		b.ReportMetric(float64(r.peakRSS(r.alfredBin))/(1<<20), "alfred-peak-rss-MiB")
 		b.ReportMetric(float64(r.peakRSS(r.floorBin))/(1<<20), "floor-peak-rss-MiB")
