@@ -246,6 +246,7 @@ func newScan(t *testing.T, hcl string) *scan {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1: the test runs Terraform against the sandbox")
 	}
+	t.Parallel() // each scan has a sandbox of its own
 	sc := &scan{s: newSecrets(), cli: acctest.NewCLI(t), dir: t.TempDir(), logDir: t.TempDir(), outputs: map[string]string{}}
 	s := sc.s
 	sc.env = startSandbox(t, s)
