@@ -19,6 +19,22 @@ func (m mix) total() int {
 // two roles, RLS on the application's tables).
 var full = mix{Agents: 40, Channels: 10, Policies: 120, Collections: 30, Roles: 100, Assignments: 190, TablePolicies: 10}
 
+// only keeps the resources of one part of the platform (agents, policies with their channels, collections,
+// rbac), to split a figure by type; ok is false for an unknown part.
+func (m mix) only(part string) (mix, bool) {
+	switch part {
+	case "agents":
+		return mix{Agents: m.Agents}, true
+	case "policies":
+		return mix{Channels: m.Channels, Policies: m.Policies}, true
+	case "collections":
+		return mix{Collections: m.Collections}, true
+	case "rbac":
+		return mix{Roles: m.Roles, Assignments: m.Assignments, TablePolicies: m.TablePolicies}, true
+	}
+	return m, false
+}
+
 // short is the same shape at 20 resources, for CI.
 var short = mix{Agents: 2, Channels: 1, Policies: 5, Collections: 2, Roles: 4, Assignments: 5, TablePolicies: 1}
 

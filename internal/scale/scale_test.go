@@ -97,7 +97,8 @@ func TestScalePlatformShortAppliesPlansEmptyAndDestroys(t *testing.T) {
 //	TF_ACC=1 TF_ACC_TERRAFORM_PATH=$PWD/bin/terraform go test ./internal/scale/ -run '^$' \
 //	  -bench BenchmarkScalePlatform500 -benchtime 1x -timeout 60m
 //
-// ALFRED_SCALE_LATENCIES_MS (default "0,50") picks the latencies.
+// ALFRED_SCALE_LATENCIES_MS (default "0,50") picks the latencies; ALFRED_SCALE_ONLY (agents, policies,
+// collections, rbac) keeps one part of the platform, to split the figures by type.
 func BenchmarkScalePlatform500(b *testing.B) {
 	if os.Getenv("TF_ACC") == "" {
 		b.Skip("set TF_ACC=1: the benchmark runs Terraform")
@@ -114,6 +115,12 @@ func BenchmarkScalePlatform500(b *testing.B) {
 		}
 	}
 	m := full
+	if part := os.Getenv("ALFRED_SCALE_ONLY"); part != "" {
+		var ok bool
+		if m, ok = full.only(part); !ok {
+			b.Fatalf("ALFRED_SCALE_ONLY=%q: want agents, policies, collections or rbac", part)
+		}
+	}
 	n := float64(m.total())
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
@@ -131,7 +138,9 @@ func BenchmarkScalePlatform500(b *testing.B) {
 				calls = r.calls(b)
 				xacts = r.pgXacts(b) - xacts - 1 // less the reading of the count before the plan
 			})
-			b.ReportMetric(float64(xacts)/float64(m.Roles+m.Assignments+m.TablePolicies), "noop-sql-xacts/rbac"+suffix)
+			if rbac := m.Roles + m.Assignments + m.TablePolicies; rbac > 0 {
+				b.ReportMetric(float64(xacts)/float64(rbac), "noop-sql-xacts/rbac"+suffix)
+			}
 			r.setLatency(b, 0)
 			report := func(suffix string, t timings) {
 				b.ReportMetric(t.apply.Seconds(), "apply-s"+suffix)
