@@ -461,6 +461,7 @@ variable "pg_malformed" {}
 variable "qdrant_refused" {}
 variable "supabase_refused" {}
 variable "project_ref" {}
+variable "gcp_unusable" {}
 
 provider "alfred" {
   qdrant {
@@ -474,6 +475,13 @@ provider "alfred" {
   alias = "closed"
   postgres {
     dsn = var.pg_closed
+  }
+}
+provider "alfred" {
+  alias = "badkey"
+  gcp {
+    credentials = var.gcp_unusable
+    insecure    = false
   }
 }
 provider "alfred" {
@@ -494,8 +502,15 @@ data "alfred_postgres_replication" "malformed" {
 data "alfred_qdrant_cluster" "refused" {}
 `
 
-// errorsApplyHCL fails at apply: Supabase refuses the token, PostgreSQL cannot be reached.
+// errorsApplyHCL fails at apply: Supabase refuses the token, PostgreSQL cannot be reached, the service
+// account key cannot sign.
 const errorsApplyHCL = errorsHCL + `
+resource "alfred_notification_channel" "badkey" {
+  provider     = alfred.badkey
+  type         = "email"
+  display_name = "scan"
+  labels       = { email_address = "scan@example.com" }
+}
 resource "alfred_supabase_network_security" "db" {
   project_ref     = var.project_ref
   ssl_enforcement = true
@@ -510,7 +525,7 @@ resource "alfred_rbac_role" "r" {
 
 // TestSecretScanErrorsNeverEchoSecrets makes the provider fail with every kind of refused or unusable
 // secret (a DSN to a closed port, a DSN that does not parse, a Qdrant key and a Supabase token that the
-// sandbox refuses), at plan and at apply, with TF_LOG=TRACE: the errors must say what failed without the
+// sandbox refuses, a service-account key that cannot sign), at plan and at apply, with TF_LOG=TRACE: the errors must say what failed without the
 // secret, in the output and in the log.
 func TestSecretScanErrorsNeverEchoSecrets(t *testing.T) {
 	sc := newScan(t, errorsPlanHCL)
@@ -519,12 +534,14 @@ func TestSecretScanErrorsNeverEchoSecrets(t *testing.T) {
 		"postgres password (malformed DSN)": fresh("scanpgbad"),
 		"qdrant api_key (refused)":          fresh("scanqdrantno"),
 		"supabase access_token (refused)":   "sbp_" + fresh("scansupano"),
+		"gcp credentials (unusable key)":    fresh("scangcpbad"),
 	}
 	sc.cli.Env = append(sc.cli.Env,
 		"TF_VAR_pg_closed=postgres://alfred:"+bad["postgres password (closed port)"]+"@127.0.0.1:1/postgres?sslmode=disable",
 		"TF_VAR_pg_malformed=postgres://alfred:"+bad["postgres password (malformed DSN)"]+"@127.0.0.1:notaport/postgres",
 		"TF_VAR_qdrant_refused="+bad["qdrant api_key (refused)"],
-		"TF_VAR_supabase_refused="+bad["supabase access_token (refused)"])
+		"TF_VAR_supabase_refused="+bad["supabase access_token (refused)"],
+		"TF_VAR_gcp_unusable="+fakeServiceAccount(bad["gcp credentials (unusable key)"]))
 	plan := sc.run(t, "plan", []int{1}, "plan", "-input=false")
 	if err := os.WriteFile(filepath.Join(sc.dir, "main.tf"), []byte(errorsApplyHCL), 0o644); err != nil {
 		t.Fatal(err)
@@ -535,7 +552,7 @@ func TestSecretScanErrorsNeverEchoSecrets(t *testing.T) {
 	flat := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	for out, wants := range map[string][]string{
 		flat(plan):  {`data.alfred_postgres_replication.closed`, `data.alfred_postgres_replication.malformed`, `data.alfred_qdrant_cluster.refused`},
-		flat(apply): {`alfred_supabase_network_security.db`, `alfred_rbac_role.r`},
+		flat(apply): {`alfred_supabase_network_security.db`, `alfred_rbac_role.r`, `alfred_notification_channel.badkey`},
 	} {
 		for _, want := range wants {
 			if !strings.Contains(out, "with "+want) {
