@@ -25,6 +25,9 @@ type CLI struct {
 	// MirrorDir holds the same binary in the layout of `terraform init -plugin-dir`, for configurations
 	// that need init (modules): no registry is reachable.
 	MirrorDir string
+	// Env holds extra KEY=value variables for every command, after the defaults so that they win (a
+	// sandbox's environment, TF_REATTACH_PROVIDERS, TF_LOG for a log scan).
+	Env []string
 }
 
 // NewCLI builds the provider from RepoRoot() into a temporary plugin directory and writes a CLI
@@ -64,8 +67,8 @@ func NewCLI(tb testing.TB) *CLI {
 	return c
 }
 
-// Run runs `terraform args...` in workDir with the CLI configuration, no TF_LOG and no checkpoint calls,
-// and returns its exit code and combined output. An exit code outside okCodes fails tb with the output.
+// Run runs `terraform args...` in workDir with the CLI configuration, no TF_LOG (unless Env sets it) and no
+// checkpoint calls, and returns its exit code and combined output. An exit code outside okCodes fails tb with the output.
 func (c *CLI) Run(tb testing.TB, workDir string, okCodes []int, args ...string) (exitCode int, output string) {
 	tb.Helper()
 	cmd := c.command(workDir, args...)
@@ -95,6 +98,7 @@ func (c *CLI) command(workDir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(c.Terraform, args...)
 	cmd.Dir = workDir
 	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.ConfigFile, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+	cmd.Env = append(cmd.Env, c.Env...)
 	return cmd
 }
 

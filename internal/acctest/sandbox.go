@@ -7,20 +7,37 @@ import (
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
 
+// StartSandbox starts the whole sandbox in-process (supervisor.Start) with versitygw from ./bin, state in
+// cfg.Dir (a fresh temporary directory when empty) and the test's log, and stops it when tb ends.
+func StartSandbox(tb testing.TB, cfg supervisor.Config) *supervisor.Sandbox {
+	tb.Helper()
+	vgw, err := InstallVersityGW()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = tb.TempDir()
+	}
+	if cfg.VersityGWPath == "" {
+		cfg.VersityGWPath = vgw
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = tb.Logf
+	}
+	sb, err := supervisor.Start(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(sb.Stop)
+	return sb
+}
+
 // PrivateSandbox starts a whole sandbox of t's own (PostgreSQL, versitygw and every emulator) in-process,
 // exports its environment (sandbox.env) into the test's, and returns it. It stops when t ends. Tests that
 // can share one use Sandbox, the package's.
 func PrivateSandbox(t *testing.T) map[string]string {
 	t.Helper()
-	vgw, err := InstallVersityGW()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := supervisor.Start(context.Background(), supervisor.Config{Dir: t.TempDir(), VersityGWPath: vgw, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Stop)
+	sb := StartSandbox(t, supervisor.Config{})
 	for k, v := range sb.Env {
 		t.Setenv(k, v)
 	}

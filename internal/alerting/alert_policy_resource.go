@@ -253,11 +253,12 @@ func (r *alertPolicyResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(d...)
 		plan.Conditions = l
 	}
-	r.checkChannelsExist(ctx, plan.NotificationChannels, plan.Project, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	// Only a plan that writes the policy sends its channels to the API: a plan that leaves it as it is
+	// (the usual refresh of a large platform) looks none up, which saves one read per channel and policy.
+	if req.State.Raw.IsNull() || !resp.Plan.Raw.Equal(req.State.Raw) {
+		r.checkChannelsExist(ctx, plan.NotificationChannels, plan.Project, &resp.Diagnostics)
+	}
 }
 
 // checkChannelsExist looks up (reads only) every known channel of the plan, so that a reference to a

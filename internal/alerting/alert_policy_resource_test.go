@@ -289,3 +289,62 @@ resource "alfred_alert_policy" "dyn" {
 		)}},
 	})
 }
+
+// A no-op plan of policies looks up none of their channels (one read per policy, not one per policy and
+// channel: it counts at 500 resources), and a plan that changes a policy whose channel was deleted
+// outside Terraform still fails at plan time.
+func TestAccAlertPolicy_noOpPlanLooksUpNoChannelButAChangeStillChecksThem(t *testing.T) {
+	s := newSandbox(t, monitoring.Options{})
+	ch, err := s.channels.CreateNotificationChannel(context.Background(), &monitoringpb.CreateNotificationChannelRequest{
+		Name: "projects/" + testProject,
+		NotificationChannel: &monitoringpb.NotificationChannel{Type: "email", DisplayName: "on-call",
+			Labels: map[string]string{"email_address": "oncall@example.com"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(severity string) string {
+		var b strings.Builder
+		b.WriteString(s.provider())
+		for _, preset := range []string{"task_failures", "task_latency", "memory"} {
+			fmt.Fprintf(&b, `
+resource "alfred_alert_policy" %[1]q {
+  display_name          = "bot %[1]s"
+  severity              = %[2]q
+  notification_channels = [%[3]q]
+  condition {
+    preset                    = %[1]q
+    service                   = "bot"
+    disable_metric_validation = true
+  }
+}
+`, preset, severity, ch.GetName())
+		}
+		return b.String()
+	}
+	const (
+		getPolicy  = "/google.monitoring.v3.AlertPolicyService/GetAlertPolicy"
+		getChannel = "/google.monitoring.v3.NotificationChannelService/GetNotificationChannel"
+	)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: cfg("ERROR")},
+			{PreConfig: s.kit.ResetCalls, Config: cfg("ERROR"), PlanOnly: true},
+			{
+				PreConfig: func() {
+					if c := s.kit.Calls(); c[getPolicy] == 0 || c[getChannel] != 0 {
+						t.Errorf("a no-op plan must read the policies and look up no channel: %d %s, %d %s", c[getPolicy], getPolicy, c[getChannel], getChannel)
+					}
+					if err := s.channels.DeleteNotificationChannel(context.Background(), &monitoringpb.DeleteNotificationChannelRequest{Name: ch.GetName(), Force: true}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      cfg("WARNING"),
+				ExpectError: regexp.MustCompile(`Notification channel not found`),
+			},
+		},
+	})
+}

@@ -31,16 +31,7 @@ func TestMain(m *testing.M) { acctest.Main(m) }
 // the official clients and checks that the inventory lists each of them, with nothing skipped, and names
 // two alert policies with one display name as duplicates.
 func TestTakeListsWhatWasMadeAndNamesDuplicates(t *testing.T) {
-	vgw, err := acctest.InstallVersityGW()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := supervisor.Start(context.Background(), supervisor.Config{Dir: t.TempDir(), VersityGWPath: vgw, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Stop)
-	env := sb.Env
+	env := acctest.StartSandbox(t, supervisor.Config{}).Env
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
