@@ -5,12 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	mon "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
-	"google.golang.org/api/iterator"
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 )
@@ -57,26 +52,7 @@ output "alerting" {
 		t.Errorf("the alerting output lacks the dashboard JSON: %.300s", dash)
 	}
 
-	c, err := mon.NewAlertPolicyClient(ctx, option.WithEndpoint(env["ALFRED_GCP_MONITORING_ENDPOINT"]), option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	list := func() []*monitoringpb.AlertPolicy {
-		var out []*monitoringpb.AlertPolicy
-		it := c.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{Name: "projects/" + env["ALFRED_GCP_PROJECT"]})
-		for {
-			p, err := it.Next()
-			if err == iterator.Done {
-				return out
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, p)
-		}
-	}
+	list := func() []*monitoringpb.AlertPolicy { return alertPolicies(ctx, t, env) }
 	policies := list()
 	if len(policies) != 2 {
 		t.Fatalf("want one policy per agent, got %d", len(policies))
