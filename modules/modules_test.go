@@ -47,6 +47,13 @@ func sandboxEnv(t *testing.T) map[string]string {
 func workDir(t *testing.T, main string) string {
 	t.Helper()
 	dir := t.TempDir()
+	writeMain(t, dir, main)
+	return dir
+}
+
+// writeMain writes main.tf into dir, MODULES replaced by the path of this directory relative to dir.
+func writeMain(t *testing.T, dir, main string) {
+	t.Helper()
 	root, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +68,6 @@ func workDir(t *testing.T, main string) string {
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 const header = `
