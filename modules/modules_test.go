@@ -27,7 +27,7 @@ import (
 func TestMain(m *testing.M) { acctest.Main(m) }
 
 // sandboxEnv starts the sandbox in-process and exports its environment to Terraform's.
-func sandboxEnv(t *testing.T) map[string]string {
+func sandboxEnv(t testing.TB) map[string]string {
 	t.Helper()
 	vgw, err := acctest.InstallVersityGW()
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 
 // copyTF copies the .tf files under the repository's dirs (relative paths) into a temporary root with
 // the same layout, so that relative module sources resolve and no .terraform lands in the checkout.
-func copyTF(t *testing.T, dirs ...string) string {
+func copyTF(t testing.TB, dirs ...string) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, d := range dirs {
@@ -139,19 +139,35 @@ func TestOpenTofu_ModulesAndExamplesAreFormattedAndValid(t *testing.T) {
 }
 
 func TestExamplePlatformAppliesPlansEmptyAndDestroysEverything(t *testing.T) {
-	platformLifecycle(t, acctest.NewCLI(t))
+	platformLifecycle(t, acctest.NewCLI(t), nil)
 }
 
 // The same with OpenTofu, once: apply, an empty plan, destroy.
 func TestOpenTofu_ExamplePlatformAppliesPlansEmptyAndDestroysEverything(t *testing.T) {
-	platformLifecycle(t, acctest.NewCLIFor(t, tofu(t), acctest.OpenTofuAddress))
+	platformLifecycle(t, acctest.NewCLIFor(t, tofu(t), acctest.OpenTofuAddress), nil)
+}
+
+// How long each step of examples/platform takes with Terraform 1.5.7 against a fresh sandbox (what make
+// demo runs, without its shell steps): reported as s/sandbox, s/init, s/apply, s/plan, s/destroy.
+func BenchmarkExamplePlatformLifecycle(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		platformLifecycle(b, acctest.NewCLI(b), func(step string, d time.Duration) { b.ReportMetric(d.Seconds(), "s/"+step) })
+	}
 }
 
 // platformLifecycle applies examples/platform against a fresh sandbox, checks that a second plan is empty
 // and that each object exists once, then destroys it and checks that nothing is left in any emulator or in
 // the database (the application's tables and their partitions stay: they are the application's).
-func platformLifecycle(t *testing.T, cli *acctest.CLI) {
+func platformLifecycle(t testing.TB, cli *acctest.CLI, timed func(step string, d time.Duration)) {
+	start := time.Now()
+	step := func(name string) {
+		if timed != nil {
+			timed(name, time.Since(start))
+		}
+		start = time.Now()
+	}
 	env := sandboxEnv(t)
+	step("sandbox")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	db, err := pgx.Connect(ctx, env["ALFRED_POSTGRES_DSN"])
@@ -174,13 +190,17 @@ func platformLifecycle(t *testing.T, cli *acctest.CLI) {
 	before := take()
 
 	dir := filepath.Join(copyTF(t, "modules", "examples/platform"), "examples", "platform")
+	start = time.Now()
 	cli.Init(t, dir)
+	step("init")
 	// The example keeps the agents' deletion protection on; this test destroys them.
 	vars := []string{"-input=false", "-no-color", "-var", "deletion_protection=false"}
 	cli.Run(t, dir, []int{0}, append([]string{"apply", "-auto-approve"}, vars...)...)
+	step("apply")
 	if code, out := cli.Run(t, dir, []int{0, 2}, append([]string{"plan", "-detailed-exitcode"}, vars...)...); code != 0 {
 		t.Fatalf("the second plan must be empty:\n%s", out)
 	}
+	step("plan")
 
 	applied := take()
 	if d := applied.Duplicates(); len(d) > 0 {
@@ -229,7 +249,9 @@ func platformLifecycle(t *testing.T, cli *acctest.CLI) {
 		}
 	}
 
+	start = time.Now()
 	cli.Run(t, dir, []int{0}, append([]string{"destroy", "-auto-approve"}, vars...)...)
+	step("destroy")
 	var left []inventory.Item
 	for _, it := range take().Minus(before) {
 		if it.Kind != inventory.Partition { // the partitions and their rows are the application's
@@ -245,7 +267,7 @@ func platformLifecycle(t *testing.T, cli *acctest.CLI) {
 	}
 }
 
-func alertPolicies(ctx context.Context, t *testing.T, env map[string]string) []*monitoringpb.AlertPolicy {
+func alertPolicies(ctx context.Context, t testing.TB, env map[string]string) []*monitoringpb.AlertPolicy {
 	t.Helper()
 	c, err := mon.NewAlertPolicyClient(ctx, option.WithEndpoint(env["ALFRED_GCP_MONITORING_ENDPOINT"]), option.WithoutAuthentication(),
 		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
