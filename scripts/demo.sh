@@ -3,14 +3,14 @@
 # modules/platform), and show that a second plan is empty. Leaves the sandbox running (stop it with
 # `make demo-down`).
 #
-# ALFRED_BIN: where alfredctl and terraform-provider-alfred are (default bin/, where make build puts them);
-# Terraform, versitygw and the other tools still come from bin/ and PATH.
+# ALFRED_BIN: where alfredctl, terraform-provider-alfred, terraform and versitygw are (default bin/, where
+# make puts them; make demo passes its BIN); tools missing there come from bin/ and PATH.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${ALFRED_BIN:-$root/bin}
 sandbox=$root/.alfred/sandbox
 work=$root/.alfred/demo
-export PATH=$root/bin:$PATH CHECKPOINT_DISABLE=1
+export PATH=$bin:$root/bin:$PATH CHECKPOINT_DISABLE=1
 started=$(date +%s)
 
 step() { printf '\n==> %s\n' "$*"; }
