@@ -70,3 +70,46 @@ output "alerting" {
 		t.Errorf("destroy must delete the policies, %d left", n)
 	}
 }
+
+// modules/agent with alert_policy: one preset policy watching that agent, sent to a channel made outside
+// the module; destroy removes it.
+func TestAgentModuleAlertPolicyWatchesTheAgent(t *testing.T) {
+	env := sandboxEnv(t)
+	ctx := context.Background()
+	cli := acctest.NewCLI(t)
+	dir := workDir(t, header+`
+resource "alfred_notification_channel" "oncall" {
+  type         = "email"
+  display_name = "On-call"
+  labels       = { email_address = "oncall@example.com" }
+}
+module "agent" {
+  source              = "MODULES/agent"
+  name                = "alfred-bot"
+  image               = "example.com/alfred-bot:1"
+  deletion_protection = false
+  alert_policy = {
+    presets                   = ["task_failures", "cpu"]
+    notification_channels     = [alfred_notification_channel.oncall.id]
+    disable_metric_validation = true
+  }
+}
+output "policy" { value = module.agent.alert_policy }
+`)
+	cli.Init(t, dir)
+	cli.Run(t, dir, []int{0}, "apply", "-auto-approve", "-input=false", "-no-color")
+	if code, out := cli.Run(t, dir, []int{0, 2}, "plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
+		t.Fatalf("the second plan must be empty:\n%s", out)
+	}
+	policies := alertPolicies(ctx, t, env)
+	if len(policies) != 1 || policies[0].GetDisplayName() != "alfred-bot: agent health" || len(policies[0].GetConditions()) != 2 || len(policies[0].GetNotificationChannels()) != 1 {
+		t.Fatalf("want one policy of two presets for alfred-bot, sent to the channel: %v", policies)
+	}
+	if _, out := cli.Run(t, dir, []int{0}, "output", "-raw", "policy"); out != policies[0].GetName() {
+		t.Errorf("output alert_policy = %q, want %q", out, policies[0].GetName())
+	}
+	cli.Run(t, dir, []int{0}, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if n := len(alertPolicies(ctx, t, env)); n != 0 {
+		t.Errorf("destroy must delete the policy, %d left", n)
+	}
+}

@@ -5,6 +5,7 @@
 locals {
   # The key of the log-based counter the failed_logins preset reads, if any.
   failed_logins_metric = var.alert_policies.failed_logins_log_metric
+  channel_ids          = concat([for k in sort(keys(alfred_notification_channel.this)) : alfred_notification_channel.this[k].id], var.notification_channels)
 }
 
 resource "alfred_notification_channel" "this" {
@@ -34,7 +35,7 @@ resource "alfred_alert_policy" "agent" {
   display_name          = "${each.key}: agent health"
   severity              = var.alert_policies.severity
   combiner              = "OR"
-  notification_channels = length(alfred_notification_channel.this) > 0 ? [for k in sort(keys(alfred_notification_channel.this)) : alfred_notification_channel.this[k].id] : null
+  notification_channels = length(local.channel_ids) > 0 ? local.channel_ids : null
   documentation         = "# ${each.key}\n\n${var.alert_policies.runbook}"
   user_labels           = { agent = each.key }
 

@@ -30,6 +30,12 @@ variable "channels" {
   }
 }
 
+variable "notification_channels" {
+  description = "Ids of notification channels made elsewhere (`projects/{project}/notificationChannels/{id}`) that the alert policies notify too."
+  type        = list(string)
+  default     = []
+}
+
 variable "channel_secrets" {
   description = "Secret labels of the notification channels, by channel key (e.g. `{ slack = { auth_token = \"...\" } }`)."
   type        = map(map(string))

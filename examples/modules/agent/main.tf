@@ -1,4 +1,4 @@
-# modules/agent: one private agent with its task queue.
+# modules/agent: one private agent with its task queue and its own alert policy, sent to the on-call channel.
 terraform {
   required_providers {
     alfred = {
@@ -8,6 +8,12 @@ terraform {
 }
 
 provider "alfred" {}
+
+resource "alfred_notification_channel" "oncall" {
+  type         = "email"
+  display_name = "On-call"
+  labels       = { email_address = "oncall@example.com" }
+}
 
 module "alfred_bot" {
   source = "../../../modules/agent"
@@ -23,6 +29,12 @@ module "alfred_bot" {
 
   task_queue           = { push_service_account = "task-pusher@alfred-prod.iam.gserviceaccount.com" }
   pubsub_service_agent = "service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  alert_policy = {
+    presets               = ["task_failures", "task_latency", "cpu"]
+    thresholds            = { task_latency = 45 }
+    notification_channels = [alfred_notification_channel.oncall.id]
+  }
 }
 
 output "uri" {
@@ -31,4 +43,8 @@ output "uri" {
 
 output "task_queue" {
   value = module.alfred_bot.task_queue
+}
+
+output "alert_policy" {
+  value = module.alfred_bot.alert_policy
 }
