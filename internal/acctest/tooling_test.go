@@ -160,7 +160,7 @@ func TestMakeRebuildsToolsOfAnotherVersion(t *testing.T) {
 	if !strings.Contains(got, "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0") {
 		t.Errorf("a bin/versitygw of another version must be rebuilt; go ran with: %q", got)
 	}
-	if !strings.Contains(got, "go mod download -json github.com/opentofu/opentofu@v1.12.6") || !strings.Contains(got, "go build -o "+stale+"/tofu ./cmd/tofu") {
+	if !strings.Contains(got, "go mod download -json github.com/opentofu/opentofu@v1.12.6") || !strings.Contains(got, "version.dev=no -o "+stale+"/tofu ./cmd/tofu") {
 		t.Errorf("a bin/tofu of another version must be rebuilt from OpenTofu's module; go ran with: %q", got)
 	}
 
