@@ -5,12 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	mon "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
-	"google.golang.org/api/iterator"
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 )
@@ -57,26 +52,7 @@ output "alerting" {
 		t.Errorf("the alerting output lacks the dashboard JSON: %.300s", dash)
 	}
 
-	c, err := mon.NewAlertPolicyClient(ctx, option.WithEndpoint(env["ALFRED_GCP_MONITORING_ENDPOINT"]), option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	list := func() []*monitoringpb.AlertPolicy {
-		var out []*monitoringpb.AlertPolicy
-		it := c.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{Name: "projects/" + env["ALFRED_GCP_PROJECT"]})
-		for {
-			p, err := it.Next()
-			if err == iterator.Done {
-				return out
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, p)
-		}
-	}
+	list := func() []*monitoringpb.AlertPolicy { return alertPolicies(ctx, t, env) }
 	policies := list()
 	if len(policies) != 2 {
 		t.Fatalf("want one policy per agent, got %d", len(policies))
@@ -92,5 +68,48 @@ output "alerting" {
 	cli.Run(t, dir, []int{0}, "destroy", "-auto-approve", "-input=false", "-no-color")
 	if n := len(list()); n != 0 {
 		t.Errorf("destroy must delete the policies, %d left", n)
+	}
+}
+
+// modules/agent with alert_policy: one preset policy watching that agent, sent to a channel made outside
+// the module; destroy removes it.
+func TestAgentModuleAlertPolicyWatchesTheAgent(t *testing.T) {
+	env := sandboxEnv(t)
+	ctx := context.Background()
+	cli := acctest.NewCLI(t)
+	dir := workDir(t, header+`
+resource "alfred_notification_channel" "oncall" {
+  type         = "email"
+  display_name = "On-call"
+  labels       = { email_address = "oncall@example.com" }
+}
+module "agent" {
+  source              = "MODULES/agent"
+  name                = "alfred-bot"
+  image               = "example.com/alfred-bot:1"
+  deletion_protection = false
+  alert_policy = {
+    presets                   = ["task_failures", "cpu"]
+    notification_channels     = [alfred_notification_channel.oncall.id]
+    disable_metric_validation = true
+  }
+}
+output "policy" { value = module.agent.alert_policy }
+`)
+	cli.Init(t, dir)
+	cli.Run(t, dir, []int{0}, "apply", "-auto-approve", "-input=false", "-no-color")
+	if code, out := cli.Run(t, dir, []int{0, 2}, "plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
+		t.Fatalf("the second plan must be empty:\n%s", out)
+	}
+	policies := alertPolicies(ctx, t, env)
+	if len(policies) != 1 || policies[0].GetDisplayName() != "alfred-bot: agent health" || len(policies[0].GetConditions()) != 2 || len(policies[0].GetNotificationChannels()) != 1 {
+		t.Fatalf("want one policy of two presets for alfred-bot, sent to the channel: %v", policies)
+	}
+	if _, out := cli.Run(t, dir, []int{0}, "output", "-raw", "policy"); out != policies[0].GetName() {
+		t.Errorf("output alert_policy = %q, want %q", out, policies[0].GetName())
+	}
+	cli.Run(t, dir, []int{0}, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if n := len(alertPolicies(ctx, t, env)); n != 0 {
+		t.Errorf("destroy must delete the policy, %d left", n)
 	}
 }

@@ -26,7 +26,7 @@ import (
 func TestMain(m *testing.M) { acctest.Main(m) }
 
 // sandboxEnv starts the sandbox in-process and exports its environment to Terraform's.
-func sandboxEnv(t *testing.T) map[string]string {
+func sandboxEnv(t testing.TB) map[string]string {
 	t.Helper()
 	return acctest.PrivateSandbox(t)
 }
@@ -34,6 +34,13 @@ func sandboxEnv(t *testing.T) map[string]string {
 func workDir(t *testing.T, main string) string {
 	t.Helper()
 	dir := t.TempDir()
+	writeMain(t, dir, main)
+	return dir
+}
+
+// writeMain writes main.tf into dir, MODULES replaced by the path of this directory relative to dir.
+func writeMain(t *testing.T, dir, main string) {
+	t.Helper()
 	root, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +55,6 @@ func workDir(t *testing.T, main string) string {
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 const header = `

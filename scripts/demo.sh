@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# make demo: bring the local sandbox up, apply the platform as far as it is built, and show that a
-# second plan is empty. Leaves the sandbox running (stop it with `make demo-down`).
+# make demo: bring the local sandbox up, apply the complete platform (examples/platform through
+# modules/platform), and show that a second plan is empty. Leaves the sandbox running (stop it with
+# `make demo-down`).
+#
+# ALFRED_BIN: where alfredctl, terraform-provider-alfred, terraform and versitygw are (default bin/, where
+# make puts them; make demo passes its BIN); tools missing there come from bin/ and PATH.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/bin
+bin=${ALFRED_BIN:-$root/bin}
 sandbox=$root/.alfred/sandbox
 work=$root/.alfred/demo
-export PATH=$bin:$PATH CHECKPOINT_DISABLE=1
+export PATH=$bin:$root/bin:$PATH CHECKPOINT_DISABLE=1
+started=$(date +%s)
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -53,7 +58,8 @@ RC
 export TF_CLI_CONFIG_FILE=$work/terraformrc
 rm -f "$work"/*.tf # a file removed from the example must not linger
 cp "$root"/examples/platform/*.tf "$work/"
-# examples/platform calls ../../modules/platform, which resolves from .alfred/demo too.
+# examples/platform calls ../../modules/platform, which resolves from .alfred/demo too. Its moved blocks
+# carry the objects of an earlier demo (resources the example declared itself) into the modules.
 cd "$work"
 # init installs the modules; the provider comes from a plugin directory holding the binary just built
 # (no registry is reachable), and dev_overrides makes every later command run that same binary. The lock
@@ -97,13 +103,18 @@ terraform output -raw prometheus_scrape_configs > prometheus.yml
 cat prometheus.yml
 promtool check config --syntax-only prometheus.yml
 
-step "alerting: the on-call channel and one alert policy per agent in the sandbox's Cloud Monitoring"
+step "alerting: the on-call channel, the failed-logins log metric and one alert policy per agent in the sandbox's Cloud Monitoring"
 terraform output -json alerting
 terraform output -raw grafana_dashboard > grafana-dashboard.json
 echo "Grafana dashboard JSON: $work/grafana-dashboard.json ($(wc -c < grafana-dashboard.json) bytes)"
+terraform output -raw prometheus_rules > prometheus-rules.yml
+promtool check rules prometheus-rules.yml
 
 step "Qdrant: every shard has replication_factor Active replicas on distinct peers"
 terraform output -json qdrant
+
+step "Supabase: the read replica of the project"
+terraform output -json read_replica
 
 step "time partitions of the events table: rows land in the partition of their day"
 psql "$ALFRED_POSTGRES_DSN" -qtA -v ON_ERROR_STOP=1 <<'SQL'
@@ -122,5 +133,19 @@ terraform output -json agent_uris
 step "each agent's task queue in the sandbox's Pub/Sub (push to the agent with an invoker's OIDC token, dead letters after max_delivery_attempts)"
 terraform output -json task_queues
 
+# BACKUPS SLOT: the lead adds here, with modules/backups: a backup run (alfredctl backup run), its restore into
+# a scratch database (alfredctl backup restore / verify), and the backup listing (alfredctl backup list).
+
+step "where to look next"
+cat <<NEXT
+  Grafana dashboard JSON:  $work/grafana-dashboard.json (import it in Grafana; data source uid managed-prometheus)
+  Prometheus rules:        $work/prometheus-rules.yml, scrape config $work/prometheus.yml
+  alert policies:          cd $work && terraform output -json alerting
+                           (Cloud Monitoring at \$ALFRED_GCP_MONITORING_ENDPOINT, project \$ALFRED_GCP_PROJECT)
+  everything applied:      cd $work && terraform state list
+  backup listing:          not wired yet (modules/backups lands later; then: alfredctl backup list)
+  the sandbox's variables: set -a; . $sandbox/sandbox.env; set +a
+NEXT
+
 echo
-echo "demo: applied, and the second plan is empty. The sandbox keeps running: 'make demo-down' stops it."
+echo "demo: applied, and the second plan is empty, in $(( $(date +%s) - started ))s. The sandbox keeps running: 'make demo-down' stops it."

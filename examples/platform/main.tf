@@ -1,4 +1,6 @@
-# The Alfred platform as far as it is built, applied by `make demo` against the local sandbox.
+# The complete Alfred platform through modules/platform, applied by `make demo` against the local sandbox:
+# alfred-bot and social-intel with their task queues, RBAC on task results, Qdrant collections, a Supabase
+# read replica and network restrictions, time partitions, alert presets, log-based metrics and the dashboard.
 # Every provider block is filled from the environment that `alfredctl sandbox up` writes to sandbox.env.
 terraform {
   required_providers {
@@ -36,6 +38,8 @@ module "platform" {
     }
   }
 
+  deletion_protection = var.deletion_protection
+
   # The Pub/Sub service agent of the project (its number; the sandbox accepts any).
   pubsub_service_agent = "service-100000000001@gcp-sa-pubsub.iam.gserviceaccount.com"
 
@@ -70,10 +74,72 @@ module "platform" {
     channels = {
       oncall = { type = "email", display_name = "On-call", labels = { email_address = "oncall@example.com" } }
     }
+    presets    = ["task_failures", "task_latency", "cpu", "memory", "failed_logins", "request_rate_anomaly"]
     thresholds = { task_latency = 60 }
+    # Agents that log failed logins without exporting alfred_auth_failed_logins_total: the failed_logins
+    # preset counts them from the logs.
+    log_metrics = {
+      "auth/failed_logins" = {
+        description      = "Failed login attempts, from the agents' structured logs"
+        filter           = "resource.type=\"cloud_run_revision\" AND jsonPayload.event=\"login_failed\""
+        label_extractors = { service = "EXTRACT(resource.labels.service_name)" }
+      }
+    }
+    failed_logins_log_metric = "auth/failed_logins"
     # The sandbox's agents write no metrics yet: define the policies before their metrics exist.
     disable_metric_validation = true
   }
+
+  # Vectors in Qdrant (ops guide, database scaling): two replicated collections over the sandbox's three
+  # peers; agents read task embeddings through the alias, so a re-index is a blue/green alias switch.
+  collections = {
+    "task-embeddings-v1" = {
+      shard_number             = 3
+      replication_factor       = 2
+      write_consistency_factor = 1
+      vectors                  = { "" = { size = 384, distance = "Cosine" } }
+      payload_indexes          = { agent = "keyword", created_at = "datetime" }
+      aliases                  = ["task-embeddings"]
+    }
+    "agent-memory" = {
+      shard_number       = 3
+      replication_factor = 2
+      vectors            = { text = { size = 384, distance = "Cosine" } }
+      quantization       = { type = "scalar", quantile = 0.99 }
+      payload_indexes    = { agent = "keyword", session = "keyword" }
+    }
+  }
+
+  # Database scaling and network security on Supabase (ops guide: "horizontally, using read replicas";
+  # security plan: data travels encrypted and only from where it should; in the sandbox: loopback).
+  supabase_project_ref = var.supabase_project_ref
+  read_replicas        = { analytics = { region = "us-east-1" } }
+  network_security = {
+    ssl_enforcement  = true
+    allowed_cidrs    = ["127.0.0.0/8"]
+    allowed_cidrs_v6 = ["::1/128"]
+  }
+
+  # Time partitions of the application's events table (the demo creates the table, as the application's
+  # migration would): daily partitions from 30 days back to 7 days ahead, older ones detached, and a default
+  # partition for stray rows. Without pg_cron in the database, apply warns how to maintain them.
+  partitions = {
+    "public.events" = { interval = "day", premake = 7, retention = "30d", default_partition = true }
+  }
+
+  # BACKUPS SLOT: backup policies and the pre-migration backup (modules/backups) are wired in here by the lead.
+}
+
+variable "supabase_project_ref" {
+  description = "Ref of the Supabase project that holds the platform's state (the sandbox seeds alfredsandboxproject)."
+  type        = string
+  default     = "alfredsandboxproject"
+}
+
+variable "deletion_protection" {
+  description = "deletion_protection of the agents: set false (and apply) before `terraform destroy`."
+  type        = bool
+  default     = true
 }
 
 output "agent_uris" {
@@ -88,14 +154,19 @@ output "prometheus_scrape_configs" {
   value = module.platform.prometheus_scrape_configs
 }
 
+output "prometheus_rules" {
+  value = module.platform.alerting.prometheus_rules
+}
+
 output "rbac" {
   value = module.platform.rbac
 }
 
 output "alerting" {
   value = {
-    channels = module.platform.alerting.channels
-    policies = module.platform.alerting.policies
+    channels    = module.platform.alerting.channels
+    policies    = module.platform.alerting.policies
+    log_metrics = module.platform.alerting.log_metrics
   }
 }
 
@@ -103,36 +174,19 @@ output "grafana_dashboard" {
   value = module.platform.alerting.dashboard
 }
 
-# Vectors in Qdrant (ops guide, database scaling): two replicated collections over the sandbox's three
-# peers; agents read task embeddings through the alias, so a re-index is a blue/green alias switch.
-resource "alfred_qdrant_collection" "task_embeddings" {
-  name                     = "task-embeddings-v1"
-  shard_number             = 3
-  replication_factor       = 2
-  write_consistency_factor = 1
-  vectors                  = { "" = { size = 384, distance = "Cosine" } }
-  payload_indexes          = { agent = "keyword", created_at = "datetime" }
-  aliases                  = ["task-embeddings"]
-}
-
-resource "alfred_qdrant_collection" "agent_memory" {
-  name               = "agent-memory"
-  shard_number       = 3
-  replication_factor = 2
-  vectors            = { text = { size = 384, distance = "Cosine" } }
-  quantization       = { type = "scalar", quantile = 0.99 }
-  payload_indexes    = { agent = "keyword", session = "keyword" }
-}
-
 data "alfred_qdrant_cluster" "this" {}
 
 output "qdrant" {
   value = {
-    peers = [for p in data.alfred_qdrant_cluster.this.peers : p.id]
-    replicas = {
-      for c in [alfred_qdrant_collection.task_embeddings, alfred_qdrant_collection.agent_memory] :
-      c.name => [for s in c.shards : "shard ${s.id}: ${join(", ", [for r in s.replicas : "${r.peer_id} ${r.state}"])}"]
-    }
-    aliases = alfred_qdrant_collection.task_embeddings.aliases
+    peers       = [for p in data.alfred_qdrant_cluster.this.peers : p.id]
+    collections = module.platform.data.collections
   }
+}
+
+output "read_replica" {
+  value = module.platform.data.read_replicas["analytics"]
+}
+
+output "events_partitions" {
+  value = module.platform.data.partitions["public.events"].partitions
 }

@@ -35,9 +35,19 @@ type CLI struct {
 func NewCLI(tb testing.TB) *CLI {
 	tb.Helper()
 	PreCheck(tb)
+	return NewCLIFor(tb, os.Getenv("TF_ACC_TERRAFORM_PATH"), provider.Address)
+}
+
+// OpenTofuAddress is the provider's address for OpenTofu, whose default registry host is
+// registry.opentofu.org (what TF_ACC_PROVIDER_HOST names for terraform-plugin-testing).
+var OpenTofuAddress = "registry.opentofu.org/" + strings.SplitN(provider.Address, "/", 2)[1]
+
+// NewCLIFor is NewCLI for another CLI binary (OpenTofu) that knows the provider as address.
+func NewCLIFor(tb testing.TB, binary, address string) *CLI {
+	tb.Helper()
 	dir := tb.TempDir()
 	c := &CLI{
-		Terraform:  os.Getenv("TF_ACC_TERRAFORM_PATH"),
+		Terraform:  binary,
 		PluginDir:  filepath.Join(dir, "plugins"),
 		ConfigFile: filepath.Join(dir, "terraformrc"),
 		MirrorDir:  filepath.Join(dir, "mirror"),
@@ -47,7 +57,7 @@ func NewCLI(tb testing.TB) *CLI {
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("building the provider: %v\n%s", err, out)
 	}
-	mirrored := filepath.Join(c.MirrorDir, provider.Address, "0.0.1", runtime.GOOS+"_"+runtime.GOARCH)
+	mirrored := filepath.Join(c.MirrorDir, address, "0.0.1", runtime.GOOS+"_"+runtime.GOARCH)
 	if err := os.MkdirAll(mirrored, 0o755); err != nil {
 		tb.Fatal(err)
 	}
@@ -60,7 +70,7 @@ func NewCLI(tb testing.TB) *CLI {
   }
   direct {}
 }
-`, provider.Address, c.PluginDir)
+`, address, c.PluginDir)
 	if err := os.WriteFile(c.ConfigFile, []byte(rc), 0o644); err != nil {
 		tb.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func StartSandbox(tb testing.TB, cfg supervisor.Config) *supervisor.Sandbox {
 // PrivateSandbox starts a whole sandbox of t's own (PostgreSQL, versitygw and every emulator) in-process,
 // exports its environment (sandbox.env) into the test's, and returns it. It stops when t ends. Tests that
 // can share one use Sandbox, the package's.
-func PrivateSandbox(t *testing.T) map[string]string {
+func PrivateSandbox(t testing.TB) map[string]string {
 	t.Helper()
 	sb := StartSandbox(t, supervisor.Config{})
 	for k, v := range sb.Env {

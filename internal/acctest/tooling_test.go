@@ -110,8 +110,8 @@ func TestInstallDepsDoesNothingWhenEverythingIsThere(t *testing.T) {
 	}
 }
 
-// make takes an existing file as up to date: the tool rules must still rebuild a bin/terraform or
-// bin/versitygw of another version, and keep the right ones.
+// make takes an existing file as up to date: the tool rules must still rebuild a bin/terraform,
+// bin/versitygw or bin/tofu of another version, and keep the right ones.
 func TestMakeRebuildsToolsOfAnotherVersion(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
@@ -127,8 +127,10 @@ func TestMakeRebuildsToolsOfAnotherVersion(t *testing.T) {
 	makeTools := func(bin string) string {
 		t.Helper()
 		// The GNUmakefile puts $(BIN) first on PATH: the fake go there records `go install` and hands
-		// `go version -m` (the versitygw check) to the real go.
-		script := "#!/bin/sh\nif [ \"$1\" = version ]; then exec " + realGo + " \"$@\"; fi\necho \"go $*\" >> " + bin + "/record\n"
+		// `go version -m` (the versitygw check) to the real go; `go mod download -json` (OpenTofu's source)
+		// answers with bin as the module's directory.
+		script := "#!/bin/sh\nif [ \"$1\" = version ]; then exec " + realGo + " \"$@\"; fi\necho \"go $*\" >> " + bin + "/record\n" +
+			"if [ \"$1\" = mod ]; then echo '\t\"Dir\": \"" + bin + "\",'; fi\n"
 		if err := os.WriteFile(filepath.Join(bin, "go"), []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -148,6 +150,9 @@ func TestMakeRebuildsToolsOfAnotherVersion(t *testing.T) {
 	if err := os.Symlink(realGo, filepath.Join(stale, "versitygw")); err != nil { // a Go binary, not versitygw
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(stale, "tofu"), []byte("#!/bin/sh\necho OpenTofu v1.6.0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	got := makeTools(stale)
 	if !strings.Contains(got, "go install github.com/hashicorp/terraform@v1.5.7") {
 		t.Errorf("a bin/terraform of another version must be rebuilt; go ran with: %q", got)
@@ -155,12 +160,18 @@ func TestMakeRebuildsToolsOfAnotherVersion(t *testing.T) {
 	if !strings.Contains(got, "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0") {
 		t.Errorf("a bin/versitygw of another version must be rebuilt; go ran with: %q", got)
 	}
+	if !strings.Contains(got, "go mod download -json github.com/opentofu/opentofu@v1.12.6") || !strings.Contains(got, "version.dev=no -o "+stale+"/tofu ./cmd/tofu") {
+		t.Errorf("a bin/tofu of another version must be rebuilt from OpenTofu's module; go ran with: %q", got)
+	}
 
 	good := t.TempDir()
 	if err := os.WriteFile(filepath.Join(good, "terraform"), []byte("#!/bin/sh\necho Terraform v1.5.7\necho on linux_amd64\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(vgw, filepath.Join(good, "versitygw")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(good, "tofu"), []byte("#!/bin/sh\necho OpenTofu v1.12.6\necho on linux_amd64\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if got := makeTools(good); got != "" {

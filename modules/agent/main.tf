@@ -49,3 +49,21 @@ resource "alfred_task_queue" "this" {
   max_backoff           = var.task_queue.max_backoff
   max_delivery_attempts = var.task_queue.max_delivery_attempts
 }
+
+# The agent's alert presets, when asked for: one policy watching this service.
+module "alerts" {
+  source = "../observability"
+  count  = var.alert_policy == null ? 0 : 1
+
+  project               = var.project
+  services              = [var.name]
+  notification_channels = var.alert_policy.notification_channels
+  alert_policies = {
+    presets                   = var.alert_policy.presets
+    thresholds                = var.alert_policy.thresholds
+    severity                  = var.alert_policy.severity
+    disable_metric_validation = var.alert_policy.disable_metric_validation
+  }
+  prometheus_rules = { enabled = false }
+  dashboard        = { enabled = false }
+}

@@ -25,3 +25,8 @@ output "task_queue" {
     dead_letter_subscription = alfred_task_queue.this[0].dead_letter_subscription
   }
 }
+
+output "alert_policy" {
+  description = "Id of the agent's alert policy (null without alert_policy)."
+  value       = one([for m in module.alerts : m.policies[var.name]])
+}

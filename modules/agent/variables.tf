@@ -191,3 +191,15 @@ variable "pubsub_service_agent" {
   type        = string
   default     = null
 }
+
+variable "alert_policy" {
+  description = "The agent's own Cloud Monitoring alert policy from the preset catalogue (through modules/observability): `presets`, `thresholds`, `severity`, the ids of the `notification_channels` to notify, `disable_metric_validation`. null: none (modules/platform makes the agents' policies itself)."
+  type = object({
+    presets                   = optional(list(string), ["task_failures", "task_latency", "cpu", "memory", "request_rate_anomaly"])
+    thresholds                = optional(map(number), {})
+    severity                  = optional(string, "ERROR")
+    notification_channels     = optional(list(string), [])
+    disable_metric_validation = optional(bool, false)
+  })
+  default = null
+}

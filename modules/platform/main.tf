@@ -1,5 +1,7 @@
-# The Alfred platform as far as the provider builds it today: agents on Cloud Run, role-based access to
-# task data in Postgres, and Prometheus' scrape configuration for the agents.
+# The Alfred platform from one set of variables: the agents on Cloud Run (modules/agent), role-based access
+# to task data (modules/security), the data layer (modules/data: Qdrant collections, Supabase read replicas
+# and network security, time partitions), alerting and dashboards (modules/observability), and Prometheus'
+# scrape configuration for the agents.
 module "agent" {
   source   = "../agent"
   for_each = var.agents
@@ -34,6 +36,50 @@ module "security" {
   assignments    = var.assignments
   table_policies = var.table_policies
 }
+
+module "data" {
+  source = "../data"
+
+  collections      = var.collections
+  project_ref      = var.supabase_project_ref
+  read_replicas    = var.read_replicas
+  network_security = var.network_security
+  partitions       = var.partitions
+}
+
+module "observability" {
+  source = "../observability"
+
+  project         = var.project
+  services        = var.alerting.enabled ? toset(keys(var.agents)) : toset([])
+  channels        = var.alerting.enabled ? var.alerting.channels : {}
+  channel_secrets = var.alerting_channel_secrets
+  log_metrics     = var.alerting.enabled ? var.alerting.log_metrics : {}
+  alert_policies = {
+    severity                  = var.alerting.severity
+    presets                   = var.alerting.presets
+    thresholds                = var.alerting.thresholds
+    runbook                   = var.alerting.runbook
+    disable_metric_validation = var.alerting.disable_metric_validation
+    failed_logins_log_metric  = var.alerting.failed_logins_log_metric
+  }
+  prometheus_rules = var.alerting.prometheus_rules
+  dashboard        = var.alerting.dashboard
+}
+
+# Alerting lived in this module before modules/observability: the same objects, not new ones.
+moved {
+  from = alfred_notification_channel.this
+  to   = module.observability.alfred_notification_channel.this
+}
+
+moved {
+  from = alfred_alert_policy.agent
+  to   = module.observability.alfred_alert_policy.agent
+}
+
+# Backups (alfred_backup_policy and the pre-migration alfred_backup) come from modules/backups, wired here:
+# module "backups" { source = "../backups" ... }  -- BACKUPS SLOT: the lead wires modules/backups in here.
 
 data "alfred_prometheus_scrape_config" "agents" {
   count = length(var.agents) > 0 ? 1 : 0

@@ -21,3 +21,24 @@ output "task_queues" {
   description = "Each agent's task queue (agents with a task_queue): the topic to publish tasks to, and the dead-letter subscription where failed tasks wait."
   value       = { for name, a in module.agent : name => a.task_queue if a.task_queue != null }
 }
+
+output "alerting" {
+  description = "Notification channel ids by key, alert policy ids by agent, log-based metrics, and the rendered Prometheus rules file and Grafana dashboard JSON."
+  value = {
+    channels         = module.observability.channels
+    policies         = module.observability.policies
+    log_metrics      = module.observability.log_metrics
+    prometheus_rules = module.observability.prometheus_rules
+    dashboard        = module.observability.dashboard
+  }
+}
+
+output "data" {
+  description = "Qdrant collections (status, aliases, replicas per shard), read replicas (status, endpoint), partitions and network security."
+  value = {
+    collections      = module.data.collections
+    read_replicas    = module.data.read_replicas
+    partitions       = module.data.partitions
+    network_security = module.data.network_security
+  }
+}

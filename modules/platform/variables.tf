@@ -92,3 +92,110 @@ variable "prometheus" {
   })
   default = {}
 }
+
+variable "alerting" {
+  description = <<-EOT
+    Alerting on Cloud Monitoring (off unless `enabled`); see modules/observability. `channels`: notification
+    channels by key (type, labels; secrets go in var.alerting_channel_secrets under the same key). `presets`:
+    the catalogue presets each agent's policy holds (at most six). `disable_metric_validation`: define the
+    policies before the agents have written their metrics (a fresh project, or the sandbox). `log_metrics`:
+    log-based counters; `failed_logins_log_metric` names the one the failed_logins preset reads.
+    `prometheus_rules` and `dashboard`: the rules file and the Grafana dashboard rendered from the same presets.
+  EOT
+  type = object({
+    enabled  = optional(bool, false)
+    severity = optional(string, "ERROR")
+    channels = optional(map(object({
+      type         = string
+      display_name = optional(string)
+      labels       = optional(map(string), {})
+    })), {})
+    presets                   = optional(list(string), ["task_failures", "task_latency", "cpu", "memory", "request_rate_anomaly"])
+    thresholds                = optional(map(number), {})
+    runbook                   = optional(string, "Check the agent's logs and its task queue's dead-letter subscription; roll back its last revision if the alert started with it.")
+    disable_metric_validation = optional(bool, false)
+    log_metrics = optional(map(object({
+      filter           = string
+      description      = optional(string)
+      label_extractors = optional(map(string), {})
+    })), {})
+    failed_logins_log_metric = optional(string)
+    prometheus_rules = optional(object({
+      enabled    = optional(bool, true)
+      group_name = optional(string, "alfred-agents")
+      interval   = optional(string)
+    }), {})
+    dashboard = optional(object({
+      enabled        = optional(bool, true)
+      uid            = optional(string, "alfred-agents")
+      title          = optional(string, "Alfred agents")
+      datasource_uid = optional(string, "managed-prometheus")
+    }), {})
+  })
+  default = {}
+}
+
+variable "alerting_channel_secrets" {
+  description = "Secret labels of the notification channels, by channel key (e.g. { slack = { auth_token = \"...\" } })."
+  type        = map(map(string))
+  default     = {}
+  sensitive   = true
+}
+
+variable "collections" {
+  description = "Qdrant collections by name; see modules/data."
+  type = map(object({
+    vectors = map(object({
+      size     = number
+      distance = string
+      on_disk  = optional(bool)
+    }))
+    shard_number             = optional(number)
+    replication_factor       = optional(number)
+    write_consistency_factor = optional(number)
+    on_disk_payload          = optional(bool)
+    payload_indexes          = optional(map(string), {})
+    aliases                  = optional(set(string), [])
+    quantization = optional(object({
+      type        = string
+      quantile    = optional(number)
+      compression = optional(string)
+      always_ram  = optional(bool)
+    }))
+  }))
+  default = {}
+}
+
+variable "supabase_project_ref" {
+  description = "Ref of the Supabase project holding the platform's state: the primary of `read_replicas`, the project `network_security` restricts."
+  type        = string
+  default     = null
+}
+
+variable "read_replicas" {
+  description = "Supabase read replicas by key, each with its `region`; see modules/data."
+  type        = map(object({ region = string }))
+  default     = {}
+}
+
+variable "network_security" {
+  description = "SSL enforcement and allowed CIDR ranges of the Supabase project's database (null: not managed); see modules/data."
+  type = object({
+    ssl_enforcement  = optional(bool, true)
+    allowed_cidrs    = optional(set(string))
+    allowed_cidrs_v6 = optional(set(string))
+  })
+  default = null
+}
+
+variable "partitions" {
+  description = "Time partitions of the application's tables, keyed by `schema.table`; see modules/data."
+  type = map(object({
+    interval          = optional(string, "day")
+    premake           = optional(number, 7)
+    retention         = optional(string)
+    retention_action  = optional(string, "detach")
+    default_partition = optional(bool, true)
+  }))
+  default = {}
+}
