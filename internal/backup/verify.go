@@ -71,6 +71,16 @@ func (e *Engine) Verify(ctx context.Context, id string) ([]TableCheck, error) {
 			failed++
 		}
 	}
+	qchecks, err := e.verifyQdrant(ctx, m)
+	for _, c := range qchecks {
+		if !c.OK() {
+			failed++
+		}
+	}
+	out = append(out, qchecks...)
+	if err != nil {
+		return out, err
+	}
 	if failed > 0 {
 		return out, fmt.Errorf("%w: %d table(s) of set %s differ after restore", ErrIntegrity, failed, id)
 	}
