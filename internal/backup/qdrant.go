@@ -227,7 +227,7 @@ func (c *qdrantConn) peerURL(id uint64) (string, error) {
 	if u, ok := c.peers[id]; ok {
 		return u, nil
 	}
-	return "", fmt.Errorf("no REST URL for Qdrant peer %d: name it with --qdrant-peer-url %d=URL (env ALFRED_QDRANT_PEER_REST_URLS)", id, id)
+	return "", fmt.Errorf("no REST URL for Qdrant peer %d (not in GET /cluster)", id)
 }
 
 // replicas returns, per shard id, the peers holding a replica and their states.
@@ -298,15 +298,22 @@ func (c *qdrantConn) planCollection(ctx context.Context, name string) (*collecti
 		if len(peers) == 0 {
 			return nil, fmt.Errorf("shard %d of Qdrant collection %q has no Active replica (%v): wait for the cluster to recover it", shard, name, reps[shard])
 		}
+		// The peer must answer on its REST API for this shard (reachable, key accepted, shard local):
+		// listing the shard's snapshots proves it without writing anything.
 		var lastErr error
 		for _, peer := range peers {
-			if _, lastErr = c.peerURL(peer); lastErr == nil {
+			base, err := c.peerURL(peer)
+			if err == nil {
+				err = c.restJSON(ctx, "GET", fmt.Sprintf("%s/collections/%s/shards/%d/snapshots", base, url.PathEscape(name), shard), nil)
+			}
+			if lastErr = err; err == nil {
 				p.source[shard] = peer
 				break
 			}
 		}
 		if lastErr != nil {
-			return nil, lastErr
+			return nil, fmt.Errorf("no peer holding an Active replica of shard %d of Qdrant collection %q answers on its REST API (%v): name the peers' REST URLs with --qdrant-peer-url ID=URL or %s",
+				shard, name, lastErr, "ALFRED_QDRANT_PEER_REST_URLS")
 		}
 	}
 	return p, nil

@@ -324,6 +324,12 @@ func TestAccBackupQdrant_badInputFailsBeforeDataMoves(t *testing.T) {
 	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs", "nope"}}); err == nil || !strings.Contains(err.Error(), `"nope" does not exist`) {
 		t.Fatalf("unknown collection: %v", err)
 	}
+	// Without the peers' REST URLs, the others are looked for at their cluster URIs' hosts, which do not
+	// resolve here: the plan fails before the first snapshot.
+	e.Qdrant.PeerRESTURLs = nil
+	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs"}}); err == nil || !strings.Contains(err.Error(), "answers on its REST API") {
+		t.Fatalf("peers without a reachable REST API: %v", err)
+	}
 	e.Qdrant = &backup.Qdrant{URL: "127.0.0.1:1", RESTURL: "http://127.0.0.1:1", APIKey: qdrantKey}
 	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs"}}); err == nil || !strings.Contains(err.Error(), "ALFRED_QDRANT_REST_URL") {
 		t.Fatalf("unreachable Qdrant: %v", err)
@@ -331,5 +337,31 @@ func TestAccBackupQdrant_badInputFailsBeforeDataMoves(t *testing.T) {
 	list, err := rawS3(cfg).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)})
 	if err != nil || len(list.Contents) != 0 {
 		t.Fatalf("objects in the bucket after refused runs: %v %v", list.Contents, err)
+	}
+}
+
+// With a peer down (its replicas Dead), every shard is taken from a live peer holding an Active replica.
+func TestAccBackupQdrant_peerDownShardsFromLiveReplicas(t *testing.T) {
+	needAcc(t)
+	t.Parallel()
+	ctx := qctx(t)
+	q := newQdrant(t, 3)
+	q.seedCollection(t, "docs")
+	down := q.Peers[0].ID // the peer answering ALFRED_QDRANT_REST_URL's address keeps answering (sandbox)
+	if err := q.Server.SetPeerDown(down, true); err != nil {
+		t.Fatal(err)
+	}
+	e := qdrantEngine(t, storeConfig(t), keyFile(t), q)
+	m, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range m.Qdrant[0].Shards {
+		if sh.Peer == down {
+			t.Fatalf("shard %d taken from the peer that is down", sh.ID)
+		}
+	}
+	if m.Qdrant[0].Points != 150 {
+		t.Fatalf("%d points recorded", m.Qdrant[0].Points)
 	}
 }
