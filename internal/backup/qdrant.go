@@ -53,8 +53,12 @@ type QdrantCollection struct {
 	PayloadIndexes map[string]json.RawMessage `json:"payload_indexes,omitempty"`
 	Points         uint64                     `json:"points"`
 	// Checksum is sha256 over every point (id, vectors, payload; deterministic protobuf) in id order,
-	// read by a scroll after the shard snapshots were taken.
-	Checksum string        `json:"checksum"`
+	// read by a scroll before and again after the shard snapshots were taken.
+	Checksum string `json:"checksum"`
+	// Unstable is true when the two scrolls differ: the collection was written during the run, so the
+	// shard snapshots (taken one by one) match no single recorded state; Points and Checksum are then
+	// empty, restore cannot compare the count, and verify refuses the collection.
+	Unstable bool          `json:"unstable,omitempty"`
 	Shards   []QdrantShard `json:"shards"`
 }
 
@@ -345,8 +349,8 @@ func shardObjectName(collection string, shard uint32) string {
 }
 
 // backupCollection snapshots every shard on a peer holding an Active replica of it, streams each
-// snapshot into its own object, deletes the snapshot from the peer, then records the point count and
-// content checksum.
+// snapshot into its own object and deletes the snapshot from the peer; the point count and content
+// checksum are recorded when they are the same before and after the snapshots.
 func (e *Engine) backupCollection(ctx context.Context, c *qdrantConn, setID string, p *collectionPlan) ([]Object, *QdrantCollection, error) {
 	cfg, err := protojson.Marshal(p.info.GetConfig())
 	if err != nil {
@@ -357,6 +361,10 @@ func (e *Engine) backupCollection(ctx context.Context, c *qdrantConn, setID stri
 		if meta.PayloadIndexes[f], err = protojson.Marshal(s); err != nil {
 			return nil, nil, err
 		}
+	}
+	points, sum, err := c.contentChecksum(ctx, p.name)
+	if err != nil {
+		return nil, nil, err
 	}
 	var objs []Object
 	shards := make([]uint32, 0, len(p.source))
@@ -372,8 +380,14 @@ func (e *Engine) backupCollection(ctx context.Context, c *qdrantConn, setID stri
 		objs = append(objs, *obj)
 		meta.Shards = append(meta.Shards, *sh)
 	}
-	if meta.Points, meta.Checksum, err = c.contentChecksum(ctx, p.name); err != nil {
+	after, sumAfter, err := c.contentChecksum(ctx, p.name)
+	if err != nil {
 		return nil, nil, err
+	}
+	if after == points && sumAfter == sum {
+		meta.Points, meta.Checksum = points, sum
+	} else {
+		meta.Unstable = true
 	}
 	return objs, meta, nil
 }
