@@ -28,7 +28,7 @@ type qdrantCluster struct {
 	client *pb.Client
 }
 
-func newQdrant(t *testing.T, peers int) *qdrantCluster {
+func newQdrant(t testing.TB, peers int) *qdrantCluster {
 	t.Helper()
 	ts := sandbox.StartTestServer(t, sandbox.Options{APIKey: qdrantKey, Peers: peers, ReplicaSyncDelay: 100 * time.Millisecond})
 	c, err := pb.NewClient(&pb.Config{Host: "127.0.0.1", Port: portOf(t, ts.Addr), APIKey: qdrantKey, PoolSize: 1})
@@ -39,7 +39,7 @@ func newQdrant(t *testing.T, peers int) *qdrantCluster {
 	return &qdrantCluster{TestServer: ts, client: c}
 }
 
-func portOf(t *testing.T, hostPort string) int {
+func portOf(t testing.TB, hostPort string) int {
 	var p int
 	if _, err := fmt.Sscanf(hostPort[strings.LastIndex(hostPort, ":")+1:], "%d", &p); err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func (q *qdrantCluster) placement(t *testing.T, name string) map[uint32]map[uint
 	return out
 }
 
-func qdrantEngine(t *testing.T, cfg backup.StoreConfig, keyPath string, q *qdrantCluster) *backup.Engine {
+func qdrantEngine(t testing.TB, cfg backup.StoreConfig, keyPath string, q *qdrantCluster) *backup.Engine {
 	t.Helper()
 	e := storeEngine(t, cfg, keyPath) // no PostgreSQL: a run of collections only needs none
 	e.Qdrant = &backup.Qdrant{URL: q.Addr, RESTURL: q.RESTURL, APIKey: q.APIKey, PeerRESTURLs: map[uint64]string{}}
