@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 // qdrantFlags is the Qdrant connection of `alfredctl backup`, from the provider's environment contract
@@ -67,8 +68,8 @@ func (q *qdrantFlags) config(ctx context.Context) (*backup.Qdrant, error) {
 		peers = sandboxPeerURLs(ctx, dbg)
 	}
 	tls, _ := strconv.ParseBool(os.Getenv("ALFRED_QDRANT_TLS"))
-	return &backup.Qdrant{URL: q.url, RESTURL: q.rest, APIKey: os.Getenv("QDRANT_API_KEY"), TLS: tls,
-		CACert: os.Getenv("ALFRED_QDRANT_CA_CERT"), PeerRESTURLs: peers}, nil
+	return &backup.Qdrant{QdrantConfig: shared.QdrantConfig{URL: q.url, RESTURL: q.rest, APIKey: os.Getenv("QDRANT_API_KEY"), TLS: tls,
+		CACert: os.Getenv("ALFRED_QDRANT_CA_CERT")}, PeerRESTURLs: peers}, nil
 }
 
 // sandboxPeerURLs asks the sandbox's debug API for every peer's REST URL; nil when it cannot.

@@ -3,8 +3,6 @@ package backup
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +23,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 // Qdrant says how to reach a Qdrant cluster (the provider's qdrant block: ALFRED_QDRANT_URL,
@@ -35,12 +35,8 @@ import (
 // host of its cluster URI (GET /cluster) with the scheme and port of RESTURL, and the peer answering
 // RESTURL at RESTURL.
 type Qdrant struct {
-	URL          string // gRPC host:port
-	RESTURL      string // REST base URL of one peer
-	APIKey       string
-	TLS          bool
-	CACert       string // PEM; implies TLS
-	PeerRESTURLs map[uint64]string
+	shared.QdrantConfig // URL (gRPC host:port), RESTURL (REST base URL of one peer), APIKey, TLS, CACert
+	PeerRESTURLs        map[uint64]string
 }
 
 // QdrantCollection is what a backup set records of a collection: its configuration (to recreate it),
@@ -80,21 +76,6 @@ type qdrantConn struct {
 	peers  map[uint64]string // peer id -> REST base URL
 }
 
-func (q *Qdrant) tlsConfig() (*tls.Config, error) {
-	if !q.TLS && q.CACert == "" {
-		return nil, nil
-	}
-	t := &tls.Config{MinVersion: tls.VersionTLS12}
-	if q.CACert != "" {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(q.CACert)) {
-			return nil, errors.New("ALFRED_QDRANT_CA_CERT holds no PEM certificate")
-		}
-		t.RootCAs = pool
-	}
-	return t, nil
-}
-
 // connect opens the gRPC client and learns the peers from GET /cluster; an unreachable cluster fails
 // here, before any data moves.
 func (q *Qdrant) connect(ctx context.Context) (*qdrantConn, error) {
@@ -109,7 +90,7 @@ func (q *Qdrant) connect(ctx context.Context) (*qdrantConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ALFRED_QDRANT_URL %q: bad port", q.URL)
 	}
-	tlsCfg, err := q.tlsConfig()
+	tlsCfg, err := q.TLSConfig()
 	if err != nil {
 		return nil, err
 	}

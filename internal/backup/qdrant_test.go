@@ -18,6 +18,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
 	sandbox "github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/qdrant"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
 const qdrantKey = "backup-test-key"
@@ -147,7 +148,7 @@ func (q *qdrantCluster) placement(t *testing.T, name string) map[uint32]map[uint
 func qdrantEngine(t testing.TB, cfg backup.StoreConfig, keyPath string, q *qdrantCluster) *backup.Engine {
 	t.Helper()
 	e := storeEngine(t, cfg, keyPath) // no PostgreSQL: a run of collections only needs none
-	e.Qdrant = &backup.Qdrant{URL: q.Addr, RESTURL: q.RESTURL, APIKey: q.APIKey, PeerRESTURLs: map[uint64]string{}}
+	e.Qdrant = &backup.Qdrant{QdrantConfig: shared.QdrantConfig{URL: q.Addr, RESTURL: q.RESTURL, APIKey: q.APIKey}, PeerRESTURLs: map[uint64]string{}}
 	for _, p := range q.Peers {
 		e.Qdrant.PeerRESTURLs[p.ID] = p.RESTURL
 	}
@@ -330,7 +331,7 @@ func TestAccBackupQdrant_badInputFailsBeforeDataMoves(t *testing.T) {
 	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs"}}); err == nil || !strings.Contains(err.Error(), "answers on its REST API") {
 		t.Fatalf("peers without a reachable REST API: %v", err)
 	}
-	e.Qdrant = &backup.Qdrant{URL: "127.0.0.1:1", RESTURL: "http://127.0.0.1:1", APIKey: qdrantKey}
+	e.Qdrant = &backup.Qdrant{QdrantConfig: shared.QdrantConfig{URL: "127.0.0.1:1", RESTURL: "http://127.0.0.1:1", APIKey: qdrantKey}}
 	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs"}}); err == nil || !strings.Contains(err.Error(), "ALFRED_QDRANT_REST_URL") {
 		t.Fatalf("unreachable Qdrant: %v", err)
 	}
