@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -417,4 +418,71 @@ func TestAccBackupQdrant_writeDuringRunIsRecordedUnstable(t *testing.T) {
 	if n, err := q.client.Count(ctx, &pb.CountPoints{CollectionName: "docs_copy", Exact: proto.Bool(true)}); err != nil || n < 150 {
 		t.Fatalf("restored %d points, %v", n, err)
 	}
+}
+
+// cancelOnShard is a Progress that cancels the run when the given shard object starts streaming.
+type cancelOnShard struct {
+	label  string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnShard) Start(label string, _ int64) {
+	if label == c.label {
+		c.cancel()
+	}
+}
+func (c *cancelOnShard) Add(int64) {}
+func (c *cancelOnShard) Done()     {}
+
+// A run stopped after a shard object was stored leaves no good set and no snapshot on the nodes; the
+// next run removes the incomplete set.
+func TestAccBackupQdrant_interruptedRunLeavesNoGoodSet(t *testing.T) {
+	needAcc(t)
+	t.Parallel()
+	ctx := qctx(t)
+	cfg := storeConfig(t)
+	q := newQdrant(t, 3)
+	q.seedCollection(t, "docs")
+	e := qdrantEngine(t, cfg, keyFile(t), q)
+	runCtx, cancel := context.WithCancel(ctx)
+	e.Progress = &cancelOnShard{label: "backup qdrant docs/2", cancel: cancel}
+	if _, err := e.Run(runCtx, backup.RunOptions{QdrantCollections: []string{"docs"}}); err == nil {
+		t.Fatal("the interrupted run succeeded")
+	}
+	sets, err := e.Store.Sets(ctx)
+	if err != nil || len(sets) != 1 || sets[0].Manifest != nil || len(sets[0].Keys) == 0 {
+		t.Fatalf("after the interrupted run: %+v %v (want one incomplete set holding the first shards)", sets, err)
+	}
+	for _, p := range q.Peers {
+		for s := 0; s < 3; s++ {
+			code, body := restGetRaw(t, fmt.Sprintf("%s/collections/docs/shards/%d/snapshots", p.RESTURL, s))
+			if code == 200 && strings.Contains(body, ".snapshot") {
+				t.Fatalf("peer %d keeps a shard snapshot of the interrupted run: %s", p.ID, body)
+			}
+		}
+	}
+	e.Progress = nil
+	m, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sets, err = e.Store.Sets(ctx); err != nil || len(sets) != 1 || sets[0].ID != m.ID {
+		t.Fatalf("after the next run: %+v %v", sets, err)
+	}
+	if n, err := e.Store.PendingUploads(ctx); err != nil || n != 0 {
+		t.Fatalf("%d multipart uploads left (%v)", n, err)
+	}
+}
+
+func restGetRaw(t *testing.T, u string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("api-key", qdrantKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
