@@ -3,11 +3,16 @@ package backup_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	pb "github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
@@ -485,4 +492,60 @@ func restGetRaw(t *testing.T, u string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// Over TLS the engine verifies the cluster's certificate against ALFRED_QDRANT_CA_CERT (gRPC and REST):
+// with the CA a backup and a restore work; with only the system roots the run fails before data moves.
+func TestAccBackupQdrant_tlsWithCACert(t *testing.T) {
+	needAcc(t)
+	t.Parallel()
+	ctx := qctx(t)
+	srv, err := sandbox.New(sandbox.Options{APIKey: qdrantKey, Peers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := httptest.NewTLSServer(srv.RESTHandler())
+	t.Cleanup(rest.Close)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&rest.TLS.Certificates[0])))
+	srv.Register(g)
+	go func() { _ = g.Serve(lis) }()
+	t.Cleanup(func() { g.Stop(); _ = srv.Close() })
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rest.Certificate().Raw}))
+	pool := x509.NewCertPool()
+	pool.AddCert(rest.Certificate())
+	client, err := pb.NewClient(&pb.Config{Host: "127.0.0.1", Port: portOf(t, lis.Addr().String()), APIKey: qdrantKey, UseTLS: true,
+		TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	if err := client.CreateCollection(ctx, &pb.CreateCollection{CollectionName: "secure", ShardNumber: proto.Uint32(2),
+		VectorsConfig: pb.NewVectorsConfig(&pb.VectorParams{Size: 2, Distance: pb.Distance_Dot})}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Upsert(ctx, &pb.UpsertPoints{CollectionName: "secure", Wait: proto.Bool(true), Points: []*pb.PointStruct{
+		{Id: pb.NewIDNum(1), Vectors: pb.NewVectors(1, 2)}, {Id: pb.NewIDNum(2), Vectors: pb.NewVectors(3, 4)}}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := storeConfig(t)
+	e := storeEngine(t, cfg, keyFile(t))
+	e.Qdrant = &backup.Qdrant{QdrantConfig: shared.QdrantConfig{URL: lis.Addr().String(), RESTURL: rest.URL, APIKey: qdrantKey, TLS: true}}
+	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"secure"}}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("TLS without the CA: %v, want a certificate error", err)
+	}
+	e.Qdrant.CACert = ca
+	m, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"secure"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Restore(ctx, backup.RestoreOptions{SetID: m.ID, QdrantCollection: "secure", Target: "secure_copy"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := client.Count(ctx, &pb.CountPoints{CollectionName: "secure_copy", Exact: proto.Bool(true)}); err != nil || n != 2 {
+		t.Fatalf("restored %d points over TLS, %v", n, err)
+	}
 }
