@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -215,5 +216,79 @@ func TestParsePeerURLs(t *testing.T) {
 	}
 	if _, err := parsePeerURLs([]string{"q2:6333"}); err == nil || !strings.Contains(err.Error(), "PEER_ID=") {
 		t.Fatalf("malformed pair: %v", err)
+	}
+}
+
+// The whole product path: `alfredctl sandbox up`, then the binary's `backup run --qdrant-collection`,
+// `verify` and `restore` with nothing but sandbox.env (3 Qdrant peers found through the debug API,
+// versitygw), and a restored collection with every point.
+func TestSandboxBackupQdrantCollectionEndToEnd(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1: starts the whole sandbox")
+	}
+	if testing.Short() {
+		t.Skip("-short: starting the whole sandbox takes tens of seconds")
+	}
+	bin, _, run := alfredctl(t)
+	run("sandbox", "up")
+	env := map[string]string{}
+	for _, line := range strings.Split(run("sandbox", "env"), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			env[k] = strings.Trim(v, "'")
+		}
+	}
+	ctx := context.Background()
+	host, port, _ := net.SplitHostPort(env["ALFRED_QDRANT_URL"])
+	p, _ := strconv.Atoi(port)
+	qc, err := qdrant.NewClient(&qdrant.Config{Host: host, Port: p, APIKey: env["QDRANT_API_KEY"], PoolSize: 1, SkipCompatibilityCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qc.Close()
+	if err := qc.CreateCollection(ctx, &qdrant.CreateCollection{CollectionName: "memories",
+		VectorsConfig: qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{"text": {Size: 3, Distance: qdrant.Distance_Cosine}}),
+		ShardNumber:   qdrant.PtrOf(uint32(3)), ReplicationFactor: qdrant.PtrOf(uint32(2))}); err != nil {
+		t.Fatal(err)
+	}
+	var pts []*qdrant.PointStruct
+	for i := 1; i <= 30; i++ {
+		pts = append(pts, &qdrant.PointStruct{Id: qdrant.NewIDNum(uint64(i)),
+			Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"text": qdrant.NewVector(float32(i), 1, 2)}),
+			Payload: qdrant.NewValueMap(map[string]any{"i": i})})
+	}
+	if _, err := qc.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: "memories", Points: pts, Wait: qdrant.PtrOf(true)}); err != nil {
+		t.Fatal(err)
+	}
+	c := s3.New(s3.Options{Region: env["AWS_REGION"], UsePathStyle: true, BaseEndpoint: aws.String(env["ALFRED_S3_ENDPOINT"]),
+		Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")})
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("backups")}); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(t.TempDir(), "keyset.json")
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"backup"}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ALFRED_BACKUP_BUCKET=backups"}
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("alfredctl backup %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	cli("keygen", "--out", key)
+	out := cli("run", "--qdrant-collection", "memories", "--keyset-file", key)
+	set := regexp.MustCompile(`set (\S+) complete`).FindStringSubmatch(out)
+	if set == nil {
+		t.Fatalf("run printed:\n%s", out)
+	}
+	if out := cli("verify", set[1], "--keyset-file", key); !regexp.MustCompile(`qdrant\s+memories\s+30\s+30\s+match`).MatchString(out) {
+		t.Fatalf("verify:\n%s", out)
+	}
+	cli("restore", set[1], "--qdrant-collection", "memories", "--target", "memories_restored", "--keyset-file", key)
+	if n, err := qc.Count(ctx, &qdrant.CountPoints{CollectionName: "memories_restored", Exact: qdrant.PtrOf(true)}); err != nil || n != 30 {
+		t.Fatalf("restored %d points, %v", n, err)
 	}
 }
