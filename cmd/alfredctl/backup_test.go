@@ -150,20 +150,7 @@ func TestAccBackupCLI_qdrantCollectionsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer qc.Close()
-	if err := qc.CreateCollection(ctx, &qdrant.CreateCollection{CollectionName: "memories",
-		VectorsConfig: qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{"text": {Size: 3, Distance: qdrant.Distance_Cosine}}),
-		ShardNumber:   qdrant.PtrOf(uint32(3)), ReplicationFactor: qdrant.PtrOf(uint32(2))}); err != nil {
-		t.Fatal(err)
-	}
-	var pts []*qdrant.PointStruct
-	for i := 1; i <= 40; i++ {
-		pts = append(pts, &qdrant.PointStruct{Id: qdrant.NewIDNum(uint64(i)),
-			Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"text": qdrant.NewVector(float32(i), 1, 2)}),
-			Payload: qdrant.NewValueMap(map[string]any{"agent": "alfred-bot", "i": i})})
-	}
-	if _, err := qc.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: "memories", Points: pts, Wait: qdrant.PtrOf(true)}); err != nil {
-		t.Fatal(err)
-	}
+	seedMemories(t, qc, 40)
 	bucket := fmt.Sprintf("cli-qdrant-%d", os.Getpid())
 	c := s3.New(s3.Options{Region: srv.Region, UsePathStyle: true, BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, "")})
@@ -209,6 +196,26 @@ func TestAccBackupCLI_qdrantCollectionsOnly(t *testing.T) {
 	}
 }
 
+// seedMemories creates collection "memories" (3 shards x 2 replicas, a named vector) with n points.
+func seedMemories(t *testing.T, qc *qdrant.Client, n int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := qc.CreateCollection(ctx, &qdrant.CreateCollection{CollectionName: "memories",
+		VectorsConfig: qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{"text": {Size: 3, Distance: qdrant.Distance_Cosine}}),
+		ShardNumber:   qdrant.PtrOf(uint32(3)), ReplicationFactor: qdrant.PtrOf(uint32(2))}); err != nil {
+		t.Fatal(err)
+	}
+	var pts []*qdrant.PointStruct
+	for i := 1; i <= n; i++ {
+		pts = append(pts, &qdrant.PointStruct{Id: qdrant.NewIDNum(uint64(i)),
+			Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"text": qdrant.NewVector(float32(i), 1, 2)}),
+			Payload: qdrant.NewValueMap(map[string]any{"agent": "alfred-bot", "i": i})})
+	}
+	if _, err := qc.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: "memories", Points: pts, Wait: qdrant.PtrOf(true)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestParsePeerURLs(t *testing.T) {
 	got, err := parsePeerURLs([]string{"381894127136002=http://10.0.0.2:6333", " 7=https://q7:6333/ "})
 	if err != nil || got[381894127136002] != "http://10.0.0.2:6333" || got[7] != "https://q7:6333/" || len(got) != 2 {
@@ -245,20 +252,7 @@ func TestSandboxBackupQdrantCollectionEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer qc.Close()
-	if err := qc.CreateCollection(ctx, &qdrant.CreateCollection{CollectionName: "memories",
-		VectorsConfig: qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{"text": {Size: 3, Distance: qdrant.Distance_Cosine}}),
-		ShardNumber:   qdrant.PtrOf(uint32(3)), ReplicationFactor: qdrant.PtrOf(uint32(2))}); err != nil {
-		t.Fatal(err)
-	}
-	var pts []*qdrant.PointStruct
-	for i := 1; i <= 30; i++ {
-		pts = append(pts, &qdrant.PointStruct{Id: qdrant.NewIDNum(uint64(i)),
-			Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"text": qdrant.NewVector(float32(i), 1, 2)}),
-			Payload: qdrant.NewValueMap(map[string]any{"i": i})})
-	}
-	if _, err := qc.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: "memories", Points: pts, Wait: qdrant.PtrOf(true)}); err != nil {
-		t.Fatal(err)
-	}
+	seedMemories(t, qc, 30)
 	c := s3.New(s3.Options{Region: env["AWS_REGION"], UsePathStyle: true, BaseEndpoint: aws.String(env["ALFRED_S3_ENDPOINT"]),
 		Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")})
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("backups")}); err != nil {

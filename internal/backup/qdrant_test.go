@@ -6,13 +6,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	pb "github.com/qdrant/go-client/qdrant"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
@@ -163,13 +158,35 @@ func qdrantEngine(t testing.TB, cfg backup.StoreConfig, keyPath string, q *qdran
 	return e
 }
 
-// backedUp seeds collection "docs" on a 3-peer sandbox Qdrant and backs it up into a fresh bucket.
-func backedUp(t *testing.T) (backup.StoreConfig, *qdrantCluster, *backup.Engine, *backup.Manifest) {
+// onShardStart is a Progress that calls fn, once, when the object named label starts streaming: a
+// write or an interruption in the middle of a run.
+type onShardStart struct {
+	label string
+	fn    func()
+}
+
+func (o *onShardStart) Start(label string, _ int64) {
+	if label == o.label && o.fn != nil {
+		o.fn()
+		o.fn = nil
+	}
+}
+func (o *onShardStart) Add(int64) {}
+func (o *onShardStart) Done()     {}
+
+// seeded is a 3-peer sandbox Qdrant with collection "docs" and an engine on a fresh bucket.
+func seeded(t *testing.T) (backup.StoreConfig, *qdrantCluster, *backup.Engine) {
 	t.Helper()
 	cfg := storeConfig(t)
 	q := newQdrant(t, 3)
 	q.seedCollection(t, "docs")
-	e := qdrantEngine(t, cfg, keyFile(t), q)
+	return cfg, q, qdrantEngine(t, cfg, keyFile(t), q)
+}
+
+// backedUp seeds collection "docs" on a 3-peer sandbox Qdrant and backs it up into a fresh bucket.
+func backedUp(t *testing.T) (backup.StoreConfig, *qdrantCluster, *backup.Engine, *backup.Manifest) {
+	t.Helper()
+	cfg, q, e := seeded(t)
 	m, err := e.Run(qctx(t), backup.RunOptions{QdrantCollections: []string{"docs"}})
 	if err != nil {
 		t.Fatal(err)
@@ -326,10 +343,7 @@ func TestAccBackupQdrant_badInputFailsBeforeDataMoves(t *testing.T) {
 	needAcc(t)
 	t.Parallel()
 	ctx := qctx(t)
-	cfg := storeConfig(t)
-	q := newQdrant(t, 3)
-	q.seedCollection(t, "docs")
-	e := qdrantEngine(t, cfg, keyFile(t), q)
+	cfg, _, e := seeded(t)
 	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs", "nope"}}); err == nil || !strings.Contains(err.Error(), `"nope" does not exist`) {
 		t.Fatalf("unknown collection: %v", err)
 	}
@@ -375,28 +389,6 @@ func TestAccBackupQdrant_peerDownShardsFromLiveReplicas(t *testing.T) {
 	}
 }
 
-// writeOnFirstShard is a Progress that upserts a point into the collection when the first shard starts
-// streaming: a write in the middle of a run.
-type writeOnFirstShard struct {
-	t    *testing.T
-	q    *qdrantCluster
-	done bool
-}
-
-func (w *writeOnFirstShard) Start(string, int64) {
-	if w.done {
-		return
-	}
-	w.done = true
-	if _, err := w.q.client.Upsert(context.Background(), &pb.UpsertPoints{CollectionName: "docs", Wait: proto.Bool(true),
-		Points: []*pb.PointStruct{{Id: pb.NewIDNum(9999), Vectors: pb.NewVectorsMap(map[string]*pb.Vector{
-			"text": pb.NewVector(1, 2, 3, 4), "image": pb.NewVector(1, 2, 3)})}}}); err != nil {
-		w.t.Error(err)
-	}
-}
-func (w *writeOnFirstShard) Add(int64) {}
-func (w *writeOnFirstShard) Done()     {}
-
 // A collection written during the run has no single state the shard snapshots match: the set records it
 // as unstable (no count or checksum), still restores, and verify refuses it instead of reporting a
 // difference that is not one.
@@ -404,10 +396,14 @@ func TestAccBackupQdrant_writeDuringRunIsRecordedUnstable(t *testing.T) {
 	needAcc(t)
 	t.Parallel()
 	ctx := qctx(t)
-	q := newQdrant(t, 3)
-	q.seedCollection(t, "docs")
-	e := qdrantEngine(t, storeConfig(t), keyFile(t), q)
-	e.Progress = &writeOnFirstShard{t: t, q: q}
+	_, q, e := seeded(t)
+	e.Progress = &onShardStart{label: "backup qdrant docs/0", fn: func() {
+		if _, err := q.client.Upsert(ctx, &pb.UpsertPoints{CollectionName: "docs", Wait: proto.Bool(true),
+			Points: []*pb.PointStruct{{Id: pb.NewIDNum(9999), Vectors: pb.NewVectorsMap(map[string]*pb.Vector{
+				"text": pb.NewVector(1, 2, 3, 4), "image": pb.NewVector(1, 2, 3)})}}}); err != nil {
+			t.Error(err)
+		}
+	}}
 	m, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"docs"}})
 	if err != nil {
 		t.Fatal(err)
@@ -427,32 +423,15 @@ func TestAccBackupQdrant_writeDuringRunIsRecordedUnstable(t *testing.T) {
 	}
 }
 
-// cancelOnShard is a Progress that cancels the run when the given shard object starts streaming.
-type cancelOnShard struct {
-	label  string
-	cancel context.CancelFunc
-}
-
-func (c *cancelOnShard) Start(label string, _ int64) {
-	if label == c.label {
-		c.cancel()
-	}
-}
-func (c *cancelOnShard) Add(int64) {}
-func (c *cancelOnShard) Done()     {}
-
 // A run stopped after a shard object was stored leaves no good set and no snapshot on the nodes; the
 // next run removes the incomplete set.
 func TestAccBackupQdrant_interruptedRunLeavesNoGoodSet(t *testing.T) {
 	needAcc(t)
 	t.Parallel()
 	ctx := qctx(t)
-	cfg := storeConfig(t)
-	q := newQdrant(t, 3)
-	q.seedCollection(t, "docs")
-	e := qdrantEngine(t, cfg, keyFile(t), q)
+	_, q, e := seeded(t)
 	runCtx, cancel := context.WithCancel(ctx)
-	e.Progress = &cancelOnShard{label: "backup qdrant docs/2", cancel: cancel}
+	e.Progress = &onShardStart{label: "backup qdrant docs/2", fn: cancel}
 	if _, err := e.Run(runCtx, backup.RunOptions{QdrantCollections: []string{"docs"}}); err == nil {
 		t.Fatal("the interrupted run succeeded")
 	}
@@ -500,24 +479,10 @@ func TestAccBackupQdrant_tlsWithCACert(t *testing.T) {
 	needAcc(t)
 	t.Parallel()
 	ctx := qctx(t)
-	srv, err := sandbox.New(sandbox.Options{APIKey: qdrantKey, Peers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rest := httptest.NewTLSServer(srv.RESTHandler())
-	t.Cleanup(rest.Close)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&rest.TLS.Certificates[0])))
-	srv.Register(g)
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(func() { g.Stop(); _ = srv.Close() })
-	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rest.Certificate().Raw}))
+	ts := sandbox.StartTLSTestServer(t, sandbox.Options{APIKey: qdrantKey, Peers: 1})
 	pool := x509.NewCertPool()
-	pool.AddCert(rest.Certificate())
-	client, err := pb.NewClient(&pb.Config{Host: "127.0.0.1", Port: portOf(t, lis.Addr().String()), APIKey: qdrantKey, UseTLS: true,
+	pool.AppendCertsFromPEM([]byte(ts.CACert))
+	client, err := pb.NewClient(&pb.Config{Host: "127.0.0.1", Port: portOf(t, ts.Addr), APIKey: qdrantKey, UseTLS: true,
 		TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, PoolSize: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -533,11 +498,11 @@ func TestAccBackupQdrant_tlsWithCACert(t *testing.T) {
 	}
 	cfg := storeConfig(t)
 	e := storeEngine(t, cfg, keyFile(t))
-	e.Qdrant = &backup.Qdrant{QdrantConfig: shared.QdrantConfig{URL: lis.Addr().String(), RESTURL: rest.URL, APIKey: qdrantKey, TLS: true}}
+	e.Qdrant = &backup.Qdrant{QdrantConfig: shared.QdrantConfig{URL: ts.Addr, RESTURL: ts.RESTURL, APIKey: qdrantKey, TLS: true}}
 	if _, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"secure"}}); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("TLS without the CA: %v, want a certificate error", err)
 	}
-	e.Qdrant.CACert = ca
+	e.Qdrant.CACert = ts.CACert
 	m, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"secure"}})
 	if err != nil {
 		t.Fatal(err)
