@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,8 +22,9 @@ import (
 
 // BenchmarkQdrantBackupRestore times, against the 3-peer sandbox Qdrant and versitygw, the backup of a
 // collection of ALFRED_BENCH_QDRANT_POINTS points (default 20000; 3 shards x 2 replicas, named vectors
-// of 384 and 128 floats, JSON-like payloads), its restore under another name and its verify. The sandbox
-// is in-process, so the figures are the engine's path end to end on loopback, not a real Qdrant's.
+// of 384 and 128 floats, JSON-like payloads), its restore under another name and its verify, each an
+// `alfredctl backup` subprocess (wall time, peak RSS, TMPDIR left empty). The sandbox is in-process, so the
+// figures are the engine's path end to end on loopback, not a real Qdrant's.
 func BenchmarkQdrantBackupRestore(b *testing.B) {
 	if os.Getenv("TF_ACC") == "" {
 		b.Skip("set TF_ACC=1 (make bench does): needs versitygw")
@@ -56,36 +62,66 @@ func BenchmarkQdrantBackupRestore(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	e := qdrantEngine(b, storeConfig(b), keyFile(b), q)
+	cfg := storeConfig(b)
+	work := b.TempDir()
+	bin := filepath.Join(work, "alfredctl")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/alfredctl").CombinedOutput(); err != nil {
+		b.Fatalf("building alfredctl: %v\n%s", err, out)
+	}
+	key := keyFile(b)
+	tmp := filepath.Join(work, "tmp")
+	_ = os.Mkdir(tmp, 0o755)
+	var peers []string
+	for _, p := range q.Peers {
+		peers = append(peers, fmt.Sprintf("%d=%s", p.ID, p.RESTURL))
+	}
+	// alfredctl runs as a subprocess, for its own peak RSS; TMPDIR must stay empty.
+	alfred := func(args ...string) (string, time.Duration, float64) {
+		cmd := exec.Command(bin, append(args, "--bucket", cfg.Bucket, "--s3-endpoint", cfg.Endpoint, "--keyset-file", key)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+cfg.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+cfg.SecretAccessKey,
+			"AWS_REGION="+cfg.Region, "TMPDIR="+tmp, "ALFRED_QDRANT_URL="+q.Addr, "ALFRED_QDRANT_REST_URL="+q.RESTURL,
+			"QDRANT_API_KEY="+q.APIKey, "ALFRED_QDRANT_PEER_REST_URLS="+strings.Join(peers, ","), "ALFRED_SANDBOX_DEBUG_URL=")
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("alfredctl %v: %v\n%s", args, err, out)
+		}
+		return string(out), time.Since(start), float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
+	}
 	b.ResetTimer()
 	for range b.N {
-		start := time.Now()
-		m, err := e.Run(ctx, backup.RunOptions{QdrantCollections: []string{"bench"}})
+		out, backupTime, backupRSS := alfred("backup", "run", "--qdrant-collection", "bench")
+		set := regexp.MustCompile(`set (\S+) complete`).FindStringSubmatch(out)
+		if set == nil {
+			b.Fatalf("run printed:\n%s", out)
+		}
+		st, err := backup.NewStore(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
-		backupTime := time.Since(start)
+		m, err := st.Manifest(ctx, set[1])
+		if err != nil {
+			b.Fatal(err)
+		}
 		var plain, stored int64
 		for _, o := range m.Objects {
 			plain, stored = plain+o.PlainBytes, stored+o.Size
 		}
-		start = time.Now()
-		if err := e.Restore(ctx, backup.RestoreOptions{SetID: m.ID, QdrantCollection: "bench", Target: "bench_restored"}); err != nil {
-			b.Fatal(err)
-		}
-		restoreTime := time.Since(start)
-		start = time.Now()
-		if _, err := e.Verify(ctx, m.ID); err != nil {
-			b.Fatal(err)
-		}
-		verifyTime := time.Since(start)
+		_, restoreTime, restoreRSS := alfred("backup", "restore", set[1], "--qdrant-collection", "bench", "--target", "bench_restored")
+		_, verifyTime, _ := alfred("backup", "verify", set[1])
 		_ = q.client.DeleteCollection(ctx, "bench_restored")
+		if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+			b.Fatalf("alfredctl left %d temporary files", len(entries))
+		}
 		b.ReportMetric(backupTime.Seconds(), "backup_s")
+		b.ReportMetric(backupRSS, "backup_peak_rss_MiB")
 		b.ReportMetric(restoreTime.Seconds(), "restore_s")
+		b.ReportMetric(restoreRSS, "restore_peak_rss_MiB")
 		b.ReportMetric(verifyTime.Seconds(), "verify_s")
 		b.ReportMetric(float64(plain)/(1<<20), "snapshot_MiB")
 		b.ReportMetric(float64(stored)/(1<<20), "stored_MiB")
-		b.Logf("%d points: backup %s, restore %s, verify %s; snapshots %d MiB, stored %d MiB", n, backupTime.Round(time.Millisecond),
-			restoreTime.Round(time.Millisecond), verifyTime.Round(time.Millisecond), plain>>20, stored>>20)
+		b.Logf("%d points: backup %s (peak RSS %.1f MiB), restore %s (peak RSS %.1f MiB), verify %s; snapshots %.1f MiB, stored %.1f MiB",
+			n, backupTime.Round(time.Millisecond), backupRSS, restoreTime.Round(time.Millisecond), restoreRSS, verifyTime.Round(time.Millisecond),
+			float64(plain)/(1<<20), float64(stored)/(1<<20))
 	}
 }
