@@ -39,6 +39,7 @@ type backupFlags struct {
 	metricLocation                   string
 	metricService                    string
 	sse, kmsKeyID                    string
+	qdrant                           qdrantFlags
 }
 
 func envOr(key, def string) string {
@@ -52,12 +53,14 @@ func newBackupCmd() *cobra.Command {
 	f := &backupFlags{}
 	cmd := &cobra.Command{
 		Use:   "backup",
-		Short: "Streaming, encrypted, verified backups of PostgreSQL databases into S3",
+		Short: "Streaming, encrypted, verified backups of PostgreSQL databases and Qdrant collections into S3",
 		Long: `Backups stream pg_dump -Fc through zstd and Tink streaming AES-256-GCM into S3 multipart uploads; a set's
 manifest (sizes, sha256, tool versions, per-table row counts and checksums) is written last, so a set
 without one is not a backup. The S3 credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; the
 key from --keyset-file or ` + backup.KeyEnv + `. The PostgreSQL role needs to read every row (superuser or
-BYPASSRLS) for the dump and the table checksums to be complete.`,
+BYPASSRLS) for the dump and the table checksums to be complete. A Qdrant collection is backed up shard by
+shard, each from a peer holding an Active replica of it (Qdrant's snapshots are per node), through the
+same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL and QDRANT_API_KEY.`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.bucket, "bucket", os.Getenv("ALFRED_BACKUP_BUCKET"), "S3 bucket holding the backup sets (env ALFRED_BACKUP_BUCKET)")
@@ -69,9 +72,10 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 	pf.StringVar(&f.sse, "sse", "", "server-side encryption of the stored objects, on top of the client-side encryption: AES256 or aws:kms (empty: the bucket's default)")
 	pf.StringVar(&f.kmsKeyID, "sse-kms-key-id", "", "KMS key of --sse aws:kms (empty: the account's default key)")
 	pf.StringVar(&f.pgBin, "pg-bin", "", "directory of pg_dump / pg_restore (default: the newest installed)")
+	f.qdrant.register(pf)
 
 	run := &cobra.Command{
-		Use: "run", Short: "Back up databases into a new set, then prune", Args: cobra.NoArgs,
+		Use: "run", Short: "Back up databases and Qdrant collections into a new set, then prune", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := f.engine(cmd, true)
 			if err != nil {
@@ -86,7 +90,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 				defer func() { _ = e.Metrics.Client.Close() }()
 			}
 			defer capMemory()()
-			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, NoTableStats: !f.tableChecksums})
+			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, QdrantCollections: f.qdrant.collections, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, NoTableStats: !f.tableChecksums})
 			if m != nil {
 				printManifest(cmd.OutOrStdout(), m)
 			}
@@ -94,6 +98,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 		},
 	}
 	run.Flags().StringSliceVar(&f.databases, "database", nil, "database to back up (repeatable)")
+	run.Flags().StringSliceVar(&f.qdrant.collections, "qdrant-collection", nil, "Qdrant collection to back up (repeatable)")
 	run.Flags().BoolVar(&f.tableChecksums, "table-checksums", true, "record every table's row count and checksum (a second scan, in parallel with the dump) so that verify can compare; false is faster and makes the set unverifiable")
 	run.Flags().BoolVar(&f.recordMetric, "record-metric", false, "after a successful run, write "+backup.LastSuccessMetric+" (resource generic_task) to Cloud Monitoring")
 	run.Flags().StringVar(&f.metricProject, "metric-project", os.Getenv("ALFRED_GCP_PROJECT"), "Cloud Monitoring project (env ALFRED_GCP_PROJECT)")
@@ -137,34 +142,42 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 	}
 
 	restore := &cobra.Command{
-		Use: "restore SET", Short: "Check a set's integrity, then restore a database from it", Args: cobra.ExactArgs(1),
+		Use: "restore SET", Short: "Check a set's integrity, then restore a database or a Qdrant collection from it", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := f.engine(cmd, true)
 			if err != nil {
 				return err
 			}
-			if len(f.databases) != 1 {
-				return errors.New("name the database inside the set with --database")
+			if len(f.databases)+len(f.qdrant.collections) != 1 {
+				return errors.New("name the database (--database) or the Qdrant collection (--qdrant-collection) inside the set to restore: one")
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			defer capMemory()()
 			start := time.Now()
-			if err := e.Restore(ctx, backup.RestoreOptions{SetID: args[0], Database: f.databases[0], Target: f.target, Force: f.force}); err != nil {
+			o := backup.RestoreOptions{SetID: args[0], Target: f.target, Force: f.force}
+			kind, name := "DATABASE", ""
+			if len(f.databases) == 1 {
+				o.Database, name = f.databases[0], f.databases[0]
+			} else {
+				o.QdrantCollection, name, kind = f.qdrant.collections[0], f.qdrant.collections[0], "COLLECTION"
+			}
+			if err := e.Restore(ctx, o); err != nil {
 				return err
 			}
 			target := f.target
 			if target == "" {
-				target = f.databases[0]
+				target = name
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SET\tDATABASE\tRESTORED AS\tTIME")
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", args[0], f.databases[0], target, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(tw, "SET\t%s\tRESTORED AS\tTIME\n", kind)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", args[0], name, target, time.Since(start).Round(time.Millisecond))
 			return tw.Flush()
 		},
 	}
 	restore.Flags().StringSliceVar(&f.databases, "database", nil, "database inside the set to restore")
-	restore.Flags().StringVar(&f.target, "target", "", "database to restore into (default: the original name, which needs --force)")
+	restore.Flags().StringSliceVar(&f.qdrant.collections, "qdrant-collection", nil, "Qdrant collection inside the set to restore (instead of --database), onto the cluster of ALFRED_QDRANT_URL")
+	restore.Flags().StringVar(&f.target, "target", "", "database or collection to restore into (default: the original name, which needs --force)")
 	restore.Flags().BoolVar(&f.force, "force", false, "replace the target database if it exists")
 
 	verify := &cobra.Command{
@@ -179,7 +192,7 @@ BYPASSRLS) for the dump and the table checksums to be complete.`,
 			defer capMemory()()
 			checks, err := e.Verify(ctx, args[0])
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DATABASE\tTABLE\tROWS (BACKUP)\tROWS (RESTORED)\tCHECKSUM")
+			fmt.Fprintln(tw, "DATABASE\tTABLE\tROWS (BACKUP)\tROWS (RESTORED)\tCHECKSUM") // Qdrant: "qdrant", the collection, its points
 			for _, c := range checks {
 				state := "match"
 				if !c.OK() {
@@ -280,8 +293,11 @@ func (f *backupFlags) engine(cmd *cobra.Command, needKey bool) (*backup.Engine, 
 	}
 	e := &backup.Engine{Store: st, PG: backup.Postgres{DSN: f.dsn, BinDir: f.pgBin}, Version: version,
 		Progress: newProgress(cmd.ErrOrStderr())}
+	if e.Qdrant, err = f.qdrant.config(cmd.Context()); err != nil {
+		return nil, err
+	}
 	if needKey {
-		if f.dsn == "" {
+		if f.dsn == "" && len(f.databases) > 0 {
 			return nil, errors.New("no PostgreSQL DSN: pass --postgres-dsn or set ALFRED_POSTGRES_DSN")
 		}
 		if e.Key, err = backup.LoadKey(f.keysetFile); err != nil {

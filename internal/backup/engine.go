@@ -49,6 +49,7 @@ type Engine struct {
 	Progress Progress
 	Version  string      // alfredctl's version, recorded in manifests
 	Metrics  *MetricSink // optional: records the last success as a Cloud Monitoring time series
+	Qdrant   *Qdrant     // the Qdrant cluster of RunOptions.QdrantCollections, restores and verifies
 	Now      func() time.Time
 	// Checkpoint, when set, is called at each named point of a run (the Checkpoint* constants); the
 	// interruption tests kill the process there.
@@ -87,7 +88,9 @@ func (e *Engine) progress() Progress {
 // RunOptions selects what a run backs up and how long sets are kept.
 type RunOptions struct {
 	Databases []string
-	Retention Retention
+	// QdrantCollections are backed up shard by shard, each shard from a peer holding an Active replica.
+	QdrantCollections []string
+	Retention         Retention
 	// NoTableStats skips the per-table row counts and checksums (a second scan of every table, in the
 	// dump's snapshot); verify then has nothing to compare and refuses the set.
 	NoTableStats bool
@@ -113,6 +116,9 @@ func (e *Engine) Preflight(ctx context.Context, dbs []string) error {
 		return err
 	}
 	for _, t := range []string{"pg_dump", "pg_restore"} {
+		if len(dbs) == 0 {
+			break // a run of Qdrant collections only needs no PostgreSQL tools
+		}
 		if _, err := e.PG.toolVersion(t); err != nil {
 			return err
 		}
@@ -130,11 +136,18 @@ func (e *Engine) Preflight(ctx context.Context, dbs []string) error {
 // Run backs up the databases into a new set, writes its manifest last, then prunes. It returns the
 // manifest of the new set.
 func (e *Engine) Run(ctx context.Context, opt RunOptions) (*Manifest, error) {
-	if len(opt.Databases) == 0 {
-		return nil, errors.New("nothing to back up: name at least one --database")
+	if len(opt.Databases) == 0 && len(opt.QdrantCollections) == 0 {
+		return nil, errors.New("nothing to back up: name at least one --database or --qdrant-collection")
 	}
 	if err := e.Preflight(ctx, opt.Databases); err != nil {
 		return nil, err
+	}
+	qc, plans, err := e.preflightQdrant(ctx, opt.QdrantCollections)
+	if err != nil {
+		return nil, err
+	}
+	if qc != nil {
+		defer qc.close()
 	}
 	started := e.now()
 	m := &Manifest{
@@ -142,7 +155,9 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (*Manifest, error) {
 		Encryption: "tink AES256_GCM_HKDF_1MB streaming AEAD", Compression: "zstd",
 		ToolVersions: map[string]string{"alfredctl": e.Version, "zstd": "github.com/klauspost/compress " + modVersion("github.com/klauspost/compress")},
 	}
-	m.ToolVersions["pg_dump"], _ = e.PG.toolVersion("pg_dump")
+	if len(opt.Databases) > 0 {
+		m.ToolVersions["pg_dump"], _ = e.PG.toolVersion("pg_dump")
+	}
 	m.ToolVersions["tink"] = "github.com/tink-crypto/tink-go/v2 " + modVersion("github.com/tink-crypto/tink-go/v2")
 	// A run killed earlier left its multipart uploads open: abort them (sets are made one at a time).
 	if _, err := e.Store.abortStaleUploads(ctx, m.ID); err != nil {
@@ -159,6 +174,9 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (*Manifest, error) {
 			return nil, fmt.Errorf("backing up database %q: %w", db, err)
 		}
 		m.Objects = append(m.Objects, *obj)
+	}
+	if err := e.backupQdrant(ctx, qc, plans, m); err != nil {
+		return nil, err
 	}
 	m.FinishedAt = e.now()
 	e.checkpoint(CheckpointBeforeManifest)

@@ -31,7 +31,7 @@ func needAcc(t *testing.T) {
 }
 
 // storeConfig creates a fresh bucket on the run's versitygw.
-func storeConfig(t *testing.T) backup.StoreConfig {
+func storeConfig(t testing.TB) backup.StoreConfig {
 	t.Helper()
 	srv := acctest.S3(t)
 	cfg := backup.StoreConfig{
@@ -56,7 +56,7 @@ func rawS3(cfg backup.StoreConfig) *s3.Client {
 }
 
 // keyFile writes a fresh keyset and returns its path.
-func keyFile(t *testing.T) string {
+func keyFile(t testing.TB) string {
 	t.Helper()
 	ks, err := backup.NewKeyset()
 	if err != nil {
@@ -71,6 +71,15 @@ func keyFile(t *testing.T) string {
 
 func newEngine(t *testing.T, cfg backup.StoreConfig, keyPath string) *backup.Engine {
 	t.Helper()
+	e := storeEngine(t, cfg, keyPath)
+	pg := acctest.Postgres(t)
+	e.PG = backup.Postgres{DSN: pg.DSN("postgres"), BinDir: pg.BinDir}
+	return e
+}
+
+// storeEngine is an engine with a store and a key, and no PostgreSQL.
+func storeEngine(t testing.TB, cfg backup.StoreConfig, keyPath string) *backup.Engine {
+	t.Helper()
 	st, err := backup.NewStore(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +88,7 @@ func newEngine(t *testing.T, cfg backup.StoreConfig, keyPath string) *backup.Eng
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg := acctest.Postgres(t)
-	return &backup.Engine{Store: st, Key: key, PG: backup.Postgres{DSN: pg.DSN("postgres"), BinDir: pg.BinDir}, Version: "test"}
+	return &backup.Engine{Store: st, Key: key, Version: "test"}
 }
 
 func dbName(t *testing.T, dsn string) string {

@@ -7,7 +7,7 @@ import (
 // Object is one uploaded stream of a backup set.
 type Object struct {
 	Kind       string `json:"kind"` // "postgres" or "qdrant"
-	Name       string `json:"name"` // database or collection name
+	Name       string `json:"name"` // database name, or "<collection>/<shard id>" for a Qdrant shard
 	Key        string `json:"key"`  // S3 key
 	Size       int64  `json:"size"` // bytes stored (ciphertext)
 	SHA256     string `json:"sha256"`
@@ -37,6 +37,8 @@ type Manifest struct {
 	Compression  string            `json:"compression"`
 	ToolVersions map[string]string `json:"tool_versions"`
 	Objects      []Object          `json:"objects"`
+	// Qdrant describes the set's Qdrant collections (config, checksum, shard objects).
+	Qdrant []QdrantCollection `json:"qdrant,omitempty"`
 }
 
 const (

@@ -23,6 +23,9 @@ type Postgres struct {
 }
 
 func (p Postgres) config(db string) (*pgx.ConnConfig, error) {
+	if p.DSN == "" { // a set of Qdrant collections only needs none; one with databases does
+		return nil, errors.New("no PostgreSQL DSN: pass --postgres-dsn or set ALFRED_POSTGRES_DSN")
+	}
 	cfg, err := pgx.ParseConfig(p.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("the PostgreSQL DSN does not parse: %v", redact(err))

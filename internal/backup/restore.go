@@ -84,10 +84,16 @@ type RestoreOptions struct {
 	Database string // the database inside the set
 	Target   string // the database to create; empty: Database (needs Force)
 	Force    bool   // allow replacing an existing target
+	// QdrantCollection, instead of Database, names a Qdrant collection of the set; Target then names the
+	// collection to create on the Engine's Qdrant cluster.
+	QdrantCollection string
 }
 
 // Restore proves the object intact, then creates the target database and streams the dump into pg_restore.
 func (e *Engine) Restore(ctx context.Context, o RestoreOptions) error {
+	if o.QdrantCollection != "" {
+		return e.restoreQdrant(ctx, o)
+	}
 	m, err := e.Store.Manifest(ctx, o.SetID)
 	if err != nil {
 		return err

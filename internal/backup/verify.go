@@ -20,7 +20,8 @@ type TableCheck struct {
 func (c TableCheck) OK() bool { return c.WantRows == c.GotRows && c.WantChecksum == c.GotChecksum }
 
 // Verify restores every PostgreSQL object of set id into a scratch database, compares every table's row
-// count and checksum with those taken at backup time, and drops the scratch database.
+// count and checksum with those taken at backup time, and drops the scratch database; likewise every
+// Qdrant collection into a scratch collection (point count and content checksum; see verifyQdrant).
 func (e *Engine) Verify(ctx context.Context, id string) ([]TableCheck, error) {
 	m, err := e.Store.Manifest(ctx, id)
 	if err != nil {
@@ -75,8 +76,18 @@ func (e *Engine) Verify(ctx context.Context, id string) ([]TableCheck, error) {
 			failed++
 		}
 	}
+	qchecks, err := e.verifyQdrant(ctx, m)
+	for _, c := range qchecks {
+		if !c.OK() {
+			failed++
+		}
+	}
+	out = append(out, qchecks...)
+	if err != nil {
+		return out, err
+	}
 	if failed > 0 {
-		return out, fmt.Errorf("%w: %d table(s) of set %s differ after restore", ErrIntegrity, failed, id)
+		return out, fmt.Errorf("%w: %d table(s) or Qdrant collection(s) of set %s differ after restore", ErrIntegrity, failed, id)
 	}
 	return out, nil
 }

@@ -2,8 +2,6 @@ package qdrant
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +38,7 @@ func clientFor(data *shared.ProviderData) (*api, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("qdrant url %q: bad port: %w", cfg.URL, err)
 		}
-		tlsCfg, err := tlsConfig(cfg)
+		tlsCfg, err := cfg.TLSConfig()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -61,22 +59,6 @@ func clientFor(data *shared.ProviderData) (*api, error) {
 		return nil, err
 	}
 	return c.(*api), nil
-}
-
-// tlsConfig is nil for plaintext; with TLS, the CA given in the configuration or the system roots.
-func tlsConfig(cfg *shared.QdrantConfig) (*tls.Config, error) {
-	if !cfg.TLS && cfg.CACert == "" {
-		return nil, nil
-	}
-	t := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.CACert != "" {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(cfg.CACert)) {
-			return nil, fmt.Errorf("qdrant ca_cert holds no PEM certificate")
-		}
-		t.RootCAs = pool
-	}
-	return t, nil
 }
 
 // clusterPeer is one peer of GET /cluster.

@@ -1,20 +1,14 @@
 package qdrant_test
 
 import (
-	"encoding/pem"
 	"fmt"
-	"net"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
-	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 	sandbox "github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/qdrant"
 )
 
@@ -23,21 +17,8 @@ import (
 // handshake fails.
 func TestAccQdrantProvider_tlsWithCACert(t *testing.T) {
 	t.Parallel()
-	srv, err := sandbox.New(sandbox.Options{APIKey: testKey, Kit: kit.New(0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rest := httptest.NewTLSServer(srv.RESTHandler())
-	t.Cleanup(rest.Close)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&rest.TLS.Certificates[0])))
-	srv.Register(g)
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(func() { g.Stop(); _ = srv.Close() })
-	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rest.Certificate().Raw}))
+	ts := sandbox.StartTLSTestServer(t, sandbox.Options{APIKey: testKey})
+	ca := ts.CACert
 	cfg := func(tlsAttrs string) string {
 		return fmt.Sprintf(`
 provider "alfred" {
@@ -53,7 +34,7 @@ resource "alfred_qdrant_collection" "c" {
   name    = "secure"
   vectors = { "" = { size = 4, distance = "Dot" } }
 }
-`, lis.Addr().String(), rest.URL, testKey, tlsAttrs)
+`, ts.Addr, ts.RESTURL, testKey, tlsAttrs)
 	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },

@@ -568,6 +568,9 @@ func restore(name string, pc persistedCollection) (*collection, error) {
 }
 
 func (s *Server) save() error {
+	if s.opts.Dir == "" {
+		return nil // memory only: the store writes nothing, so skip marshalling every point
+	}
 	st := persisted{Peers: s.peers, Collections: map[string]persistedCollection{}, Aliases: s.alias, OpID: s.opID}
 	for n, c := range s.cols {
 		st.Collections[n] = c.persist()

@@ -37,6 +37,12 @@ func (s *Server) RESTHandler() http.Handler {
 	s.rest(mux, "DELETE /collections/{name}/snapshots/{snapshot}", s.restDeleteSnapshot)
 	s.rest(mux, "POST /collections/{name}/snapshots/upload", s.restUpload)
 	s.rest(mux, "PUT /collections/{name}/snapshots/recover", s.restRecover)
+	s.rest(mux, "GET /collections/{name}/shards/{shard}/snapshots", s.restListShardSnapshots)
+	s.rest(mux, "POST /collections/{name}/shards/{shard}/snapshots", s.restCreateShardSnapshot)
+	s.rest(mux, "GET /collections/{name}/shards/{shard}/snapshots/{snapshot}", s.restDownloadShardSnapshot)
+	s.rest(mux, "DELETE /collections/{name}/shards/{shard}/snapshots/{snapshot}", s.restDeleteShardSnapshot)
+	s.rest(mux, "POST /collections/{name}/shards/{shard}/snapshots/upload", s.restUploadShardSnapshot)
+	s.rest(mux, "PUT /collections/{name}/shards/{shard}/snapshots/recover", s.restRecoverShardSnapshot)
 	return s.kit.WrapQdrantREST(mux)
 }
 
@@ -155,8 +161,7 @@ func (s *Server) snapshotJSON(col string, c *restCtx) ([]map[string]any, bool) {
 	}
 	out := []map[string]any{}
 	for _, d := range list {
-		out = append(out, map[string]any{"name": d.Name, "creation_time": d.CreationTime.AsTime().UTC().Format("2006-01-02T15:04:05"),
-			"size": d.Size, "checksum": d.GetChecksum()})
+		out = append(out, snapshotJSONOf(d))
 	}
 	return out, true
 }
@@ -187,8 +192,7 @@ func (s *Server) restCreateSnapshot(c *restCtx) {
 		c.fail(http.StatusInternalServerError, "Service internal error: "+err.Error())
 		return
 	}
-	c.ok(map[string]any{"name": d.Name, "creation_time": d.CreationTime.AsTime().UTC().Format("2006-01-02T15:04:05"),
-		"size": d.Size, "checksum": d.GetChecksum()})
+	c.ok(snapshotJSONOf(d))
 }
 
 // GET /collections/{name}/snapshots/{snapshot}: the snapshot file.
@@ -198,7 +202,13 @@ func (s *Server) restDownload(c *restCtx) {
 		c.fail(http.StatusNotFound, "Not found: Snapshot "+snap+" not found")
 		return
 	}
-	f, err := os.Open(filepath.Join(s.collectionSnapDir(c.r.Context(), col), snap))
+	serveFile(c, filepath.Join(s.collectionSnapDir(c.r.Context(), col), snap))
+}
+
+// serveFile answers with a snapshot file (Range supported), or 404.
+func serveFile(c *restCtx, path string) {
+	snap := filepath.Base(path)
+	f, err := os.Open(path)
 	if err != nil {
 		c.fail(http.StatusNotFound, "Not found: Snapshot "+snap+" not found")
 		return
@@ -270,49 +280,37 @@ func (s *Server) restUpload(c *restCtx) {
 		c.fail(http.StatusBadRequest, "Wrong input: priority must be one of replica, snapshot, no_sync")
 		return
 	}
-	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxSnapshotBytes)
-	mr, err := c.r.MultipartReader()
-	if err != nil {
-		c.fail(http.StatusBadRequest, "Wrong input: body must be multipart/form-data with a `snapshot` file: "+err.Error())
-		return
-	}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			c.fail(http.StatusBadRequest, "Wrong input: multipart form has no `snapshot` field")
-			return
-		}
-		if err != nil {
-			c.fail(http.StatusBadRequest, "Wrong input: "+err.Error())
-			return
-		}
-		if part.FormName() != "snapshot" {
-			continue
-		}
-		body, err := io.ReadAll(part)
-		if err != nil {
-			c.fail(http.StatusBadRequest, "Wrong input: "+err.Error())
-			return
-		}
+	if body, ok := multipartSnapshot(c); ok {
 		s.restoreBody(c, c.r.PathValue("name"), body, q.Get("checksum"))
-		return
 	}
+}
+
+type recoverBody struct {
+	Location string `json:"location"`
+	Priority string `json:"priority"`
+	Checksum string `json:"checksum"`
+}
+
+// recoverRequest reads a recover body {"location", "priority", "checksum"}, answering the request when it
+// is malformed; locations says what a location may be.
+func recoverRequest(c *restCtx, locations string) (recoverBody, bool) {
+	var req recoverBody
+	if err := json.NewDecoder(io.LimitReader(c.r.Body, 1<<20)).Decode(&req); err != nil || req.Location == "" {
+		c.fail(http.StatusBadRequest, "Wrong input: body must be {\"location\": "+locations+"}")
+		return req, false
+	}
+	if !validPriority(req.Priority) {
+		c.fail(http.StatusBadRequest, "Wrong input: priority must be one of replica, snapshot, no_sync")
+		return req, false
+	}
+	return req, true
 }
 
 // PUT /collections/{name}/snapshots/recover {"location": "file:///..." | "http(s)://...", "priority", "checksum"}.
 // file:// locations must lie in the snapshots directory, as Qdrant requires.
 func (s *Server) restRecover(c *restCtx) {
-	var req struct {
-		Location string `json:"location"`
-		Priority string `json:"priority"`
-		Checksum string `json:"checksum"`
-	}
-	if err := json.NewDecoder(io.LimitReader(c.r.Body, 1<<20)).Decode(&req); err != nil || req.Location == "" {
-		c.fail(http.StatusBadRequest, "Wrong input: body must be {\"location\": \"file:///...\" or \"http://...\"}")
-		return
-	}
-	if !validPriority(req.Priority) {
-		c.fail(http.StatusBadRequest, "Wrong input: priority must be one of replica, snapshot, no_sync")
+	req, ok := recoverRequest(c, `"file:///..." or "http://..."`)
+	if !ok {
 		return
 	}
 	u, err := url.Parse(req.Location)
@@ -335,19 +333,8 @@ func (s *Server) restRecover(c *restCtx) {
 			return
 		}
 	case "http", "https":
-		resp, err := http.Get(req.Location)
-		if err != nil {
-			c.fail(http.StatusBadRequest, "Wrong input: cannot download snapshot: "+err.Error())
-			return
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			c.fail(http.StatusBadRequest, fmt.Sprintf("Wrong input: downloading snapshot from %s: HTTP %d", req.Location, resp.StatusCode))
-			return
-		}
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxSnapshotBytes))
-		if err != nil {
-			c.fail(http.StatusBadRequest, "Wrong input: downloading snapshot: "+err.Error())
+		if body, err = download(req.Location); err != nil {
+			c.fail(http.StatusBadRequest, "Wrong input: "+err.Error())
 			return
 		}
 	default:

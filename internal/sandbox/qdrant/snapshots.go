@@ -85,10 +85,15 @@ func (s *Server) createSnapshot(ctx context.Context, c *collection) (*pb.Snapsho
 	if err != nil {
 		return nil, err
 	}
+	return writeArchive(dir, fmt.Sprintf("%s-%d", c.name, s.self(ctx)), snapshotEntry, body, s.opts.Now().UTC())
+}
+
+// writeArchive writes a tar holding entry into dir as <prefix>-<YYYY-MM-DD-HH-MM-SS>.snapshot (a second
+// later while the name is taken: names have one-second resolution), atomically, and describes it.
+func writeArchive(dir, prefix, entry string, body []byte, now time.Time) (*pb.SnapshotDescription, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	now := s.opts.Now().UTC()
-	if err := tw.WriteHeader(&tar.Header{Name: snapshotEntry, Mode: 0o644, Size: int64(len(body)), ModTime: now}); err != nil {
+	if err := tw.WriteHeader(&tar.Header{Name: entry, Mode: 0o644, Size: int64(len(body)), ModTime: now}); err != nil {
 		return nil, err
 	}
 	if _, err := tw.Write(body); err != nil {
@@ -98,8 +103,8 @@ func (s *Server) createSnapshot(ctx context.Context, c *collection) (*pb.Snapsho
 		return nil, err
 	}
 	var path string
-	for t := now; ; t = t.Add(time.Second) { // names have one-second resolution
-		path = filepath.Join(dir, fmt.Sprintf("%s-%d-%s.snapshot", c.name, s.self(ctx), t.Format("2006-01-02-15-04-05")))
+	for t := now; ; t = t.Add(time.Second) {
+		path = filepath.Join(dir, prefix+"-"+t.Format("2006-01-02-15-04-05")+".snapshot")
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			break
 		}
@@ -139,23 +144,31 @@ func (s *Server) listSnapshots(ctx context.Context, name string) ([]*pb.Snapshot
 
 // readSnapshot parses a snapshot archive.
 func readSnapshot(r io.Reader) (*snapshotContent, error) {
+	er, err := archiveEntry(r, snapshotEntry)
+	if err != nil {
+		return nil, err
+	}
+	var sc snapshotContent
+	if err := json.NewDecoder(er).Decode(&sc); err != nil {
+		return nil, fmt.Errorf("snapshot %s is malformed: %w", snapshotEntry, err)
+	}
+	return &sc, nil
+}
+
+// archiveEntry finds entry in a snapshot's tar archive and returns its content (at most 1 GiB).
+func archiveEntry(r io.Reader, entry string) (io.Reader, error) {
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return nil, errors.New("snapshot archive has no " + snapshotEntry + " (not a snapshot of this sandbox?)")
+			return nil, errors.New("snapshot archive has no " + entry + " (not a snapshot of this sandbox?)")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("snapshot is not a tar archive: %w", err)
 		}
-		if h.Name != snapshotEntry {
-			continue
+		if h.Name == entry {
+			return io.LimitReader(tr, 1<<30), nil
 		}
-		var sc snapshotContent
-		if err := json.NewDecoder(io.LimitReader(tr, 1<<30)).Decode(&sc); err != nil {
-			return nil, fmt.Errorf("snapshot %s is malformed: %w", snapshotEntry, err)
-		}
-		return &sc, nil
 	}
 }
 

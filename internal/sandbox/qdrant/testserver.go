@@ -1,11 +1,13 @@
 package qdrant
 
 import (
+	"encoding/pem"
 	"net"
 	"net/http/httptest"
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
@@ -71,4 +73,36 @@ func StartTestServer(t testing.TB, opts Options) *TestServer {
 		_ = srv.Close()
 	})
 	return ts
+}
+
+// TLSTestServer is an emulator serving gRPC and REST over TLS (a self-signed certificate for 127.0.0.1)
+// on loopback for the duration of a test.
+type TLSTestServer struct {
+	Addr    string // host:port of the gRPC API
+	RESTURL string // https base URL of the REST API
+	CACert  string // PEM of the certificate both serve
+	Server  *Server
+}
+
+// StartTLSTestServer is StartTestServer over TLS, without per-peer endpoints.
+func StartTLSTestServer(t testing.TB, opts Options) *TLSTestServer {
+	t.Helper()
+	if opts.Kit == nil {
+		opts.Kit = kit.New(0, 0, 1)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatalf("qdrant emulator: %v", err)
+	}
+	rest := httptest.NewTLSServer(srv.RESTHandler())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("qdrant emulator: %v", err)
+	}
+	g := grpc.NewServer(append(opts.Kit.ServerOptions(), grpc.Creds(credentials.NewServerTLSFromCert(&rest.TLS.Certificates[0])))...)
+	srv.Register(g)
+	go func() { _ = g.Serve(lis) }()
+	t.Cleanup(func() { rest.Close(); g.Stop(); _ = srv.Close() })
+	return &TLSTestServer{Addr: lis.Addr().String(), RESTURL: rest.URL, Server: srv,
+		CACert: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rest.Certificate().Raw}))}
 }

@@ -1,0 +1,269 @@
+package backup
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	pb "github.com/qdrant/go-client/qdrant"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// QdrantReadyTimeout bounds the wait for a restored collection's replicas to be Active.
+var QdrantReadyTimeout = 2 * time.Minute
+
+func findCollection(m *Manifest, name string) (*QdrantCollection, error) {
+	var names []string
+	for i := range m.Qdrant {
+		if m.Qdrant[i].Name == name {
+			return &m.Qdrant[i], nil
+		}
+		names = append(names, m.Qdrant[i].Name)
+	}
+	return nil, fmt.Errorf("set %s holds no Qdrant collection %q (it holds: %s)", m.ID, name, strings.Join(names, ", "))
+}
+
+// restoreQdrant proves every shard object of the collection intact, then recreates the collection on the
+// configured cluster (whatever its peers) and recovers each shard onto every peer holding a replica.
+func (e *Engine) restoreQdrant(ctx context.Context, o RestoreOptions) error {
+	m, err := e.Store.Manifest(ctx, o.SetID)
+	if err != nil {
+		return err
+	}
+	meta, err := findCollection(m, o.QdrantCollection)
+	if err != nil {
+		return err
+	}
+	target := o.Target
+	if target == "" {
+		target = meta.Name
+	}
+	if target == meta.Name && !o.Force {
+		return fmt.Errorf("restoring over the original collection %q needs --force; or name another with --target", target)
+	}
+	c, err := e.Qdrant.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	exists, err := c.client.CollectionExists(ctx, target)
+	if err != nil {
+		return fmt.Errorf("checking Qdrant collection %q: %w", target, err)
+	}
+	if exists && !o.Force {
+		return fmt.Errorf("Qdrant collection %q already exists: pass --force to replace it, or name another --target", target)
+	}
+	// Integrity first: nothing is written to the cluster before every shard object checks out.
+	objs, err := shardObjects(m, meta)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if err := e.CheckObject(ctx, o.SetID, obj); err != nil {
+			return err
+		}
+	}
+	if exists {
+		if err := c.client.DeleteCollection(ctx, target); err != nil {
+			return fmt.Errorf("deleting Qdrant collection %q to replace it: %w", target, err)
+		}
+	}
+	return e.recreateCollection(ctx, c, o.SetID, meta, objs, target)
+}
+
+func shardObjects(m *Manifest, meta *QdrantCollection) (map[uint32]Object, error) {
+	out := map[uint32]Object{}
+	for _, sh := range meta.Shards {
+		obj, err := findObject(m, "qdrant", sh.Object)
+		if err != nil {
+			return nil, err
+		}
+		out[sh.ID] = *obj
+	}
+	return out, nil
+}
+
+func (e *Engine) recreateCollection(ctx context.Context, c *qdrantConn, setID string, meta *QdrantCollection, objs map[uint32]Object, target string) error {
+	cfg := &pb.CollectionConfig{}
+	if err := protojson.Unmarshal(meta.Config, cfg); err != nil {
+		return fmt.Errorf("%w: the configuration of collection %q in the manifest is malformed: %v", ErrIntegrity, meta.Name, err)
+	}
+	p := cfg.GetParams()
+	req := &pb.CreateCollection{CollectionName: target, VectorsConfig: p.GetVectorsConfig(), ShardNumber: proto.Uint32(p.GetShardNumber()),
+		ReplicationFactor: p.ReplicationFactor, WriteConsistencyFactor: p.WriteConsistencyFactor, OnDiskPayload: proto.Bool(p.GetOnDiskPayload()),
+		HnswConfig: cfg.GetHnswConfig(), WalConfig: cfg.GetWalConfig(), OptimizersConfig: cfg.GetOptimizerConfig(),
+		QuantizationConfig: cfg.GetQuantizationConfig(), SparseVectorsConfig: p.SparseVectorsConfig, StrictModeConfig: cfg.GetStrictModeConfig(),
+		Metadata: cfg.GetMetadata(), Timeout: proto.Uint64(60)}
+	if err := c.client.CreateCollection(ctx, req); err != nil {
+		return fmt.Errorf("creating Qdrant collection %q: %w", target, err)
+	}
+	fields := make([]string, 0, len(meta.PayloadIndexes))
+	for f := range meta.PayloadIndexes {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		info := &pb.PayloadSchemaInfo{}
+		if err := protojson.Unmarshal(meta.PayloadIndexes[f], info); err != nil || info.GetDataType() == pb.PayloadSchemaType_UnknownType {
+			return fmt.Errorf("%w: payload index %q of collection %q in the manifest is malformed", ErrIntegrity, f, meta.Name)
+		}
+		ft := pb.FieldType(info.GetDataType() - 1) // PayloadSchemaType counts from UnknownType = 0, FieldType from Keyword = 0
+		if _, err := c.client.CreateFieldIndex(ctx, &pb.CreateFieldIndexCollection{CollectionName: target, FieldName: f, FieldType: &ft,
+			FieldIndexParams: info.GetParams(), Wait: proto.Bool(true)}); err != nil {
+			return fmt.Errorf("creating payload index %q on %q: %w", f, target, err)
+		}
+	}
+	reps, err := c.waitActive(ctx, target)
+	if err != nil {
+		return err
+	}
+	for _, sh := range meta.Shards {
+		holders := reps[sh.ID]
+		if len(holders) == 0 {
+			return fmt.Errorf("shard %d of the restored collection %q has no replica (its shard_number differs?)", sh.ID, target)
+		}
+		peers := make([]uint64, 0, len(holders))
+		for peer := range holders {
+			peers = append(peers, peer)
+		}
+		sort.Slice(peers, func(i, j int) bool { return peers[i] < peers[j] })
+		for _, peer := range peers {
+			if err := e.recoverShard(ctx, c, setID, objs[sh.ID], sh, target, peer); err != nil {
+				return fmt.Errorf("recovering shard %d of %q onto peer %d: %w", sh.ID, target, peer, err)
+			}
+		}
+	}
+	if _, err := c.waitActive(ctx, target); err != nil {
+		return err
+	}
+	n, err := c.client.Count(ctx, &pb.CountPoints{CollectionName: target, Exact: proto.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("counting the points of %q: %w", target, err)
+	}
+	if !meta.Unstable && n != meta.Points {
+		return fmt.Errorf("%w: the restored collection %q has %d points, the backup %d", ErrIntegrity, target, n, meta.Points)
+	}
+	return nil
+}
+
+// recoverShard streams the shard's object (decrypted, decompressed) as a multipart upload to the peer's
+// shard recovery endpoint. Every replica receives the same snapshot, so priority no_sync (activate the
+// replica, no synchronisation) leaves them all Active and equal without shard transfers.
+func (e *Engine) recoverShard(ctx context.Context, c *qdrantConn, setID string, obj Object, sh QdrantShard, target string, peer uint64) error {
+	base, err := c.peerURL(peer)
+	if err != nil {
+		return err
+	}
+	r, finish, closeFn, err := e.plainReader(ctx, setID, obj)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	prog := e.progress()
+	prog.Start(fmt.Sprintf("restore qdrant %s -> %s (peer %d)", obj.Name, target, peer), obj.PlainBytes)
+	defer prog.Done()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		part, err := mw.CreateFormFile("snapshot", fmt.Sprintf("%s-shard-%d.snapshot", target, sh.ID))
+		if err == nil {
+			_, err = io.Copy(part, io.TeeReader(r, &countingWriter{w: io.Discard, p: prog}))
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	u := fmt.Sprintf("%s/collections/%s/shards/%d/snapshots/upload?priority=no_sync&wait=true&checksum=%s",
+		base, url.PathEscape(target), sh.ID, url.QueryEscape(sh.SnapshotSHA256))
+	resp, err := c.request(ctx, "POST", u, pr, mw.FormDataContentType())
+	pr.CloseWithError(errors.New("upload finished"))
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return finish()
+}
+
+// waitActive waits until every replica of every shard is Active and returns the placement.
+func (c *qdrantConn) waitActive(ctx context.Context, name string) (map[uint32]map[uint64]pb.ReplicaState, error) {
+	deadline := time.Now().Add(QdrantReadyTimeout)
+	for {
+		reps, err := c.replicas(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		ready := len(reps) > 0
+		for _, peers := range reps {
+			for _, st := range peers {
+				ready = ready && st == pb.ReplicaState_Active
+			}
+		}
+		if ready {
+			return reps, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the replicas of Qdrant collection %q are not all Active after %s: %v", name, QdrantReadyTimeout, reps)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// verifyQdrant restores every collection of set m into a scratch collection, compares its point count
+// and content checksum with those recorded at backup, and deletes the scratch collection.
+func (e *Engine) verifyQdrant(ctx context.Context, m *Manifest) ([]TableCheck, error) {
+	if len(m.Qdrant) == 0 {
+		return nil, nil
+	}
+	c, err := e.Qdrant.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	var out []TableCheck
+	for i := range m.Qdrant {
+		meta := &m.Qdrant[i]
+		if meta.Unstable {
+			return out, fmt.Errorf("set %s: Qdrant collection %q was written during the backup, so its content has no recorded state to compare: it cannot be verified", m.ID, meta.Name)
+		}
+		objs, err := shardObjects(m, meta)
+		if err != nil {
+			return out, err
+		}
+		for _, obj := range objs {
+			if err := e.CheckObject(ctx, m.ID, obj); err != nil {
+				return out, err
+			}
+		}
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		scratch := "alfred_verify_" + hex.EncodeToString(b[:])
+		err = e.recreateCollection(ctx, c, m.ID, meta, objs, scratch)
+		check := TableCheck{Database: "qdrant", Table: meta.Name, WantRows: int64(meta.Points), WantChecksum: meta.Checksum, GotRows: -1}
+		if err == nil {
+			var n uint64
+			n, check.GotChecksum, err = c.contentChecksum(ctx, scratch)
+			check.GotRows = int64(n)
+		}
+		_ = c.client.DeleteCollection(context.WithoutCancel(ctx), scratch)
+		if err != nil && !errors.Is(err, ErrIntegrity) {
+			return out, err
+		}
+		out = append(out, check)
+	}
+	return out, nil
+}
