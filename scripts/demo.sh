@@ -45,8 +45,21 @@ create table if not exists public.events (
 ) partition by range (created_at);
 SQL
 
-step "terraform apply of examples/platform with the locally built provider (dev_overrides)"
+step "a bucket and an encryption keyset for the platform's backups"
 mkdir -p "$work"
+bucket=alfred-demo-backups
+# versitygw answers 409 when the bucket exists: fine on a second run.
+code=$(curl -sS -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:${AWS_REGION}:s3" \
+  -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+  --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -X PUT "$ALFRED_S3_ENDPOINT/$bucket")
+case $code in 200 | 409) ;; *) echo "demo: creating bucket $bucket: HTTP $code" >&2; exit 1 ;; esac
+[ -f "$work/backup.keyset.json" ] || "$bin/alfredctl" backup keygen --out "$work/backup.keyset.json"
+echo "  s3://$bucket, keyset $work/backup.keyset.json (mode 0600; the only way to read the backups)"
+export TF_VAR_backup_bucket=$bucket TF_VAR_backup_postgres_dsn=$ALFRED_POSTGRES_DSN
+TF_VAR_backup_encryption_key=$(cat "$work/backup.keyset.json")
+export TF_VAR_backup_encryption_key
+
+step "terraform apply of examples/platform with the locally built provider (dev_overrides)"
 cat > "$work/terraformrc" <<RC
 provider_installation {
   dev_overrides {
@@ -80,9 +93,6 @@ if [ "$code" -ne 0 ]; then
   echo "demo: the second plan is not empty (exit $code)" >&2
   exit 1
 fi
-step "backups: a policy for the platform's database, run once, and the backup verified (scripts/demo_backups.sh)"
-bash "$root/scripts/demo_backups.sh" "$work/plugins"
-cd "$work"
 
 step "RBAC at work: what alfred_rbac.authorize answers inside a user's request (JWT claims as PostgREST sets them)"
 for who in "6f1c2d4e-0000-4000-8000-000000000001:alice (analyst)" "6f1c2d4e-0000-4000-8000-00000000beef:a user with no role"; do
@@ -133,8 +143,20 @@ terraform output -json agent_uris
 step "each agent's task queue in the sandbox's Pub/Sub (push to the agent with an invoker's OIDC token, dead letters after max_delivery_attempts)"
 terraform output -json task_queues
 
-# BACKUPS SLOT: the lead adds here, with modules/backups: a backup run (alfredctl backup run), its restore into
-# a scratch database (alfredctl backup restore / verify), and the backup listing (alfredctl backup list).
+step "backups: the policy's Cloud Run job took the pre-migration backup at apply; list, verify and restore it into a scratch database"
+export ALFRED_BACKUP_KEYSET_FILE=$work/backup.keyset.json
+id=$(terraform output -json backups | python3 -c 'import json,sys; print(json.load(sys.stdin)["pre_migration_backup"]["backup_id"])')
+prefix=$(terraform output -json backups | python3 -c 'import json,sys; print(json.load(sys.stdin)["pre_migration_backup"]["prefix"])')
+"$bin/alfredctl" backup list --bucket "$bucket" --prefix "$prefix"
+"$bin/alfredctl" backup verify "$id" --bucket "$bucket" --prefix "$prefix"
+psql "$ALFRED_POSTGRES_DSN" -qtA -c 'drop database if exists demo_restored' >/dev/null
+"$bin/alfredctl" backup restore "$id" --bucket "$bucket" --prefix "$prefix" --database postgres --target demo_restored
+restored_dsn=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/demo_restored")))' "$ALFRED_POSTGRES_DSN")
+psql "$restored_dsn" -qtA -v ON_ERROR_STOP=1 <<'SQL'
+select '  demo_restored: ' || (select count(*) from alfred_rbac.roles) || ' RBAC roles, '
+  || (select count(*) from pg_policies where policyname like 'alfred_rbac%') || ' row-level security policies, '
+  || (select count(*) from pg_inherits where inhparent = 'public.events'::regclass) || ' partitions of events';
+SQL
 
 step "where to look next"
 cat <<NEXT
@@ -143,7 +165,8 @@ cat <<NEXT
   alert policies:          cd $work && terraform output -json alerting
                            (Cloud Monitoring at \$ALFRED_GCP_MONITORING_ENDPOINT, project \$ALFRED_GCP_PROJECT)
   everything applied:      cd $work && terraform state list
-  backup listing:          not wired yet (modules/backups lands later; then: alfredctl backup list)
+  backup listing:          set -a; . $sandbox/sandbox.env; set +a; ALFRED_BACKUP_KEYSET_FILE=$work/backup.keyset.json \\
+                           $bin/alfredctl backup list --bucket $bucket --prefix $prefix   (scheduled sets: --prefix alfred/)
   the sandbox's variables: set -a; . $sandbox/sandbox.env; set +a
 NEXT
 

@@ -127,13 +127,62 @@ module "platform" {
     "public.events" = { interval = "day", premake = 7, retention = "30d", default_partition = true }
   }
 
-  # BACKUPS SLOT: backup policies and the pre-migration backup (modules/backups) are wired in here by the lead.
+  # Encrypted off-site backups of the platform's database and memory collection, nightly at 03:00 Berlin
+  # time, the newest 7 kept; and a backup taken at apply whenever `migration` changes, before the migration
+  # runs (a migration's resources depend on module.platform.backups.pre_migration_backup). Off without a
+  # bucket: `make demo` creates one and a keyset (alfredctl backup keygen) and passes both.
+  backups = {
+    enabled                = var.backup_bucket != null
+    name                   = "platform-nightly"
+    schedule               = "CRON_TZ=Europe/Berlin 0 3 * * *"
+    keep_last              = 7
+    databases              = ["postgres"]
+    qdrant_collections     = var.backup_qdrant_collections
+    bucket                 = var.backup_bucket
+    runner_image           = "local/alfredctl:demo"
+    runner_service_account = "backup-runner@alfred-sandbox.iam.gserviceaccount.com"
+    pre_migration          = { triggers = { migration = var.migration } }
+  }
+  backup_postgres_dsn   = var.backup_postgres_dsn
+  backup_encryption_key = var.backup_encryption_key
 }
 
 variable "supabase_project_ref" {
   description = "Ref of the Supabase project that holds the platform's state (the sandbox seeds alfredsandboxproject)."
   type        = string
   default     = "alfredsandboxproject"
+}
+
+variable "backup_bucket" {
+  description = "S3 bucket of the backups; null leaves backups off."
+  type        = string
+  default     = null
+}
+
+variable "backup_encryption_key" {
+  description = "Tink keyset (JSON) of the backups (`alfredctl backup keygen`)."
+  type        = string
+  sensitive   = true
+  default     = null
+}
+
+variable "backup_postgres_dsn" {
+  description = "DSN the backup job reads the database with."
+  type        = string
+  sensitive   = true
+  default     = null
+}
+
+variable "backup_qdrant_collections" {
+  description = "Qdrant collections the backups include (needs the runner to reach Qdrant)."
+  type        = list(string)
+  default     = []
+}
+
+variable "migration" {
+  description = "Version of the application's latest schema migration: a change takes a backup first."
+  type        = string
+  default     = "0001"
 }
 
 variable "deletion_protection" {
@@ -185,6 +234,10 @@ output "qdrant" {
 
 output "read_replica" {
   value = module.platform.data.read_replicas["analytics"]
+}
+
+output "backups" {
+  value = module.platform.backups
 }
 
 output "events_partitions" {

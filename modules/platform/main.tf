@@ -78,8 +78,30 @@ moved {
   to   = module.observability.alfred_alert_policy.agent
 }
 
-# Backups (alfred_backup_policy and the pre-migration alfred_backup) come from modules/backups, wired here:
-# module "backups" { source = "../backups" ... }  -- BACKUPS SLOT: the lead wires modules/backups in here.
+# Backups: a scheduled policy and, with pre_migration, a backup taken at apply (modules/backups).
+module "backups" {
+  source = "../backups"
+  count  = var.backups.enabled ? 1 : 0
+
+  name                   = var.backups.name
+  schedule               = var.backups.schedule
+  time_zone              = var.backups.time_zone
+  keep_last              = var.backups.keep_last
+  max_age                = var.backups.max_age
+  postgres_dsn           = var.backup_postgres_dsn
+  databases              = var.backups.databases
+  qdrant_collections     = var.backups.qdrant_collections
+  bucket                 = var.backups.bucket
+  prefix                 = var.backups.prefix
+  encryption_key         = var.backup_encryption_key
+  runner_image           = var.backups.runner_image
+  runner_service_account = var.backups.runner_service_account
+  runner_grant_role      = var.backups.runner_grant_role
+  pre_migration          = var.backups.pre_migration
+
+  # The collections are backed up once they exist.
+  depends_on = [module.data]
+}
 
 data "alfred_prometheus_scrape_config" "agents" {
   count = length(var.agents) > 0 ? 1 : 0

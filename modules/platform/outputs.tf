@@ -42,3 +42,13 @@ output "data" {
     network_security = module.data.network_security
   }
 }
+
+output "backups" {
+  description = "The backup policy (`policy_id`, `scheduler_job`, `last_success`) and the pre-migration backup (`backup_id`, `bucket`, `prefix`, ...), or null when backups are off."
+  value = var.backups.enabled ? {
+    policy_id            = module.backups[0].policy_id
+    scheduler_job        = module.backups[0].scheduler_job
+    last_success         = module.backups[0].last_success
+    pre_migration_backup = module.backups[0].pre_migration_backup
+  } : null
+}

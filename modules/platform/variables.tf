@@ -199,3 +199,50 @@ variable "partitions" {
   }))
   default = {}
 }
+
+variable "backups" {
+  description = "Scheduled, encrypted backups of the platform's databases and collections (`modules/backups`): a Cloud Run job running `alfredctl backup run` on `schedule`, and with `pre_migration` a backup taken at apply before a migration. Off unless `enabled`; then `bucket`, `runner_image`, `runner_service_account` and the sensitive `backup_encryption_key` are required."
+  type = object({
+    enabled                = optional(bool, false)
+    name                   = optional(string, "platform")
+    schedule               = optional(string, "0 3 * * *")
+    time_zone              = optional(string)
+    keep_last              = optional(number, 7)
+    max_age                = optional(string)
+    databases              = optional(list(string), [])
+    qdrant_collections     = optional(list(string), [])
+    bucket                 = optional(string)
+    prefix                 = optional(string, "alfred/")
+    runner_image           = optional(string)
+    runner_service_account = optional(string)
+    runner_grant_role      = optional(string, "roles/run.invoker")
+    pre_migration = optional(object({
+      triggers          = map(string)
+      retain_on_destroy = optional(bool, true)
+    }))
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = !var.backups.enabled || (var.backups.bucket != null && var.backups.runner_image != null && var.backups.runner_service_account != null)
+    error_message = "With `backups.enabled`, set `backups.bucket`, `backups.runner_image` (an alfredctl image) and `backups.runner_service_account`."
+  }
+  validation {
+    condition     = !var.backups.enabled || length(var.backups.databases) + length(var.backups.qdrant_collections) > 0
+    error_message = "With `backups.enabled`, name what to back up: `backups.databases` and/or `backups.qdrant_collections`."
+  }
+}
+
+variable "backup_postgres_dsn" {
+  description = "DSN of the PostgreSQL cluster the backups read (a role that reads every row); needed when `backups.databases` is set."
+  type        = string
+  sensitive   = true
+  default     = null
+}
+
+variable "backup_encryption_key" {
+  description = "Tink keyset (JSON) that encrypts the backups (`alfredctl backup keygen`); needed with `backups.enabled`."
+  type        = string
+  sensitive   = true
+  default     = null
+}
