@@ -1,9 +1,14 @@
 package acctest
 
 import (
+	"context"
 	"os"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/localproc"
 )
@@ -33,4 +38,20 @@ func S3(t testing.TB) *localproc.S3Server {
 		t.Fatalf("starting versitygw: %v", s3Err)
 	}
 	return s3Server
+}
+
+// CreateBucket creates bucket in the object store of a sandbox whose environment is env
+// (ALFRED_S3_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), for resources that need a
+// bucket to exist, such as alfred_backup_policy.
+func CreateBucket(t testing.TB, env map[string]string, bucket string) {
+	t.Helper()
+	c := s3.New(s3.Options{Region: env["AWS_REGION"], UsePathStyle: true, BaseEndpoint: aws.String(env["ALFRED_S3_ENDPOINT"]),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: env["AWS_ACCESS_KEY_ID"], SecretAccessKey: env["AWS_SECRET_ACCESS_KEY"]}, nil
+		})})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("creating bucket %s: %v", bucket, err)
+	}
 }

@@ -72,7 +72,7 @@ func agentServiceSchema(ctx context.Context) schema.Schema {
 				Validators: []validator.String{shared.ProjectID()}},
 			"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region, e.g. " +
 				"`europe-west1`. Defaults to the provider's `gcp.region`. Changing it replaces the service.",
-				Validators: []validator.String{stringvalidator.RegexMatches(regionRE, "must be a region such as europe-west1 or us-central1")}},
+				Validators: []validator.String{shared.Region()}},
 			"image": schema.StringAttribute{Required: true, MarkdownDescription: "Container image reference: " +
 				"`[registry/]path[:tag][@digest]` with a lowercase path, e.g. `europe-docker.pkg.dev/project/repo/agent:1.2`.",
 				Validators: []validator.String{shared.ImageReference()}},

@@ -27,7 +27,6 @@ var (
 	labelValueRE  = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
 	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	emailRE       = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	regionRE      = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
 )
 
 var reservedNamespaces = []string{"run.googleapis.com", "cloud.googleapis.com", "serving.knative.dev", "autoscaling.knative.dev"}

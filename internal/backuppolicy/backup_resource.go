@@ -73,7 +73,7 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"size_bytes": schema.Int64Attribute{Computed: true, PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}, MarkdownDescription: "Bytes stored (encrypted, compressed) over the set's objects."},
 			"sha256":     schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "SHA-256 of the set's manifest as stored; the manifest holds each object's own SHA-256."},
 			"created_at": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the set was complete (RFC 3339)."},
-			"timeouts":   timeouts.Attributes(ctx, timeouts.Opts{Create: true, Delete: true}),
+			"timeouts":   shared.TimeoutsAttributes(ctx, timeouts.Opts{Create: true, Delete: true}),
 		},
 	}
 }

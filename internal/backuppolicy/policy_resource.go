@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,10 @@ type policyResource struct{ data *shared.ProviderData }
 // job) and of its deletion; `timeouts` overrides it.
 const applyTimeout = 20 * time.Minute
 
+// maxKeepLast bounds retention.keep_last: daily sets for over 27 years. A larger number is a typo, and
+// each run lists every kept set of the prefix.
+const maxKeepLast = 10000
+
 var (
 	nameRE  = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
@@ -101,7 +106,7 @@ func policySchema(ctx context.Context) schema.Schema {
 			"encryption_key": schema.StringAttribute{Required: true, Sensitive: true,
 				MarkdownDescription: "The Tink keyset (JSON) the backups are encrypted with (AES-256 streaming AEAD, `AES256_GCM_HKDF_1MB`), e.g. `file(\"backup.keyset.json\")` after `alfredctl backup keygen`. Keep a copy apart from the backups: without it they cannot be read.",
 				Validators:          []validator.String{keysetValidator}},
-			"timeouts":     timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts":     shared.TimeoutsAttributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 			"last_success": schema.StringAttribute{Computed: true, MarkdownDescription: "Finish time (RFC 3339) of the newest complete backup set in the destination, read from the backup catalogue (the sets' manifests); null when there is none."},
 		},
 		Blocks: map[string]schema.Block{
@@ -109,8 +114,8 @@ func policySchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Which sets each run keeps; the newest good set is never deleted. Required.",
 				Validators:          []validator.Object{objectvalidator.IsRequired()},
 				Attributes: map[string]schema.Attribute{
-					"keep_last": schema.Int64Attribute{Optional: true, MarkdownDescription: "Keep this many newest good sets, at least 1. Required.",
-						Validators: []validator.Int64{int64validator.AtLeast(1)}},
+					"keep_last": schema.Int64Attribute{Optional: true, MarkdownDescription: "Keep this many newest good sets, from 1 to " + strconv.Itoa(maxKeepLast) + ". Required.",
+						Validators: []validator.Int64{int64validator.Between(1, maxKeepLast)}},
 					"max_age": schema.StringAttribute{Optional: true, MarkdownDescription: "Also delete good sets older than this duration (at least `1h`, e.g. `720h`).",
 						Validators: []validator.String{durationValidator}},
 				},
@@ -118,16 +123,17 @@ func policySchema(ctx context.Context) schema.Schema {
 			"postgres": schema.SingleNestedBlock{
 				MarkdownDescription: "The PostgreSQL databases to back up.",
 				Attributes: map[string]schema.Attribute{
-					"dsn": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "DSN of the cluster (its database name is replaced per database); the role must read every row (superuser or BYPASSRLS). Required in the block."},
+					"dsn": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "DSN of the cluster (its database name is replaced per database); the role must read every row (superuser or BYPASSRLS). Required in the block.",
+						Validators: []validator.String{dsnValidator}},
 					"databases": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Databases to back up, at least one. Required in the block.",
-						Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 63))}},
+						Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 63), shared.PostgresNoNUL)}},
 				},
 			},
 			"qdrant": schema.SingleNestedBlock{
 				MarkdownDescription: "Qdrant collections to snapshot into the same set (rendered as `--qdrant-collection`; needs an alfredctl with Qdrant backups).",
 				Attributes: map[string]schema.Attribute{
-					"collections": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Collection names, at least one.",
-						Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 255))}},
+					"collections": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Collection names (letters, digits, `_`, `-`, `.`; at most 255 each), at least one.",
+						Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(shared.QdrantCollectionName())}},
 				},
 			},
 			"destination": schema.SingleNestedBlock{
@@ -151,10 +157,12 @@ func policySchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "The Cloud Run job that runs the backups. Required.",
 				Validators:          []validator.Object{objectvalidator.IsRequired()},
 				Attributes: map[string]schema.Attribute{
-					"project": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Project of the jobs (default: the provider's `gcp.project`)."},
-					"region":  schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region of the jobs (default: the provider's `gcp.region`)."},
-					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Container image of alfredctl. Required.",
-						Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
+					"project": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Project of the jobs (default: the provider's `gcp.project`).",
+						Validators: []validator.String{shared.ProjectID()}},
+					"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region of the jobs (default: the provider's `gcp.region`).",
+						Validators: []validator.String{shared.Region()}},
+					"image": schema.StringAttribute{Optional: true, MarkdownDescription: "Container image of alfredctl (`[registry/]path[:tag][@digest]`). Required.",
+						Validators: []validator.String{shared.ImageReference()}},
 					"service_account": schema.StringAttribute{Optional: true, MarkdownDescription: "Email of the service account the job runs as and whose OAuth token the scheduler uses to run it. Required.",
 						Validators: []validator.String{stringvalidator.RegexMatches(emailRE, "must be a service account email")}},
 					"grant_role": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("roles/run.invoker"),

@@ -3,6 +3,7 @@ package backuppolicy
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -91,6 +92,30 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*
 var prefixValidator = shared.StringCheck{Summary: "Invalid prefix", Desc: "a key prefix ending in /, e.g. alfred/ or prod/db/", Fn: func(p string) string {
 	if !prefixRE.MatchString(p) || strings.HasSuffix(p, "-pinned/") {
 		return fmt.Sprintf("%q must be a non-empty key prefix of safe characters (letters, digits, ! _ . * ' ( ) -) in /-separated parts, ending in \"/\", e.g. \"alfred/\"; it may not end in \"-pinned/\" (reserved for alfred_backup).", p)
+	}
+	return ""
+}}
+
+// kvDSNRE is the start of a keyword/value connection string ("host=db user=backup ...").
+var kvDSNRE = regexp.MustCompile(`^\s*[A-Za-z_]+\s*=`)
+
+// dsnValidator checks the form of postgres.dsn only (a postgres:// URL, or keyword=value pairs): pgx parses it
+// on the runner, where its environment and certificate files are, not at plan. It never quotes the value:
+// the DSN may hold a password.
+var dsnValidator = shared.StringCheck{Summary: "Invalid postgres.dsn", Desc: "a PostgreSQL connection string: a postgres:// URL or keyword=value pairs", Fn: func(s string) string {
+	t := strings.TrimSpace(s)
+	switch {
+	case t == "":
+		return "postgres.dsn is empty: set it to the cluster's connection string, e.g. \"postgres://backup@db.internal:5432/postgres\" or \"host=db.internal user=backup\"."
+	case strings.ContainsRune(t, 0):
+		return "postgres.dsn contains a NUL byte, which no connection string can hold."
+	case strings.HasPrefix(t, "postgres://"), strings.HasPrefix(t, "postgresql://"):
+		if _, err := url.Parse(t); err != nil {
+			return "postgres.dsn is not a valid postgres:// URL (the value is not shown: it may hold a password)."
+		}
+		return ""
+	case !kvDSNRE.MatchString(t):
+		return "postgres.dsn must be a postgres:// (or postgresql://) URL or keyword=value pairs such as \"host=db.internal user=backup dbname=postgres\" (the value is not shown: it may hold a password)."
 	}
 	return ""
 }}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -104,17 +103,17 @@ func partitionsSchema() schema.Schema {
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"schema": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("public"),
 				MarkdownDescription: "Schema of the table (default `public`). Partitions are created in it.",
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 63), noNUL},
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 63), shared.PostgresNoNUL},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"table": schema.StringAttribute{Required: true,
 				MarkdownDescription: "The partitioned table (`PARTITION BY RANGE` on one `timestamp` or `timestamptz` " +
 					"column), at most 53 characters so that partition names fit PostgreSQL's 63.",
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, maxTableLen), noNUL},
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, maxTableLen), shared.PostgresNoNUL},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"column": schema.StringAttribute{Optional: true, Computed: true,
 				MarkdownDescription: "The partition key column, read from the table. When set, apply checks that the " +
 					"table is partitioned by it; it can never change (that would mean a new table).",
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), noNUL},
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), shared.PostgresNoNUL},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"interval": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Width of a partition: `day`, `week` (ISO, from Monday) or `month`. Cannot be " +
@@ -539,7 +538,3 @@ func (r *partitionsResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("table"), table)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), schemaName+"."+table)...)
 }
-
-// noNUL refuses a NUL byte, which no PostgreSQL identifier can hold; the other characters are legal in a
-// quoted identifier.
-var noNUL = stringvalidator.RegexMatches(regexp.MustCompile(`^[^\x00]*$`), "must not contain a NUL byte: PostgreSQL identifiers cannot")

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/planreview"
 )
 
@@ -33,6 +34,14 @@ func applyPlatform(t *testing.T) *platform {
 	}
 	env := acctest.PrivateSandbox(t)
 	t.Setenv("TF_VAR_project_ref", env["ALFRED_SUPABASE_PROJECT_REF"])
+	// testdata/platform/backup.tf: the policy's bucket, key and DSN.
+	acctest.CreateBucket(t, env, "platform-backups")
+	keyset, err := backup.NewKeyset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_VAR_backup_key", string(keyset))
+	t.Setenv("TF_VAR_backup_dsn", env["ALFRED_POSTGRES_DSN"])
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, err := pgx.Connect(ctx, env["ALFRED_POSTGRES_DSN"])
@@ -244,4 +253,56 @@ resource "alfred_alert_policy" "bot" {
 		}
 		t.Logf("markdown:\n%s", md.String())
 	})
+
+	// The backup rules on plans of a policy that was applied: each change alone, at the policy's address.
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  []string
+		texts []string // in the review's text
+	}{
+		{"backup retention shortened", map[string]string{"backup_override.tf": `resource "alfred_backup_policy" "nightly" {
+  retention {
+    keep_last = 3
+    max_age   = "168h"
+  }
+}
+`}, []string{"medium backup-retention-shortened alfred_backup_policy.nightly", "medium backup-retention-shortened alfred_backup_policy.nightly"},
+			[]string{`retention.keep_last shortened: 14 -> 3`, `retention.max_age shortened: "720h" -> "168h"`}},
+		{"backup encryption weakened", map[string]string{"backup_override.tf": `resource "alfred_backup_policy" "nightly" {
+  destination {
+    bucket = "platform-backups"
+    sse    = "AES256"
+  }
+}
+`}, []string{"medium backup-sse-weakened alfred_backup_policy.nightly", "medium backup-sse-weakened alfred_backup_policy.nightly"},
+			[]string{`destination.sse weakened: "aws:kms" -> "AES256"`, `destination.kms_key_id removed`}},
+		{"backup policy renamed", map[string]string{"backup_override.tf": `resource "alfred_backup_policy" "nightly" {
+  name = "nightly-v2"
+}
+`}, []string{"high stateful-replaced alfred_backup_policy.nightly"}, []string{`forced by name`}},
+		{"backup policy deleted", map[string]string{"backup.tf": ""}, []string{"high stateful-deleted alfred_backup_policy.nightly"},
+			[]string{`its scheduled backups stop`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer p.restore(t)
+			p.write(t, c.files)
+			rep := review(t, p.plan(t))
+			if got := found(rep); !slices.Equal(got, c.want) {
+				t.Errorf("findings:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(c.want, "\n     "))
+			}
+			var text bytes.Buffer
+			if err := rep.Text(&text); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range c.texts {
+				if !strings.Contains(text.String(), want) {
+					t.Errorf("the review lacks %q:\n%s", want, text.String())
+				}
+			}
+			if strings.Contains(text.String(), os.Getenv("TF_VAR_backup_key")) {
+				t.Errorf("the review prints the encryption key:\n%s", text.String())
+			}
+		})
+	}
 }

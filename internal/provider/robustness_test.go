@@ -147,6 +147,11 @@ var fillers = map[string][]string{
 	"alfred_agent_service.tracing":             {`{"langsmith_project":"agents","api_key_secret":"langsmith-key"}`},
 	"alfred_agent_service.vpc_access":          {`{"network":"default"}`, `{"connector":"projects/p/locations/europe-west1/connectors/c"}`},
 	"alfred_alert_policy":                      {`{"display_name":"a","severity":"ERROR"}`},
+	"alfred_backup":                            {`{"policy":"projects/p/locations/europe-west1/jobs/nightly"}`},
+	"alfred_backup_policy.destination":         {`{"bucket":"backups"}`},
+	"alfred_backup_policy.postgres":            {`{"dsn":"postgres://backup@db.internal:5432/postgres","databases":["app"]}`},
+	"alfred_backup_policy.retention":           {`{"keep_last":7}`},
+	"alfred_backup_policy.runner":              {`{"image":"example.com/tools/alfredctl:1","service_account":"backup@p.iam.gserviceaccount.com"}`},
 	"alfred_alert_policy.condition":            {`{"preset":"cpu","service":"bot"}`, `{"promql":"up == 0"}`, `{"preset":"failed_logins"}`},
 	"alfred_notification_channel":              {`{"type":"email","display_name":"d","labels":{"email_address":"a@example.com"}}`},
 	"alfred_prometheus_rules.rule":             {`{"preset":"cpu","service":"bot"}`, `{"name":"NoTraffic","promql":"up == 0"}`},
@@ -531,6 +536,8 @@ const (
 	whyRender    = "rendered into YAML or JSON with escaping; its meaning is Prometheus' or Grafana's"
 	whyPath      = "a file on the Prometheus host, which the provider cannot see"
 	whyVectors   = "the key `\"\"` is the unnamed default vector"
+	whyPgDB      = "a legal PostgreSQL database name once quoted; one that does not exist fails the backup run with a message that says so"
+	whyTriggers  = "arbitrary values on purpose (e.g. a migration's version): they are only kept in state and compared, a change takes a new backup; nothing sends them to an API"
 )
 
 // acceptedOnPurpose: the garbage each attribute accepts, and why. docs/guides/schema-robustness.md shows
@@ -551,6 +558,9 @@ var acceptedOnPurpose = []accepted{
 	{"alfred_agent_service", "startup_probe.initial_delay_seconds", []string{"zero"}, whyZero},
 	{"alfred_agent_service", "tracing.api_key_secret", []string{"negative duration", "invalid enum"}, whySecret},
 	{"alfred_agent_service", "tracing.langsmith_project", []string{"blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyFree},
+	{"alfred_backup_policy", "postgres.databases", []string{"element blank", "element unicode", "element negative duration", "element invalid enum"}, whyPgDB},
+	{"alfred_backup_policy", "qdrant.collections", []string{"element negative duration", "element invalid enum"}, whyName},
+	{"alfred_backup", "triggers", []string{"empty collection", "empty key", "unicode key", "value empty", "value blank", "value unicode", "value huge", "value negative duration", "value nul byte", "value invalid enum"}, whyTriggers},
 	{"alfred_alert_policy", "display_name", []string{"blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyFree},
 	{"alfred_alert_policy", "documentation", []string{"empty", "blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyFree},
 	{"alfred_alert_policy", "documentation_subject", []string{"empty", "blank", "unicode", "negative duration", "nul byte", "invalid enum"}, whyFree},

@@ -785,7 +785,7 @@ func (r *collectionResource) Delete(ctx context.Context, req resource.DeleteRequ
 // ImportState accepts the collection name, or `collections/<name>` (the REST path).
 func (r *collectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	name := strings.TrimPrefix(req.ID, "collections/")
-	if name == "" || !collectionName.MatchString(name) {
+	if name == "" || !shared.QdrantCollectionNameRE.MatchString(name) {
 		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not a collection name nor collections/<name>.", req.ID))
 		return
 	}

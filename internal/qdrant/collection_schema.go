@@ -27,11 +27,10 @@ import (
 )
 
 var (
-	distances      = []string{"Cosine", "Euclid", "Dot", "Manhattan"}
-	indexTypes     = []string{"keyword", "integer", "float", "geo", "text", "bool", "datetime", "uuid"}
-	quantTypes     = []string{"scalar", "product", "binary"}
-	compressions   = []string{"x4", "x8", "x16", "x32", "x64"}
-	collectionName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
+	distances    = []string{"Cosine", "Euclid", "Dot", "Manhattan"}
+	indexTypes   = []string{"keyword", "integer", "float", "geo", "text", "bool", "datetime", "uuid"}
+	quantTypes   = []string{"scalar", "product", "binary"}
+	compressions = []string{"x4", "x8", "x16", "x32", "x64"}
 )
 
 func collectionSchema(ctx context.Context) schema.Schema {
@@ -47,9 +46,8 @@ func collectionSchema(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"name": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Collection name (letters, digits, `_`, `-`, `.`; at most 255). Changing it replaces the collection.",
-				Validators: []validator.String{stringvalidator.RegexMatches(collectionName,
-					"must be 1 to 255 letters, digits, '_', '-' or '.'")},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+				Validators:          []validator.String{shared.QdrantCollectionName()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"vectors": schema.MapNestedAttribute{Required: true,
 				MarkdownDescription: "Dense vectors by name; the unnamed default vector is the key `\"\"` (then the only key). " +
 					"A change of a vector's `size` or `distance`, or of the set of names, replaces the collection " +
@@ -151,8 +149,7 @@ func collectionSchema(ctx context.Context) schema.Schema {
 					"atomically (one `UpdateAliases` call), so a blue/green re-index is one apply: move the alias from " +
 					"the old collection's `aliases` to the new one's, with the old collection `depends_on` the new one so that the " +
 					"re-point runs first.",
-				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.RegexMatches(collectionName,
-					"must be 1 to 255 letters, digits, '_', '-' or '.'"))}},
+				Validators: []validator.Set{setvalidator.ValueStringsAre(shared.QdrantCollectionName())}},
 			"status": schema.StringAttribute{Computed: true,
 				MarkdownDescription: "Collection status (`green`, `yellow`, `grey`, `red`)."},
 			"shards": schema.ListNestedAttribute{Computed: true,

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
 
@@ -43,6 +44,7 @@ func newSecrets() secrets {
 		"slack auth_token (sensitive_labels)": "xoxb-" + r("scanslack"),
 		"webhook password (sensitive_labels)": r("scanhook"),
 		"pagerduty service_key":               r("scanpd"),
+		"backup_policy postgres.dsn password": r("scanbppw"),
 	}
 }
 
@@ -75,6 +77,8 @@ variable "slack_token" {}
 variable "webhook_password" {}
 variable "pagerduty_key" {}
 variable "project_ref" {}
+variable "backup_key" {}
+variable "backup_dsn" {}
 
 provider "alfred" {
   gcp {
@@ -182,9 +186,32 @@ resource "alfred_postgres_partitions" "events" {
 
 data "alfred_postgres_replication" "primary" {}
 
+resource "alfred_backup_policy" "nightly" {
+  name           = "scan-nightly"
+  schedule       = "0 3 * * *"
+  encryption_key = var.backup_key
+  retention {
+    keep_last = 7
+  }
+  postgres {
+    dsn       = var.backup_dsn
+    databases = ["postgres"]
+  }
+  destination {
+    bucket = "` + scanBucket + `"
+  }
+  runner {
+    image           = "example.com/tools/alfredctl:1"
+    service_account = "backup-runner@alfred-sandbox.iam.gserviceaccount.com"
+  }
+}
+
 output "qdrant_peers" { value = length(data.alfred_qdrant_cluster.this.peers) }
 output "standbys" { value = length(data.alfred_postgres_replication.primary.standbys) }
 `
+
+// scanBucket is the sandbox's bucket of alfred_backup_policy's sets.
+const scanBucket = "scan-backups"
 
 // startSandbox starts a sandbox whose identity holds s's Supabase token, Qdrant key and S3 secret key, and
 // returns its environment with the PostgreSQL DSN carrying s's password (the sandbox's cluster trusts
@@ -225,9 +252,38 @@ func startSandbox(t *testing.T, s secrets) map[string]string {
 			t.Fatal(err)
 		}
 	}
+	acctest.CreateBucket(t, env, scanBucket)
+	// alfred_backup_policy's DSN carries a password of its own, so that a leak says which DSN leaked.
+	bu := *u
+	bu.User = url.UserPassword(u.User.Username(), s["backup_policy postgres.dsn password"])
+	env[backupDSNEnv] = bu.String()
 	u.User = url.UserPassword(u.User.Username(), s["postgres dsn password"])
 	env["ALFRED_POSTGRES_DSN"] = u.String()
 	return env
+}
+
+// backupDSNEnv is the key of startSandbox's environment that holds alfred_backup_policy's DSN (not a
+// variable anything reads: the DSN reaches Terraform only through TF_VAR_backup_dsn).
+const backupDSNEnv = "SCAN_BACKUP_POLICY_DSN"
+
+// withKeyset adds a fresh Tink keyset to s for alfred_backup_policy's encryption_key: it returns the
+// keyset's JSON, and s holds its key material, the part that must never show.
+func withKeyset(t *testing.T, s secrets) string {
+	t.Helper()
+	ks, err := backup.NewKeyset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Key []struct {
+			KeyData struct{ Value string } `json:"keyData"`
+		} `json:"key"`
+	}
+	if err := json.Unmarshal(ks, &parsed); err != nil || len(parsed.Key) == 0 || len(parsed.Key[0].KeyData.Value) < 32 {
+		t.Fatalf("keyset without key material? %v", err)
+	}
+	s["backup_policy encryption_key (key material)"] = parsed.Key[0].KeyData.Value
+	return string(ks)
 }
 
 // scan is a sandbox holding s's secrets, a Terraform working directory whose variables carry them, and
@@ -249,6 +305,7 @@ func newScan(t *testing.T, hcl string) *scan {
 	t.Parallel() // each scan has a sandbox of its own
 	sc := &scan{s: newSecrets(), cli: acctest.NewCLI(t), dir: t.TempDir(), logDir: t.TempDir(), outputs: map[string]string{}}
 	s := sc.s
+	keyset := withKeyset(t, s)
 	sc.env = startSandbox(t, s)
 	env := sc.env
 	if err := os.WriteFile(filepath.Join(sc.dir, "main.tf"), []byte(hcl), 0o644); err != nil {
@@ -259,11 +316,12 @@ func newScan(t *testing.T, hcl string) *scan {
 		"qdrant_api_key": s["qdrant api_key"], "postgres_dsn": env["ALFRED_POSTGRES_DSN"], "s3_secret": s["s3 secret_access_key"],
 		"slack_token": s["slack auth_token (sensitive_labels)"], "webhook_password": s["webhook password (sensitive_labels)"],
 		"pagerduty_key": s["pagerduty service_key"], "project_ref": env["ALFRED_SUPABASE_PROJECT_REF"],
+		"backup_key": keyset, "backup_dsn": env[backupDSNEnv],
 	}
 	// The endpoints come from the sandbox's environment; the secrets only from the configuration.
 	for k, v := range env {
 		switch k {
-		case "SUPABASE_ACCESS_TOKEN", "QDRANT_API_KEY", "AWS_SECRET_ACCESS_KEY", "ALFRED_POSTGRES_DSN":
+		case "SUPABASE_ACCESS_TOKEN", "QDRANT_API_KEY", "AWS_SECRET_ACCESS_KEY", "ALFRED_POSTGRES_DSN", backupDSNEnv:
 			continue
 		}
 		sc.cli.Env = append(sc.cli.Env, k+"="+v)
@@ -325,6 +383,13 @@ func TestSecretScanTraceLogPlanShowAndStateKeepEverySecret(t *testing.T) {
 	if l := texts["apply.log"]; !strings.Contains(l, "[TRACE]") || !strings.Contains(l, "provider.terraform-provider-alfred") ||
 		!strings.Contains(l, "alfred_rbac_role") {
 		t.Fatalf("apply.log is not a TRACE log with the provider's own lines (%d bytes)", len(l))
+	}
+	// The backup policy's secrets must have reached the provider (state holds them, marked), or the scan
+	// proves nothing about them.
+	for _, what := range []string{"backup_policy encryption_key (key material)", "backup_policy postgres.dsn password"} {
+		if !strings.Contains(stateJSON, sc.s[what]) {
+			t.Errorf("the state does not hold the %s: alfred_backup_policy was not applied with it", what)
+		}
 	}
 	scanTexts(t, sc.s, texts)
 	checkMarked(t, sc.s, stateJSON, "state")

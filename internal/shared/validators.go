@@ -96,6 +96,27 @@ func (positiveDuration) ValidateString(_ context.Context, req validator.StringRe
 	}
 }
 
+// QdrantCollectionNameRE matches a Qdrant collection (or alias) name: 1 to 255 letters, digits, '_', '-'
+// or '.'.
+var QdrantCollectionNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
+
+// QdrantCollectionName validates a Qdrant collection or alias name with QdrantCollectionNameRE.
+func QdrantCollectionName() validator.String {
+	return stringvalidator.RegexMatches(QdrantCollectionNameRE, "must be 1 to 255 letters, digits, '_', '-' or '.'")
+}
+
+// RegionRE matches a Google Cloud region such as europe-west1 or us-central1.
+var RegionRE = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
+
+// Region validates a region attribute with RegionRE.
+func Region() validator.String {
+	return stringvalidator.RegexMatches(RegionRE, "must be a region such as europe-west1 or us-central1")
+}
+
+// PostgresNoNUL refuses a NUL byte, which no PostgreSQL identifier can hold; the other characters are legal
+// in a quoted identifier.
+var PostgresNoNUL = stringvalidator.RegexMatches(regexp.MustCompile(`^[^\x00]*$`), "must not contain a NUL byte: PostgreSQL identifiers cannot")
+
 // ProjectID validates a project attribute with ProjectIDRE.
 func ProjectID() validator.String { return stringvalidator.RegexMatches(ProjectIDRE, ProjectIDRule) }
 
