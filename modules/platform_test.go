@@ -21,6 +21,7 @@ import (
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest/inventory"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/modulesdoc"
 )
 
@@ -187,6 +188,14 @@ func platformLifecycle(t testing.TB, cli *acctest.CLI, timed func(step string, d
 		}
 		return inv
 	}
+	// Backups on: a bucket and a keyset, as make demo makes them. The key and the DSN reach Terraform as
+	// environment variables, not on the command line.
+	acctest.CreateBucket(t, env, "platform-backups")
+	keyset, err := backup.NewKeyset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.Env = append(cli.Env, "TF_VAR_backup_encryption_key="+string(keyset), "TF_VAR_backup_postgres_dsn="+env["ALFRED_POSTGRES_DSN"])
 	before := take()
 
 	dir := filepath.Join(copyTF(t, "modules", "examples/platform"), "examples", "platform")
@@ -194,7 +203,7 @@ func platformLifecycle(t testing.TB, cli *acctest.CLI, timed func(step string, d
 	cli.Init(t, dir)
 	step("init")
 	// The example keeps the agents' deletion protection on; this test destroys them.
-	vars := []string{"-input=false", "-no-color", "-var", "deletion_protection=false"}
+	vars := []string{"-input=false", "-no-color", "-var", "deletion_protection=false", "-var", "backup_bucket=platform-backups"}
 	cli.Run(t, dir, []int{0}, append([]string{"apply", "-auto-approve"}, vars...)...)
 	step("apply")
 	if code, out := cli.Run(t, dir, []int{0, 2}, append([]string{"plan", "-detailed-exitcode"}, vars...)...); code != 0 {
@@ -217,6 +226,9 @@ func platformLifecycle(t testing.TB, cli *acctest.CLI, timed func(step string, d
 		inventory.RBACRole: 3, inventory.RBACAssignment: 2, inventory.RBACTablePolicy: 1,
 		inventory.RowPolicy: 8,  // a restrictive and a permissive policy per command
 		inventory.Partition: 39, // 30 days back, today, 7 ahead, the default
+		// The backup policy's Cloud Run job and schedule; the pre-migration backup its job took at apply:
+		// a dump of the database and the manifest.
+		inventory.RunJob: 1, inventory.SchedulerJob: 1, inventory.S3Object: 2,
 	}
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if count[k] != want[k] {
@@ -253,13 +265,21 @@ func platformLifecycle(t testing.TB, cli *acctest.CLI, timed func(step string, d
 	cli.Run(t, dir, []int{0}, append([]string{"destroy", "-auto-approve"}, vars...)...)
 	step("destroy")
 	var left []inventory.Item
+	kept := 0
 	for _, it := range take().Minus(before) {
-		if it.Kind != inventory.Partition { // the partitions and their rows are the application's
+		switch {
+		case it.Kind == inventory.Partition: // the partitions and their rows are the application's
+		case it.Kind == inventory.S3Object && strings.HasPrefix(it.Name, "platform-backups/alfred-pinned/"):
+			kept++ // the pre-migration backup: retain_on_destroy defaults to true
+		default:
 			left = append(left, it)
 		}
 	}
 	if len(left) > 0 {
 		t.Errorf("destroy left:\n%s", inventory.Format(left))
+	}
+	if kept != 2 {
+		t.Errorf("destroy must keep the pre-migration backup's 2 objects (retain_on_destroy), kept %d", kept)
 	}
 	var sets int
 	if err := db.QueryRow(ctx, `select count(*) from alfred_pgdata.partition_sets`).Scan(&sets); err != nil || sets != 0 {

@@ -8,7 +8,8 @@ import (
 )
 
 // StartSandbox starts the whole sandbox in-process (supervisor.Start) with versitygw from ./bin, state in
-// cfg.Dir (a fresh temporary directory when empty) and the test's log, and stops it when tb ends.
+// cfg.Dir (a fresh temporary directory when empty), the test's log and, for Cloud Run job executions, an
+// alfredctl built from this repository (unless cfg.AlfredctlPath names one), and stops it when tb ends.
 func StartSandbox(tb testing.TB, cfg supervisor.Config) *supervisor.Sandbox {
 	tb.Helper()
 	vgw, err := InstallVersityGW()
@@ -23,6 +24,11 @@ func StartSandbox(tb testing.TB, cfg supervisor.Config) *supervisor.Sandbox {
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = tb.Logf
+	}
+	if cfg.AlfredctlPath == "" {
+		if cfg.AlfredctlPath, err = buildAlfredctl(); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	sb, err := supervisor.Start(context.Background(), cfg)
 	if err != nil {

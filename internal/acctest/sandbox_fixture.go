@@ -42,16 +42,13 @@ func Sandbox(t testing.TB) *supervisor.Sandbox {
 }
 
 func startSandbox() error {
-	dir, err := os.MkdirTemp("", "alfred-sandbox-")
+	bin, err := buildAlfredctl()
 	if err != nil {
 		return err
 	}
-	bin := filepath.Join(dir, "alfredctl")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/alfredctl")
-	build.Dir = RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		_ = os.RemoveAll(dir)
-		return &buildError{out: string(out), err: err}
+	dir, err := os.MkdirTemp("", "alfred-sandbox-")
+	if err != nil {
+		return err
 	}
 	vgw, err := InstallVersityGW()
 	if err != nil {
@@ -66,6 +63,35 @@ func startSandbox() error {
 	sb, sbAlfredctl = s, bin
 	addCleanup(func() { s.Stop(); _ = os.RemoveAll(dir) })
 	return nil
+}
+
+var (
+	alfredctlOnce sync.Once
+	alfredctlPath string
+	alfredctlErr  error
+)
+
+// buildAlfredctl builds cmd/alfredctl from this repository once per test binary: the binary the sandbox's
+// Cloud Run jobs run, as `alfredctl sandbox up` runs itself.
+func buildAlfredctl() (string, error) {
+	alfredctlOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "alfredctl-")
+		if err != nil {
+			alfredctlErr = err
+			return
+		}
+		bin := filepath.Join(dir, "alfredctl")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/alfredctl")
+		build.Dir = RepoRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			_ = os.RemoveAll(dir)
+			alfredctlErr = &buildError{out: string(out), err: err}
+			return
+		}
+		alfredctlPath = bin
+		addCleanup(func() { _ = os.RemoveAll(dir) })
+	})
+	return alfredctlPath, alfredctlErr
 }
 
 type buildError struct {
