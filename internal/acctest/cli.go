@@ -24,6 +24,9 @@ type CLI struct {
 	// MirrorDir holds the same binary in the layout of `terraform init -plugin-dir`, for configurations
 	// that need init (modules): no registry is reachable.
 	MirrorDir string
+	// Env is added to the environment of every command (e.g. a sandbox's variables), so that tests with
+	// sandboxes of their own can run in parallel instead of setting the process environment.
+	Env []string
 }
 
 // NewCLI builds the provider from RepoRoot() into a temporary plugin directory and writes a CLI
@@ -67,15 +70,23 @@ func NewCLI(tb testing.TB) *CLI {
 // and returns its exit code and combined output. An exit code outside okCodes fails tb with the output.
 func (c *CLI) Run(tb testing.TB, workDir string, okCodes []int, args ...string) (exitCode int, output string) {
 	tb.Helper()
-	cmd := exec.Command(c.Terraform, args...)
-	cmd.Dir = workDir
-	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.ConfigFile, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+	cmd := c.Command(workDir, args...)
 	out, err := cmd.CombinedOutput()
 	code := cmd.ProcessState.ExitCode() // -1 when the command did not start
 	if !slices.Contains(okCodes, code) {
 		tb.Fatalf("terraform %v: exit code %d: %v\n%s", args, code, err, out)
 	}
 	return code, string(out)
+}
+
+// Command is `terraform args...` in workDir with the CLI configuration, Env, no TF_LOG and no checkpoint
+// calls, not started: for callers that start, time or kill it themselves.
+func (c *CLI) Command(workDir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(c.Terraform, args...)
+	cmd.Dir = workDir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.ConfigFile, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+	cmd.Env = append(cmd.Env, c.Env...)
+	return cmd
 }
 
 // Init runs `terraform init` in workDir with the provider taken from MirrorDir; later commands still run
