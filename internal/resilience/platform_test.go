@@ -35,7 +35,8 @@ type platform struct {
 
 // newPlatform starts a sandbox, creates the application's tables that examples/platform governs (as
 // scripts/demo.sh does) and copies examples/platform and modules/ into a temporary directory, so that the
-// run sees one snapshot of them whatever changes in the checkout meanwhile.
+// run sees one snapshot of them whatever changes in the checkout meanwhile. ALFRED_RESILIENCE_SRC names
+// another tree to take them from (e.g. `git archive BRANCH examples modules | tar -x -C DIR`).
 func newPlatform(tb testing.TB) *platform {
 	tb.Helper()
 	acctest.PreCheck(tb)
@@ -66,9 +67,12 @@ create table public.events (id bigserial, created_at timestamptz not null defaul
 		tb.Fatal(err)
 	}
 
-	root := tb.TempDir()
+	root, src := tb.TempDir(), os.Getenv("ALFRED_RESILIENCE_SRC")
+	if src == "" {
+		src = acctest.RepoRoot()
+	}
 	for _, sub := range []string{"examples/platform", "modules"} {
-		copyTree(tb, filepath.Join(acctest.RepoRoot(), sub), filepath.Join(root, sub))
+		copyTree(tb, filepath.Join(src, sub), filepath.Join(root, sub))
 	}
 	p.dir = filepath.Join(root, "examples/platform")
 	// The agents' deletion_protection (true by default) would refuse the destroys.
