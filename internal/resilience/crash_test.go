@@ -85,7 +85,7 @@ func (p *platform) killed(tb testing.TB, at killPoint, args ...string) (killed b
 		killed = ws.Signaled() // the run may have ended during the delay
 	}
 	if !killed {
-		out.WriteString(fmt.Sprintf("(ended before the kill: %v)", err))
+		fmt.Fprintf(&out, "(ended before the kill: %v)", err)
 	}
 	return killed, out.String()
 }
