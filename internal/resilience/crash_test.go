@@ -172,6 +172,7 @@ func (p *platform) restoreTruncatedState(tb testing.TB) bool {
 // kill point is drawn uniformly over the time an uninterrupted run takes. Short form: 2 seeds;
 // ALFRED_CRASH_SEEDS=N runs N.
 func TestPlatformConvergesAfterSIGKILL(t *testing.T) {
+	t.Parallel() // a sandbox, a working directory and a provider binary of its own
 	p := newPlatform(t)
 	clean := p.clean(t)
 	applyLines, destroyLines := progressLines(clean.applyOutput), progressLines(clean.destroyOutput)

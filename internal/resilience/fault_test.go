@@ -33,6 +33,7 @@ func faultRun(tb testing.TB, p *platform, rate float64, seed uint64, clean clean
 // orphan; the destroy leaves what was there before. Short form: one seed per rate; ALFRED_FAULT_SEEDS=N
 // runs N.
 func TestPlatformConvergesUnderFaults(t *testing.T) {
+	t.Parallel() // a sandbox, a working directory and a provider binary of its own
 	p := newPlatform(t)
 	clean := p.clean(t)
 	n := seeds(t, "ALFRED_FAULT_SEEDS", 1)
