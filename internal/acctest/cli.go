@@ -81,7 +81,7 @@ func NewCLIFor(tb testing.TB, binary, address string) *CLI {
 // checkpoint calls, and returns its exit code and combined output. An exit code outside okCodes fails tb with the output.
 func (c *CLI) Run(tb testing.TB, workDir string, okCodes []int, args ...string) (exitCode int, output string) {
 	tb.Helper()
-	cmd := c.command(workDir, args...)
+	cmd := c.Command(workDir, args...)
 	out, err := cmd.CombinedOutput()
 	code := cmd.ProcessState.ExitCode() // -1 when the command did not start
 	if !slices.Contains(okCodes, code) {
@@ -94,7 +94,7 @@ func (c *CLI) Run(tb testing.TB, workDir string, okCodes []int, args ...string) 
 // warnings go to standard error); a non-zero exit fails tb.
 func (c *CLI) Output(tb testing.TB, workDir string, args ...string) []byte {
 	tb.Helper()
-	cmd := c.command(workDir, args...)
+	cmd := c.Command(workDir, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -104,7 +104,9 @@ func (c *CLI) Output(tb testing.TB, workDir string, args ...string) []byte {
 	return out
 }
 
-func (c *CLI) command(workDir string, args ...string) *exec.Cmd {
+// Command is `terraform args...` in workDir with the CLI configuration, Env, no TF_LOG and no checkpoint
+// calls, not started: for callers that start, time or kill it themselves.
+func (c *CLI) Command(workDir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(c.Terraform, args...)
 	cmd.Dir = workDir
 	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.ConfigFile, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")

@@ -117,7 +117,8 @@ func alertPolicySchema() schema.Schema {
 			"project": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Project; defaults to the provider's `gcp.project`.",
 				Validators:    []validator.String{shared.ProjectID()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()}},
-			"display_name": schema.StringAttribute{Required: true, MarkdownDescription: "At most 512 characters.",
+			"display_name": schema.StringAttribute{Required: true, MarkdownDescription: "At most 512 characters." +
+				" Cloud Monitoring names policies itself, so create first looks for one that this provider created (it carries the `alfred_id` label) with this display name but is not in this state, as an apply killed before recording it leaves: then it fails naming the `terraform import` command, and creates nothing.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 512)}},
 			"severity": schema.StringAttribute{Optional: true, MarkdownDescription: "`CRITICAL`, `ERROR` or `WARNING`.",
 				Validators: []validator.String{stringvalidator.OneOf(presets.Severities()...)}},
@@ -376,6 +377,13 @@ func (r *alertPolicyResource) Create(ctx context.Context, req resource.CreateReq
 		p.UserLabels = map[string]string{}
 	}
 	p.UserLabels[createIDLabel] = newAlfredID()
+	if left, err := a.unrecordedPolicy(ctx, project, p.DisplayName); err != nil {
+		resp.Diagnostics.AddError("Could not create alert policy", shared.DescribeGRPC("list", fmt.Sprintf("alert policies named %q in project %s", p.DisplayName, project), err))
+		return
+	} else if left != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("display_name"), "Alert policy already exists", unrecordedError("alert policy", p.DisplayName, project, left))
+		return
+	}
 	tflog.Debug(ctx, "creating alert policy", map[string]any{"project": project, "display_name": p.DisplayName})
 	got, err := a.createPolicy(ctx, project, p)
 	if err != nil {

@@ -26,6 +26,8 @@ import (
 	"google.golang.org/genproto/googleapis/api/distribution"
 	"google.golang.org/genproto/googleapis/api/label"
 	"google.golang.org/genproto/googleapis/api/metric"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared/logquery"
@@ -480,6 +482,16 @@ func (r *logMetricResource) write(ctx context.Context, planned tfsdk.Plan, state
 	}
 	project := plan.Project.ValueString()
 	got, err := send(a, ctx, project, want)
+	if status.Code(err) == codes.AlreadyExists {
+		// Log metrics are named by the user, so an apply killed after the create and before Terraform
+		// recorded it leaves one of the same name; so does another configuration. Which it is cannot be told.
+		name := logMetricName(project, want.GetName())
+		diags.AddAttributeError(path.Root("name"), "Log metric already exists",
+			fmt.Sprintf("Could not create log metric %s: it already exists and this resource does not manage it. If an "+
+				"apply that was interrupted created it, or it should be managed here, import it: `terraform import <address> %s`; "+
+				"otherwise choose another name.", name, name))
+		return
+	}
 	if err != nil {
 		diags.AddError("Could not "+action+" the log metric",
 			shared.DescribeGRPC(action+" log metric", logMetricName(project, want.GetName()), err))

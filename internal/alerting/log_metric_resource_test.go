@@ -300,8 +300,9 @@ func TestAccLogMetric_existingMetricIsNotTakenOver(t *testing.T) {
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      sb.provider() + logMetricConfig(filter1, "", svcEx, ""),
-			ExpectError: regexp.MustCompile(`(?s)already exists.*terraform import`),
+			Config: sb.provider() + logMetricConfig(filter1, "", svcEx, ""),
+			ExpectError: regexp.MustCompile(`(?s)already\s+exists\s+and\s+this\s+resource\s+does\s+not\s+manage\s+it.*` +
+				"`terraform\\s+import\\s+<address>\\s+projects/p/metrics/auth/failed_logins`"),
 		}},
 	})
 	if f := sb.get(t, fullName).GetFilter(); f != "severity>=ERROR" {

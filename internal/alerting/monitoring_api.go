@@ -181,6 +181,70 @@ func (a *monAPI) deletePolicy(ctx context.Context, project, name string) error {
 	return err
 }
 
+// madeHere reports whether an object carries createIDLabel: this provider created it.
+func madeHere(userLabels map[string]string) bool { _, ok := userLabels[createIDLabel]; return ok }
+
+// unrecordedPolicy returns the name of a policy of project that this provider created with displayName,
+// or "": before a create, what an apply killed after its create and before Terraform recorded it leaves.
+// Cloud Monitoring names policies itself, so without this look the next apply would create a second one.
+func (a *monAPI) unrecordedPolicy(ctx context.Context, project, displayName string) (string, error) {
+	var name string
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		name = ""
+		return drainFound(a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
+			Name: "projects/" + project, Filter: fmt.Sprintf("display_name = %q", displayName)}).Next,
+			func(p *monitoringpb.AlertPolicy) bool {
+				if madeHere(p.GetUserLabels()) {
+					name = p.GetName()
+				}
+				return name != ""
+			})
+	})
+	return name, err
+}
+
+// unrecordedChannel is unrecordedPolicy for notification channels of one type.
+func (a *monAPI) unrecordedChannel(ctx context.Context, project, typ, displayName string) (string, error) {
+	var name string
+	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+		name = ""
+		return drainFound(a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
+			Name: "projects/" + project, Filter: fmt.Sprintf("type = %q AND display_name = %q", typ, displayName)}).Next,
+			func(c *monitoringpb.NotificationChannel) bool {
+				if madeHere(c.GetUserLabels()) {
+					name = c.GetName()
+				}
+				return name != ""
+			})
+	})
+	return name, err
+}
+
+// drainFound walks a listing until found says so or it ends.
+func drainFound[T any](next func() (T, error), found func(T) bool) error {
+	for {
+		v, err := next()
+		if err == iterator.Done {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if found(v) {
+			return nil
+		}
+	}
+}
+
+// unrecordedError is the error of a create that found the object an interrupted apply left.
+func unrecordedError(what, displayName, project, name string) string {
+	return fmt.Sprintf("Project %s already has the %s %q (%s), which this provider created (it carries the %s label) "+
+		"and this resource does not manage: an apply that was interrupted after creating it, before Terraform recorded "+
+		"it, leaves one. Import it: `terraform import <address> %s`, and the next plan shows how it differs. If it "+
+		"belongs to another configuration, give this one another display_name. Nothing was created.",
+		project, what, displayName, name, createIDLabel, name)
+}
+
 func (a *monAPI) createChannel(ctx context.Context, project string, ch *monitoringpb.NotificationChannel) (*monitoringpb.NotificationChannel, error) {
 	id := ch.UserLabels[createIDLabel]
 	var out *monitoringpb.NotificationChannel

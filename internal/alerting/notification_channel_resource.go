@@ -77,7 +77,8 @@ func notificationChannelSchema() schema.Schema {
 			"type": schema.StringAttribute{Required: true, MarkdownDescription: "One of `email`, `slack`, `pagerduty`, `webhook_tokenauth`, `webhook_basicauth`, `pubsub`. Changing it replaces the channel (the API cannot change it).",
 				Validators:    []validator.String{stringvalidator.OneOf(channelTypeNames()...)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"display_name": schema.StringAttribute{Required: true, MarkdownDescription: "Name shown in the console and in notifications (at most 512 characters).",
+			"display_name": schema.StringAttribute{Required: true, MarkdownDescription: "Name shown in the console and in notifications (at most 512 characters)." +
+				" Cloud Monitoring names channels itself, so create first looks for one that this provider created (it carries the `alfred_id` label) with this display name and type but is not in this state, as an apply killed before recording it leaves: then it fails naming the `terraform import` command, and creates nothing.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 512)}},
 			"description": schema.StringAttribute{Optional: true, MarkdownDescription: "At most 1024 characters.",
 				Validators: []validator.String{stringvalidator.LengthAtMost(1024)}},
@@ -356,6 +357,13 @@ func (r *notificationChannelResource) Create(ctx context.Context, req resource.C
 		ch.UserLabels = map[string]string{}
 	}
 	ch.UserLabels[createIDLabel] = newAlfredID()
+	if left, err := a.unrecordedChannel(ctx, project, ch.Type, ch.DisplayName); err != nil {
+		resp.Diagnostics.AddError("Could not create notification channel", shared.DescribeGRPC("list", fmt.Sprintf("%s channels named %q in project %s", ch.Type, ch.DisplayName, project), err))
+		return
+	} else if left != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("display_name"), "Notification channel already exists", unrecordedError(ch.Type+" notification channel", ch.DisplayName, project, left))
+		return
+	}
 	tflog.Debug(ctx, "creating notification channel", map[string]any{"project": project, "type": ch.Type})
 	got, err := a.createChannel(ctx, project, ch)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	pb "github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -435,17 +436,25 @@ func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequ
 		OptimizersConfig:       s.optimizersDiff(),
 		QuantizationConfig:     s.quantConfig(),
 	}
-	// A create is retried only after checking that a lost reply did not create it already.
-	err := retry(ctx, func(ctx context.Context) error {
-		exists, err := a.client.CollectionExists(ctx, name)
-		if err != nil {
-			return err
-		}
-		if exists {
-			return nil
-		}
-		return a.client.CreateCollection(ctx, req2)
+	// A collection already there is taken over, as before. The look and the create are retried each on
+	// its own: as one attempt, both had to pass together, and at a high fault rate that ran out of
+	// attempts. A repeated create that finds the collection there had its earlier reply lost.
+	var exists bool
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		exists, err = a.client.CollectionExists(ctx, name)
+		return err
 	})
+	if err == nil && !exists {
+		attempt := 0
+		err = retry(ctx, func(ctx context.Context) error {
+			attempt++
+			err := a.client.CreateCollection(ctx, req2)
+			if attempt > 1 && status.Code(err) == codes.AlreadyExists {
+				return nil
+			}
+			return err
+		})
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create Qdrant collection", describe("create", name, err))
 		return

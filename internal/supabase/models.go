@@ -6,14 +6,16 @@ import (
 )
 
 type readReplicaModel struct {
-	ID         types.String   `tfsdk:"id"`
-	ProjectRef types.String   `tfsdk:"project_ref"`
-	Region     types.String   `tfsdk:"region"`
-	Identifier types.String   `tfsdk:"identifier"`
-	Status     types.String   `tfsdk:"status"`
-	DBHost     types.String   `tfsdk:"db_host"`
-	DBPort     types.Int64    `tfsdk:"db_port"`
-	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+	ID         types.String `tfsdk:"id"`
+	ProjectRef types.String `tfsdk:"project_ref"`
+	Region     types.String `tfsdk:"region"`
+	Identifier types.String `tfsdk:"identifier"`
+	Status     types.String `tfsdk:"status"`
+	DBHost     types.String `tfsdk:"db_host"`
+	DBPort     types.Int64  `tfsdk:"db_port"`
+	// AllowOthersInRegion lets create set up a replica in a region that already has one.
+	AllowOthersInRegion types.Bool     `tfsdk:"allow_other_replicas_in_region"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 }
 
 type networkSecurityModel struct {

@@ -2,6 +2,7 @@ package supabase
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -66,6 +68,14 @@ func readReplicaSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "The database's status as the API reports it (`ACTIVE_HEALTHY`, `ACTIVE_UNHEALTHY`, `RESTARTING`, `RESIZING`, ...)."},
 			"db_host": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "Host to connect to the replica (the project's pooler configuration for this database)."},
+			"allow_other_replicas_in_region": schema.BoolAttribute{Optional: true, Computed: true,
+				Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Whether create may set up this replica in a region where the project already has a " +
+					"replica that this resource does not manage. Default `false`: create then fails, naming the replica " +
+					"and how to import it, and sends nothing. Supabase names replicas itself and keeps no label on them, " +
+					"so the replica there cannot be told apart from one an earlier apply set up and could not record " +
+					"(Terraform killed mid-apply): setting up another would duplicate it. Set `true` on each replica of " +
+					"a project that is meant to share a region with another. Only read by create."},
 			"db_port": schema.Int64Attribute{Computed: true,
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 				MarkdownDescription: "Port to connect to the replica."},
@@ -124,7 +134,16 @@ func (r *readReplicaResource) Create(ctx context.Context, req resource.CreateReq
 	defer cancel()
 
 	ref, region := plan.ProjectRef.ValueString(), plan.Region.ValueString()
-	id, err := c.SetupReplica(ctx, ref, region)
+	id, err := c.SetupReplica(ctx, ref, region, plan.AllowOthersInRegion.ValueBool())
+	var inRegion *ReplicaInRegionError
+	if errors.As(err, &inRegion) {
+		resp.Diagnostics.AddAttributeError(path.Root("region"), "A read replica already exists in this region",
+			fmt.Sprintf("Project %s already has the read replica %s in %s, and this resource does not manage it. If an "+
+				"apply that was interrupted set it up, import it: `terraform import <address> %s/%s`. If it belongs "+
+				"elsewhere and this one should be another replica in %s, set allow_other_replicas_in_region = true. "+
+				"Nothing was set up.", ref, inRegion.Identifier, region, ref, inRegion.Identifier, region))
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("Could not set up the read replica", describe("set up a read replica in "+region+" for project "+ref, err))
 		return
@@ -213,6 +232,9 @@ func (r *readReplicaResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.ID = types.StringValue(ref + "/" + id)
+	if state.AllowOthersInRegion.IsNull() { // imported, or recorded before the attribute existed
+		state.AllowOthersInRegion = types.BoolValue(false)
+	}
 	state.Region = types.StringValue(db.Region)
 	state.Status = types.StringValue(db.Status)
 	ep, err := c.Endpoint(ctx, ref, id)
@@ -227,7 +249,7 @@ func (r *readReplicaResource) Read(ctx context.Context, req resource.ReadRequest
 }
 
 func (r *readReplicaResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	// Only timeouts can change in place; everything else replaces.
+	// Only timeouts and allow_other_replicas_in_region (read by create alone) change in place; the rest replaces.
 	var plan readReplicaModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)

@@ -460,3 +460,71 @@ func TestAccSupabaseReadReplica_timeoutsChangeInPlace(t *testing.T) {
 		},
 	})
 }
+
+// A replica already in the region that this resource does not manage (here set up through the API, as an
+// apply killed before it recorded its replica leaves one) makes create fail with the import command and
+// send nothing; once imported the plan is empty, and allow_other_replicas_in_region = true sets up a
+// second replica in the region on purpose.
+func TestAccSupabaseReadReplica_replicaAlreadyInRegionIsImportedNotDuplicated(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t, sbx.Options{RemoveAfter: -1})
+	const setup = "POST /v1/projects/{ref}/read-replicas/setup"
+	const region = "ap-south-1"
+	if code, b := s.do("POST", "/v1/projects/"+ref+"/read-replicas/setup", map[string]string{"read_replica_region": region}); code != 201 {
+		t.Fatalf("setup outside Terraform: %d %s", code, b)
+	}
+	var outside string
+	for deadline := time.Now().Add(10 * time.Second); outside == ""; time.Sleep(100 * time.Millisecond) {
+		if rs := s.mustReplicas(); len(rs) == 1 {
+			outside = rs[0].Identifier
+		} else if time.Now().After(deadline) {
+			t.Fatal("the replica set up outside Terraform is not listed")
+		}
+	}
+	second := `
+resource "alfred_supabase_read_replica" "more" {
+  project_ref                    = alfred_supabase_read_replica.eu.project_ref
+  region                         = alfred_supabase_read_replica.eu.region
+  allow_other_replicas_in_region = true
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkNoReplicas,
+		Steps: []resource.TestStep{
+			{
+				Config:      replicaHCL(s, region, ""),
+				ExpectError: words(fmt.Sprintf("already has the read replica %s in %s, and this resource does not manage it. If an apply that was interrupted set it up, import it: `terraform import <address> %s/%s`", outside, region, ref, outside)),
+			},
+			{
+				PreConfig: func() {
+					if n := s.Kit.Calls()[setup]; n != 1 {
+						t.Errorf("setup sent %d times: only the one outside Terraform may be", n)
+					}
+				},
+				Config:             replicaHCL(s, region, ""),
+				ResourceName:       replicaAddr,
+				ImportState:        true,
+				ImportStateId:      ref + "/" + outside,
+				ImportStatePersist: true,
+			},
+			{
+				Config: replicaHCL(s, region, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				Check: resource.TestCheckResourceAttr(replicaAddr, "identifier", outside),
+			},
+			{
+				Config: replicaHCL(s, region, "") + second,
+				Check: func(*terraform.State) error {
+					if rs := s.mustReplicas(); len(rs) != 2 || rs[0].Region != region || rs[1].Region != region {
+						return fmt.Errorf("allow_other_replicas_in_region = true sets up a second replica in %s, listed %+v", region, rs)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

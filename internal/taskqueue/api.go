@@ -262,16 +262,20 @@ type agentInfo struct {
 
 // agent reads the Cloud Run service named by id (projects/*/locations/*/services/*).
 func (a *api) agent(ctx context.Context, id string) (*agentInfo, error) {
+	// Each read is retried on its own: as one attempt, both had to pass together, and at a high fault
+	// rate that ran out of attempts.
 	var svc *runpb.Service
 	var p *iampb.Policy
-	err := a.retry(ctx, func(ctx context.Context) error {
-		var err error
-		if svc, err = a.run.GetService(ctx, &runpb.GetServiceRequest{Name: id}); err != nil {
-			return err
-		}
-		p, err = a.run.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: id})
+	err := a.retry(ctx, func(ctx context.Context) (err error) {
+		svc, err = a.run.GetService(ctx, &runpb.GetServiceRequest{Name: id})
 		return err
 	})
+	if err == nil {
+		err = a.retry(ctx, func(ctx context.Context) (err error) {
+			p, err = a.run.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: id})
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -17,14 +17,17 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/cloudrun"
 )
 
 // The push identity must be one of the agent's invokers: with the agent given as a service id that
-// exists, the plan refuses any other account, and with an invoker it pushes to the service's URI.
+// exists, the apply refuses any other account before it creates anything (the plan warns: the same apply
+// might grant it), and with an invoker it pushes to the service's URI.
 func TestAccTaskQueue_pushIdentityMustInvokeTheAgent(t *testing.T) {
 	sb := newSandbox(t)
 	rs := cloudrun.StartTestServer(t, cloudrun.Options{})
@@ -62,10 +65,15 @@ func TestAccTaskQueue_pushIdentityMustInvokeTheAgent(t *testing.T) {
 		CheckDestroy:             sb.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: sb.provider() + fmt.Sprintf(other, id, agentSA), PlanOnly: true,
-				ExpectError: regexp.MustCompile(`(?s)push_service_account.*is not among\s+the invokers`),
+				Config:      sb.provider() + fmt.Sprintf(other, id, agentSA),
+				ExpectError: regexp.MustCompile(`(?s)Push identity cannot invoke the agent\n.*push_service_account.*is not among\s+the invokers`),
 			},
 			{
+				PreConfig: func() {
+					if _, err := sb.topics.GetTopic(ctx, &pb.GetTopicRequest{Topic: "projects/" + project + "/topics/tasks"}); status.Code(err) != codes.NotFound {
+						t.Errorf("the refused apply must create nothing, but the topic is there (err=%v)", err)
+					}
+				},
 				Config: sb.provider() + queueConfig("tasks", id, ""),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("alfred_task_queue.q", "push_endpoint", svc.GetUri()),
@@ -164,5 +172,48 @@ resource "alfred_task_queue" "bad" {
 				return nil
 			},
 		}},
+	})
+}
+
+// An invoker added to the agent in the same apply as the queue that pushes with it converges: the plan
+// only warns (it cannot see the agent's planned invokers), and apply checks after the agent has the grant.
+// This is also the apply that follows one killed between the agent's creation and its IAM policy.
+func TestAccTaskQueue_invokerGrantedInTheSameApplyConverges(t *testing.T) {
+	sb := newSandbox(t)
+	rs := cloudrun.StartTestServer(t, cloudrun.Options{})
+	sb.runAddr = rs.Addr
+	agent := `resource "alfred_agent_service" "a" {
+  name                = "bot"
+  image               = "example.com/bot:v1"
+  invokers            = %s
+  deletion_protection = false
+}
+`
+	queue := fmt.Sprintf(`resource "alfred_task_queue" "q" {
+  name                 = "tasks"
+  agent                = alfred_agent_service.a.id
+  push_service_account = %q
+  pubsub_service_agent = %q
+}
+`, pusher, agentSA)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             sb.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: sb.provider() + fmt.Sprintf(agent, "[]")},
+			{
+				Config: sb.provider() + fmt.Sprintf(agent, fmt.Sprintf("[%q]", "serviceAccount:"+pusher)) + queue,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPair("alfred_task_queue.q", "push_endpoint", "alfred_agent_service.a", "uri"),
+					func(*terraform.State) error {
+						if pc := sb.sub(t, "tasks").GetPushConfig(); pc.GetOidcToken().GetServiceAccountEmail() != pusher {
+							return fmt.Errorf("push config %v", pc)
+						}
+						return nil
+					},
+				),
+			},
+		},
 	})
 }

@@ -113,8 +113,9 @@ func schemaV0(ctx context.Context) schema.Schema {
 	}
 	return schema.Schema{
 		Description: "A task queue for an agent: a Pub/Sub topic, a push subscription to the agent authenticated with an " +
-			"OIDC token of `push_service_account` (which must be one of the agent's invokers: checked at plan time when the " +
-			"agent is an `alfred_agent_service` id that exists), retries with exponential backoff, and after " +
+			"OIDC token of `push_service_account` (which must be one of the agent's invokers: when the agent is an " +
+			"`alfred_agent_service` id that exists, the plan warns when it is not one yet and apply refuses it before creating " +
+			"anything, after the agent's own changes of the same apply), retries with exponential backoff, and after " +
 			"`max_delivery_attempts` failed deliveries a dead-letter topic with its own subscription, plus the grants the " +
 			"Pub/Sub service agent needs for dead-lettering (publisher on the dead-letter topic, subscriber on the subscription). " +
 			"Dead-lettered messages are counted by Cloud Monitoring's `pubsub.googleapis.com/subscription/dead_letter_message_count`.",
@@ -218,7 +219,10 @@ func (r *taskQueueResource) ValidateConfig(_ context.Context, req resource.Valid
 }
 
 // ModifyPlan checks, when the agent is a service id that exists, that push_service_account is one of its
-// invokers: without roles/run.invoker every push is refused and every task ends dead-lettered.
+// invokers: without roles/run.invoker every push is refused and every task ends dead-lettered. At plan
+// time that is a warning, since the same apply may be granting it (an invoker added to the agent next to
+// this queue, or an agent an interrupted apply created before it set its invokers): the agent's planned
+// invokers cannot be seen from here. Apply, which runs after the agent's own changes, refuses it.
 func (r *taskQueueResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -279,17 +283,21 @@ func (r *taskQueueResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("push_endpoint"), info.URI)...)
-	checkInvoker(info, m.PushServiceAccount.ValueString(), agent, &resp.Diagnostics)
+	if msg := invokerProblem(info, m.PushServiceAccount.ValueString(), agent); msg != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("push_service_account"), "Push identity cannot invoke the agent yet",
+			msg+" Unless this apply grants it (the agent's invokers change in the same apply), the apply will fail.")
+	}
 }
 
-func checkInvoker(info *agentInfo, email, agent string, diags *diag.Diagnostics) {
+// invokerProblem says why email cannot push to the agent, or "" when it is one of the agent's invokers.
+func invokerProblem(info *agentInfo, email, agent string) string {
 	member := "serviceAccount:" + strings.ToLower(email)
-	if !slices.Contains(info.Invokers, member) {
-		diags.AddAttributeError(path.Root("push_service_account"), "Push identity cannot invoke the agent",
-			fmt.Sprintf("push_service_account %q is not among the invokers of %s (%s): Cloud Run would refuse every push "+
-				"and every task would end in the dead-letter topic. Add %q to the agent's invokers.", email, agent,
-				strings.Join(info.Invokers, ", "), member))
+	if slices.Contains(info.Invokers, member) {
+		return ""
 	}
+	return fmt.Sprintf("push_service_account %q is not among the invokers of %s (%s): Cloud Run would refuse every push "+
+		"and every task would end in the dead-letter topic. Add %q to the agent's invokers.", email, agent,
+		strings.Join(info.Invokers, ", "), member)
 }
 
 func topicName(p, n string) string { return "projects/" + p + "/topics/" + n }
@@ -328,7 +336,9 @@ func (r *taskQueueResource) endpointFor(ctx context.Context, a *api, m *model, d
 		diags.AddAttributeError(path.Root("agent"), "Cannot read the agent service", describe("reading", agent, err))
 		return ""
 	}
-	checkInvoker(info, m.PushServiceAccount.ValueString(), agent, diags)
+	if msg := invokerProblem(info, m.PushServiceAccount.ValueString(), agent); msg != "" {
+		diags.AddAttributeError(path.Root("push_service_account"), "Push identity cannot invoke the agent", msg)
+	}
 	return info.URI
 }
 

@@ -1,6 +1,6 @@
 # The task queue of an agent: tasks published to the topic are pushed to the agent with an OIDC token of
-# the push identity, which must be one of the agent's invokers (checked at plan time). A task that fails
-# max_delivery_attempts times goes to the dead-letter subscription.
+# the push identity, which must be one of the agent's invokers (checked at apply, after the agent's own
+# changes). A task that fails max_delivery_attempts times goes to the dead-letter subscription.
 resource "alfred_task_queue" "alfred_bot" {
   name                 = "alfred-bot-tasks"
   agent                = alfred_agent_service.alfred_bot.id

@@ -399,3 +399,46 @@ func TestFailNextFailsExactlyTheQueuedCalls(t *testing.T) {
 		t.Errorf("a fault queued for one method leaves the others: %v", err)
 	}
 }
+
+// GET /faults/injected reports the faults injected by kind, every kind listed, and POST /calls/reset
+// zeroes them: what the fault runs derive their retry counts from.
+func TestDebugAPIReportsInjectedFaultsByKind(t *testing.T) {
+	k := kit.New(0, 0, 1)
+	srv := httptest.NewServer(k.DebugMux())
+	defer srv.Close()
+	injected := func() map[string]int64 {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "/faults/injected")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got map[string]int64
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /faults/injected: %d %v", resp.StatusCode, err)
+		}
+		return got
+	}
+	if got := injected(); len(got) != 4 || got["unavailable"] != 0 || got["lost_reply"] != 0 || got["conflict"] != 0 || got["rate_limit"] != 0 {
+		t.Errorf("before any call every kind is listed at 0: %v", got)
+	}
+	c, _ := serveOps(t, k)
+	k.FailNext("/google.longrunning.Operations/DeleteOperation", kit.FaultLostReply)
+	k.FailNext("/google.longrunning.Operations/DeleteOperation", kit.FaultConflict)
+	k.FailNext("/google.longrunning.Operations/GetOperation", kit.FaultRateLimit)
+	for range 2 {
+		_, _ = c.DeleteOperation(context.Background(), &longrunningpb.DeleteOperationRequest{Name: "operations/x"})
+	}
+	_, _ = c.GetOperation(context.Background(), &longrunningpb.GetOperationRequest{Name: "operations/x"})
+	if got := injected(); got["lost_reply"] != 1 || got["conflict"] != 1 || got["rate_limit"] != 1 || got["unavailable"] != 0 {
+		t.Errorf("one lost reply, one conflict, one rate limit were injected: %v", got)
+	}
+	resp, err := http.Post(srv.URL+"/calls/reset", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := injected(); got["lost_reply"]+got["conflict"]+got["rate_limit"]+got["unavailable"] != 0 {
+		t.Errorf("POST /calls/reset zeroes the injected counts: %v", got)
+	}
+}

@@ -430,7 +430,7 @@ type faultsJSON struct {
 	Kinds     []FaultKind `json:"kinds"`
 }
 
-// DebugMux serves the debug API: GET /calls, POST /calls/reset, GET and POST /faults. The supervisor adds
+// DebugMux serves the debug API: GET /calls, POST /calls/reset, GET and POST /faults, GET /faults/injected. The supervisor adds
 // routes of its own (Qdrant peers) to the returned mux.
 func (k *Kit) DebugMux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -448,6 +448,16 @@ func (k *Kit) DebugMux() *http.ServeMux {
 			kinds = AllFaultKinds
 		}
 		WriteJSON(w, http.StatusOK, faultsJSON{Rate: f.Rate, LatencyMS: f.Latency.Milliseconds(), Seed: f.Seed, Kinds: kinds})
+	})
+	// What tests derive retries from: every injected fault fails one call, which a client that converged
+	// must have sent again. Zeroed with the call counts (POST /calls/reset).
+	mux.HandleFunc("GET /faults/injected", func(w http.ResponseWriter, _ *http.Request) {
+		inj := k.Injected()
+		out := make(map[FaultKind]int64, len(AllFaultKinds))
+		for _, kind := range AllFaultKinds {
+			out[kind] = inj[kind]
+		}
+		WriteJSON(w, http.StatusOK, out)
 	})
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
 		var body faultsJSON
