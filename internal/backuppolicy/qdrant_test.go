@@ -34,12 +34,7 @@ func withCollections(policy string, names ...string) string {
 // seedQdrant creates a collection of 3 shards x 2 replicas in the sandbox's cluster with n points.
 func (e *env) seedQdrant(name string, n int) {
 	e.t.Helper()
-	host, port, _ := strings.Cut(e.sb["ALFRED_QDRANT_URL"], ":")
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	c, err := pb.NewClient(&pb.Config{Host: host, Port: p, APIKey: e.sb["QDRANT_API_KEY"], PoolSize: 1, SkipCompatibilityCheck: true})
+	c, err := qdrantClient(e.sb)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -61,10 +56,18 @@ func (e *env) seedQdrant(name string, n int) {
 	}
 }
 
-func deleteCollection(sb map[string]string, name string) error {
+// qdrantClient is an official client to the sandbox's Qdrant cluster.
+func qdrantClient(sb map[string]string) (*pb.Client, error) {
 	host, port, _ := strings.Cut(sb["ALFRED_QDRANT_URL"], ":")
-	p, _ := strconv.Atoi(port)
-	c, err := pb.NewClient(&pb.Config{Host: host, Port: p, APIKey: sb["QDRANT_API_KEY"], PoolSize: 1, SkipCompatibilityCheck: true})
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, err
+	}
+	return pb.NewClient(&pb.Config{Host: host, Port: p, APIKey: sb["QDRANT_API_KEY"], PoolSize: 1, SkipCompatibilityCheck: true})
+}
+
+func deleteCollection(sb map[string]string, name string) error {
+	c, err := qdrantClient(sb)
 	if err != nil {
 		return err
 	}
