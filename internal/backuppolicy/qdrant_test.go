@@ -182,3 +182,33 @@ func TestAccBackupPolicy_qdrantCollectionsNeedProviderQdrantBlock(t *testing.T) 
 		}},
 	})
 }
+
+// alfred_backup of a policy with a collection runs the policy's job, so it backs up the collection too.
+func TestAccBackup_qdrantPolicyBacksUpCollectionAtApply(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	coll := fmt.Sprintf("bp_premigration_%s", strings.TrimPrefix(e.name, "nightly-"))
+	e.seedQdrant(coll, 25)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.qdrantProvider() + withCollections(e.policy("0 3 * * *", 7, ""), coll) + `
+resource "alfred_backup" "pre" {
+  policy = alfred_backup_policy.p.id
+}
+`,
+			Check: func(s *terraform.State) error {
+				set, err := e.set(s, "alfred_backup.pre")
+				if err != nil {
+					return err
+				}
+				if q := set.Manifest.Qdrant; len(q) != 1 || q[0].Name != coll || q[0].Points != 25 {
+					return fmt.Errorf("the backup's Qdrant collections: %+v, want %s with 25 points", q, coll)
+				}
+				return nil
+			},
+		}},
+	})
+}
