@@ -52,7 +52,8 @@ type env struct {
 	keyFile string
 	name    string // policy name
 	sa      string
-	dest    string // extra lines of the destination block
+	dest    string   // extra lines of the destination block
+	cliEnv  []string // extra KEY=value of the test's alfredctl runs
 	jobs    *run.JobsClient
 	execs   *run.ExecutionsClient
 	sched   *scheduler.CloudSchedulerClient
@@ -296,6 +297,7 @@ func (e *env) alfredctl(args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+e.sb["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY="+e.sb["AWS_SECRET_ACCESS_KEY"],
 		"ALFRED_S3_ENDPOINT="+e.sb["ALFRED_S3_ENDPOINT"], "AWS_REGION="+e.sb["AWS_REGION"], "ALFRED_BACKUP_KEYSET_FILE="+e.keyFile,
 		"ALFRED_POSTGRES_DSN="+e.dsn, "ALFRED_BACKUP_BUCKET="+e.bucket)
+	cmd.Env = append(cmd.Env, e.cliEnv...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

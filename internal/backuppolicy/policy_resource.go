@@ -86,8 +86,8 @@ func policySchema(ctx context.Context) schema.Schema {
 			"that the bucket is reachable and writable with the provider's `s3` credentials.\n\n" +
 			"Each run writes the metric `custom.googleapis.com/alfred_backup_last_success_timestamp_seconds` (label " +
 			"`service` = `name`) that the `backup_staleness` alert preset reads.\n\n" +
-			"**Secrets.** `encryption_key`, `postgres.dsn` and the `s3` credentials reach the runner as environment " +
-			"variables of the Cloud Run job (`" + envKeyset + "`, `" + envDSN + "`, `AWS_*`), never as arguments or in " +
+			"**Secrets.** `encryption_key`, `postgres.dsn`, the `s3` credentials and the provider's Qdrant `api_key` reach the runner as environment " +
+			"variables of the Cloud Run job (`" + envKeyset + "`, `" + envDSN + "`, `AWS_*`, `" + envQdrantKey + "`), never as arguments or in " +
 			"logs. They are readable by anyone who may read the job's spec (`run.jobs.get`). In production, put them in " +
 			"Secret Manager and grant the runner `roles/secretmanager.secretAccessor`; referencing secrets from this " +
 			"resource is not implemented yet (the sandbox does not emulate Secret Manager).\n\n" +
@@ -130,7 +130,9 @@ func policySchema(ctx context.Context) schema.Schema {
 				},
 			},
 			"qdrant": schema.SingleNestedBlock{
-				MarkdownDescription: "Qdrant collections to snapshot into the same set (rendered as `--qdrant-collection`; needs an alfredctl with Qdrant backups).",
+				MarkdownDescription: "Qdrant collections to snapshot into the same set (rendered as `--qdrant-collection`). The runner reaches them " +
+					"with the provider's `qdrant` block (its `url` and `rest_url` are required), given to the job as `" + strings.Join(qdrantEnvNames, "`, `") + "`; " +
+					"the other peers are reached at the host of their cluster URI with the port of `rest_url`.",
 				Attributes: map[string]schema.Attribute{
 					"collections": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Collection names (letters, digits, `_`, `-`, `.`; at most 255 each), at least one.",
 						Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(shared.QdrantCollectionName())}},
@@ -254,6 +256,7 @@ func (r *policyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 			}
 		}
 	}
+	requireQdrant(ctx, resp.Plan, r.data, &resp.Diagnostics)
 	fill("project", r.data.GCP.Project, r.data.GCP.ProjectUnknown)
 	fill("region", r.data.GCP.Region, r.data.GCP.RegionUnknown)
 }
@@ -477,8 +480,11 @@ func (r *policyResource) fromAPI(job *runpb.Job, sj *schedulerpb.Job, pol *iampb
 	if ok && !equalArgs(spec.args(r.data, project, region), ctr.GetArgs()) {
 		ok = false
 	}
-	if !ok {
+	switch {
+	case !ok:
 		m.Runner.Image = types.StringValue(ctr.GetImage() + " " + describeDrift("job arguments"))
+	case !qdrantEnvMatches(r.data, spec, ctr):
+		m.Runner.Image = types.StringValue(ctr.GetImage() + " " + describeDrift("Qdrant connection in the job's environment"))
 	}
 	m.Retention = &retentionModel{KeepLast: types.Int64Value(spec.keepLast), MaxAge: types.StringNull()}
 	if spec.maxAge != "" {

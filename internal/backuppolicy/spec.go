@@ -160,6 +160,7 @@ func jobOf(data *shared.ProviderData, m *policyModel, s policySpec) *runpb.Job {
 	if data.GCP.Insecure {
 		env = append(env, &runpb.EnvVar{Name: envInsecure, Values: &runpb.EnvVar_Value{Value: "true"}})
 	}
+	env = append(env, qdrantEnv(data, s)...)
 	return &runpb.Job{
 		Name:   jobName(project, region, m.Name.ValueString()),
 		Labels: map[string]string{"managed-by": managedLabel},

@@ -49,7 +49,7 @@ variable "databases" {
 }
 
 variable "qdrant_collections" {
-  description = "Qdrant collections to back up (needs an alfredctl with Qdrant backups)."
+  description = "Qdrant collections to back up; the provider's qdrant block (url and rest_url) must then be configured: the runner reaches the cluster with it."
   type        = list(string)
   default     = []
 }

@@ -638,7 +638,7 @@ func fakeAlfredctl(t *testing.T) (path, record string) {
 	dir := t.TempDir()
 	record = filepath.Join(dir, "record")
 	path = filepath.Join(dir, "alfredctl")
-	script := "#!/bin/sh\necho \"args=$*\" >> " + record + "\necho \"greeting=$GREETING task=$CLOUD_RUN_TASK_INDEX\" >> " + record + "\nexit $1\n"
+	script := "#!/bin/sh\necho \"args=$*\" >> " + record + "\necho \"greeting=$GREETING task=$CLOUD_RUN_TASK_INDEX debug=$ALFRED_SANDBOX_DEBUG_URL\" >> " + record + "\nexit $1\n"
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -647,7 +647,9 @@ func fakeAlfredctl(t *testing.T) (path, record string) {
 
 func TestRunJob_alfredctlImageRunsLocalBinaryWithArgsAndEnv(t *testing.T) {
 	bin, record := fakeAlfredctl(t)
-	_, c := start(t, cloudrun.Options{AlfredctlPath: bin})
+	ts, c := start(t, cloudrun.Options{AlfredctlPath: bin})
+	// The sandbox's execution variables are seen, under the job's own (GREETING).
+	ts.Server.SetExecutionEnv("ALFRED_SANDBOX_DEBUG_URL=http://127.0.0.1:9", "GREETING=from-sandbox")
 	ctx := ctxT(t)
 	op, err := c.jobs.CreateJob(ctx, &runpb.CreateJobRequest{Parent: parent, JobId: "backup", Job: job("local/alfredctl:latest", "0", "backup", "run")})
 	if err != nil {
@@ -668,7 +670,7 @@ func TestRunJob_alfredctlImageRunsLocalBinaryWithArgsAndEnv(t *testing.T) {
 		t.Fatalf("execution: %v", ex)
 	}
 	b, _ := os.ReadFile(record)
-	if !strings.Contains(string(b), "args=0 backup run") || !strings.Contains(string(b), "greeting=hello task=0") {
+	if !strings.Contains(string(b), "args=0 backup run") || !strings.Contains(string(b), "greeting=hello task=0 debug=http://127.0.0.1:9") {
 		t.Fatalf("binary was not run with the job's args and env: %q", b)
 	}
 	// Overrides: the exit status becomes the execution's outcome.

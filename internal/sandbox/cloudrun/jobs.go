@@ -426,6 +426,16 @@ func (s *Server) runJob(req *runpb.RunJobRequest) (*longrunningpb.Operation, err
 	return op, nil
 }
 
+// SetExecutionEnv sets the variables (KEY=value) that every execution of an alfredctl image started from
+// now on gets on top of the sandbox's own environment; the job's variables override them. The supervisor
+// hands the executions ALFRED_SANDBOX_DEBUG_URL this way, so that alfredctl finds the Qdrant peers the
+// emulator runs (whose cluster URIs are not reachable addresses) without the job naming the sandbox.
+func (s *Server) SetExecutionEnv(env ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.execEnv = append([]string(nil), env...)
+}
+
 // startExecutionLocked runs the execution: the local alfredctl binary for an `*alfredctl` image, a short
 // wait for any other image (which fails under the sandbox convention when its tag is `fail`).
 func (s *Server) startExecutionLocked(ex *runpb.Execution, opName string) {
@@ -457,8 +467,8 @@ func (s *Server) startExecutionLocked(ex *runpb.Execution, opName string) {
 	}
 	timeout := ex.Template.GetTimeout().AsDuration()
 	args := append([]string(nil), c.GetArgs()...)
-	env := os.Environ()
-	for _, e := range c.GetEnv() {
+	env := append(os.Environ(), s.execEnv...)
+	for _, e := range c.GetEnv() { // the job's own variables win (the last of duplicates is used)
 		if _, isRef := e.GetValues().(*runpb.EnvVar_ValueSource); isRef {
 			continue // secret references cannot be resolved in the sandbox
 		}

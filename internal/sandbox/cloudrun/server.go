@@ -70,6 +70,7 @@ type Server struct {
 	timers    []*time.Timer
 	procs     sync.WaitGroup
 	running   map[string]context.CancelFunc // running executions
+	execEnv   []string                      // KEY=value the sandbox adds to every alfredctl execution (SetExecutionEnv)
 	closed    bool
 }
 

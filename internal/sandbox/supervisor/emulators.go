@@ -167,6 +167,7 @@ func (s *Sandbox) startGCP() error {
 		return err
 	}
 	s.closers = append(s.closers, run.Close)
+	s.run = run
 	if err := s.grpcEmulator("cloudrun", "ALFRED_GCP_RUN_ENDPOINT", run.Register); err != nil {
 		return err
 	}

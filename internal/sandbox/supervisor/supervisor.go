@@ -22,6 +22,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/cloudrun"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/localproc"
 )
@@ -118,6 +119,7 @@ type Sandbox struct {
 	https    []*http.Server
 	closers  []func() error
 	debugMux *http.ServeMux
+	run      *cloudrun.Server
 }
 
 // Start brings the sandbox up and returns once every component listens.
@@ -230,6 +232,9 @@ func Start(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	s.Env["AWS_SECRET_ACCESS_KEY"] = id.S3SecretKey
 	s.Env["AWS_REGION"] = s.s3.Region
 	s.Env["ALFRED_SANDBOX_DEBUG_URL"] = "http://" + dl.Addr().String()
+	// Cloud Run job executions run on this host: alfredctl reaches the emulated Qdrant peers through the
+	// debug API, as a run in Google Cloud reaches real peers at their cluster URIs.
+	s.run.SetExecutionEnv("ALFRED_SANDBOX_DEBUG_URL=" + s.Env["ALFRED_SANDBOX_DEBUG_URL"])
 
 	b, _ := json.MarshalIndent(id, "", "  ")
 	if err := os.WriteFile(filepath.Join(cfg.Dir, IdentityFile), b, 0o600); err != nil {
