@@ -227,8 +227,8 @@ func platformLifecycle(t testing.TB, cli *acctest.CLI, timed func(step string, d
 		inventory.RowPolicy: 8,  // a restrictive and a permissive policy per command
 		inventory.Partition: 39, // 30 days back, today, 7 ahead, the default
 		// The backup policy's Cloud Run job and schedule; the pre-migration backup its job took at apply:
-		// a dump of the database and the manifest.
-		inventory.RunJob: 1, inventory.SchedulerJob: 1, inventory.S3Object: 2,
+		// a dump of the database, one object per shard of agent-memory, and the manifest.
+		inventory.RunJob: 1, inventory.SchedulerJob: 1, inventory.S3Object: 5,
 	}
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if count[k] != want[k] {
@@ -278,8 +278,8 @@ func platformLifecycle(t testing.TB, cli *acctest.CLI, timed func(step string, d
 	if len(left) > 0 {
 		t.Errorf("destroy left:\n%s", inventory.Format(left))
 	}
-	if kept != 2 {
-		t.Errorf("destroy must keep the pre-migration backup's 2 objects (retain_on_destroy), kept %d", kept)
+	if kept != 5 {
+		t.Errorf("destroy must keep the pre-migration backup's 5 objects (retain_on_destroy), kept %d", kept)
 	}
 	var sets int
 	if err := db.QueryRow(ctx, `select count(*) from alfred_pgdata.partition_sets`).Scan(&sets); err != nil || sets != 0 {

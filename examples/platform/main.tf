@@ -127,7 +127,7 @@ module "platform" {
     "public.events" = { interval = "day", premake = 7, retention = "30d", default_partition = true }
   }
 
-  # Encrypted off-site backups of the platform's database and memory collection, nightly at 03:00 Berlin
+  # Encrypted off-site backups of the platform's database and the agents' memory collection, nightly at 03:00 Berlin
   # time, the newest 7 kept; and a backup taken at apply whenever `migration` changes, before the migration
   # runs (a migration's resources depend on module.platform.backups.pre_migration_backup). Off without a
   # bucket: `make demo` creates one and a keyset (alfredctl backup keygen) and passes both.
@@ -174,9 +174,9 @@ variable "backup_postgres_dsn" {
 }
 
 variable "backup_qdrant_collections" {
-  description = "Qdrant collections the backups include (needs the runner to reach Qdrant)."
+  description = "Qdrant collections the backups include (the runner reaches Qdrant with the provider's qdrant block)."
   type        = list(string)
-  default     = []
+  default     = ["agent-memory"]
 }
 
 variable "migration" {
