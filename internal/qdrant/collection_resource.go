@@ -464,13 +464,15 @@ func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequ
 	partial := plan
 	partial.Status = types.StringValue("")
 	partial.Shards = types.ListNull(types.ObjectType{AttrTypes: shardAttrTypes})
+	shared.NullUnknowns(ctx, &partial) // computed values not read yet
 	resp.Diagnostics.Append(resp.State.Set(ctx, partial)...)
 	r.converge(ctx, a, plan, s, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.readInto(ctx, a, &plan, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	if r.readInto(ctx, a, &plan, &resp.Diagnostics) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	}
 }
 
 // converge brings indexes, aliases and replicas to the plan (the collection itself exists).
@@ -603,14 +605,19 @@ func (r *collectionResource) readInto(ctx context.Context, a *api, m *collection
 	}
 	var cinfo *pb.CollectionClusterInfoResponse
 	var aliases []string
+	// Each call is retried on its own: two calls in one retry budget fail together far more often.
 	err = retry(ctx, func(ctx context.Context) error {
 		var err error
-		if cinfo, err = a.client.GetCollectionClusterInfo(ctx, name); err != nil {
-			return err
-		}
-		aliases, err = a.client.ListCollectionAliases(ctx, name)
+		cinfo, err = a.client.GetCollectionClusterInfo(ctx, name)
 		return err
 	})
+	if err == nil {
+		err = retry(ctx, func(ctx context.Context) error {
+			var err error
+			aliases, err = a.client.ListCollectionAliases(ctx, name)
+			return err
+		})
+	}
 	if err != nil {
 		diags.AddError("Cannot read Qdrant collection", describe("read the shards and aliases of", name, err))
 		return false
@@ -762,7 +769,13 @@ func (r *collectionResource) Update(ctx context.Context, req resource.UpdateRequ
 		return
 	}
 	if !r.readInto(ctx, a, &plan, &resp.Diagnostics) {
-		resp.Diagnostics.AddError("Qdrant collection vanished", fmt.Sprintf("Collection %q disappeared during the update.", name))
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.AddError("Qdrant collection vanished", fmt.Sprintf("Collection %q disappeared during the update.", name))
+		}
+		// The update was made but not read back: record the plan with what is unknown left null, so the
+		// next refresh reads the truth (Terraform refuses unknown values in state).
+		shared.NullUnknowns(ctx, &plan)
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
