@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -44,6 +45,15 @@ func (e *Engine) Prune(ctx context.Context, r Retention, current string) (*Prune
 			res.Incomplete = append(res.Incomplete, s.ID)
 		}
 	}
+	// Oldest first by the time each run started: set IDs carry the second only (then a random suffix), so
+	// two runs in one second would otherwise sort by chance and the newest could be pruned.
+	sort.SliceStable(good, func(i, j int) bool {
+		a, b := good[i].Manifest.StartedAt, good[j].Manifest.StartedAt
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return good[i].ID < good[j].ID
+	})
 	now := e.now()
 	// good is oldest first; index len-1 is the newest and always stays.
 	for i, s := range good {
