@@ -249,7 +249,9 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	var snapshot string
-	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
+	var locale DatabaseLocale
+	if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot(), pg_encoding_to_char(encoding), datcollate, datctype
+		FROM pg_database WHERE datname = current_database()`).Scan(&snapshot, &locale.Encoding, &locale.Collate, &locale.Ctype); err != nil {
 		return nil, err
 	}
 	pgDump, err := e.PG.tool("pg_dump")
@@ -262,7 +264,7 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	}
 	// -Z0: zstd compresses better and faster than pg_dump's gzip; compressing twice wastes CPU.
 	cmd := exec.CommandContext(ctx, pgDump, "-Fc", "-Z0", "--snapshot="+snapshot)
-	cmd.Env = env
+	cmd.Env = append(env, "PGTZ=UTC") // timestamptz in COPY text as checksumCopy reads it back
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	dumpOut, err := cmd.StdoutPipe()
@@ -272,10 +274,27 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	if f, ok := dumpOut.(*os.File); ok {
 		growPipe(f)
 	}
-	obj := &Object{Kind: "postgres", Name: db, Key: e.Store.setPrefix(setID) + "postgres/" + db + ".dump.zst.tink"}
+	obj := &Object{Kind: "postgres", Name: db, Key: e.Store.setPrefix(setID) + "postgres/" + db + ".dump.zst.tink", Locale: &locale}
 	pr, pw := io.Pipe()
 	prog := e.progress()
 	prog.Start("backup "+db, -1)
+	// The table stats come from the archive as it passes (archiveTableStats): no second scan of the tables.
+	type streamResult struct {
+		tables map[string]TableStat
+		err    error
+	}
+	streamCh := make(chan streamResult, 1)
+	var src io.Reader = struct{ io.Reader }{dumpOut} // hides os.File's WriteTo, which would ignore the buffer
+	apr, apw := io.Pipe()
+	if withStats {
+		src = io.TeeReader(src, apw)
+		go func() {
+			ts, err := archiveTableStats(apr)
+			streamCh <- streamResult{ts, err}
+		}()
+	} else {
+		streamCh <- streamResult{}
+	}
 	var wg sync.WaitGroup
 	var plain int64
 	wg.Add(1)
@@ -291,9 +310,10 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 				return err
 			}
 			cw := &countingWriter{w: zw, p: prog}
-			// 1 MiB reads (io.Copy's are 32 KiB): fewer wake-ups; the struct hides os.File's WriteTo, which would
-			// ignore the buffer.
-			if _, err := io.CopyBuffer(cw, struct{ io.Reader }{dumpOut}, make([]byte, dumpPipeBytes)); err != nil {
+			// 1 MiB reads (io.Copy's are 32 KiB): fewer wake-ups.
+			_, err = io.CopyBuffer(cw, src, make([]byte, dumpPipeBytes))
+			apw.CloseWithError(err)
+			if err != nil {
 				_ = cmd.Process.Kill()
 				_ = cmd.Wait()
 				return err
@@ -311,40 +331,32 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	}()
 	if err := cmd.Start(); err != nil {
 		pw.CloseWithError(err)
+		apw.CloseWithError(err)
 		wg.Wait()
 		return nil, err
 	}
-	// The table stats read the same snapshot on the exporting connection, in parallel with the dump.
-	type statsResult struct {
-		tables []TableStat
-		err    error
-	}
-	statsCh := make(chan statsResult, 1)
-	statsCtx, cancelStats := context.WithCancel(ctx)
-	defer cancelStats()
-	go func() {
-		if !withStats {
-			statsCh <- statsResult{}
-			return
-		}
-		ts, err := tableStats(statsCtx, tx, nil)
-		statsCh <- statsResult{ts, err}
-	}()
 	hr := &hashingReader{r: pr, h: sha256.New()}
 	upErr := e.Store.upload(ctx, obj.Key, hr)
 	if upErr != nil {
 		pr.CloseWithError(upErr)
-		cancelStats()
 	}
 	wg.Wait()
 	prog.Done()
-	stats := <-statsCh
+	stream := <-streamCh
 	if upErr != nil {
 		return nil, upErr
 	}
-	if stats.err != nil {
-		return nil, fmt.Errorf("taking table checksums: %w", stats.err)
+	var tables []TableStat
+	if withStats {
+		// Every table in the dump's snapshot: from the stream where its data passed, otherwise (an archive
+		// the stream reader refuses, a table whose data pg_dump does not dump) by a scan in that snapshot.
+		if stream.err != nil && !errors.Is(stream.err, errArchiveUnsupported) {
+			return nil, fmt.Errorf("reading the dump's table data: %w", stream.err)
+		}
+		if tables, err = tableStats(ctx, tx, nil, stream.tables); err != nil {
+			return nil, fmt.Errorf("taking table checksums: %w", err)
+		}
 	}
-	obj.Size, obj.SHA256, obj.PlainBytes, obj.Tables, obj.NoTableStats = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain, stats.tables, !withStats
+	obj.Size, obj.SHA256, obj.PlainBytes, obj.Tables, obj.NoTableStats = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain, tables, !withStats
 	return obj, nil
 }

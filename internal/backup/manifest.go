@@ -16,6 +16,15 @@ type Object struct {
 	Tables []TableStat `json:"tables,omitempty"`
 	// NoTableStats is true when the run skipped the table stats.
 	NoTableStats bool `json:"no_table_stats,omitempty"`
+	// Locale is, for PostgreSQL, the database's encoding and locale, which restore gives the new database.
+	Locale *DatabaseLocale `json:"locale,omitempty"`
+}
+
+// DatabaseLocale is a database's encoding, LC_COLLATE and LC_CTYPE.
+type DatabaseLocale struct {
+	Encoding string `json:"encoding"`
+	Collate  string `json:"collate"`
+	Ctype    string `json:"ctype"`
 }
 
 // TableStat is a table's row count and an order-independent checksum of its rows.
@@ -23,7 +32,8 @@ type TableStat struct {
 	Table    string `json:"table"`
 	Rows     int64  `json:"rows"`
 	Checksum string `json:"checksum"`
-	// Method is how Checksum was computed (ChecksumRecord or ChecksumText); verify recomputes it the same way.
+	// Method is how Checksum was computed (ChecksumCopy, ChecksumRecord or ChecksumText); verify recomputes
+	// it the same way.
 	Method string `json:"method,omitempty"`
 }
 

@@ -138,9 +138,10 @@ type querier interface {
 }
 
 // tableStats returns every user table's row count and checksum. With methods nil (a backup, q inside the
-// dump's transaction) each table gets ChecksumRecord, or ChecksumText where its column types cannot be
-// hashed; otherwise (a verify) each table gets the method methods names for it, ChecksumText if none.
-func tableStats(ctx context.Context, q querier, methods map[string]string) ([]TableStat, error) {
+// dump's transaction) each table gets its stats from known (ChecksumCopy, read from the dump stream) or
+// else ChecksumRecord, or ChecksumText where its column types cannot be hashed; otherwise (a verify) each
+// table gets the method methods names for it, ChecksumText if none.
+func tableStats(ctx context.Context, q querier, methods map[string]string, known map[string]TableStat) ([]TableStat, error) {
 	rows, err := q.Query(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 		ORDER BY 1, 2`)
@@ -160,7 +161,13 @@ func tableStats(ctx context.Context, q querier, methods map[string]string) ([]Ta
 		st := TableStat{Table: id[0] + "." + id[1]}
 		if methods != nil {
 			st.Method = methods[st.Table]
-			err = checksumTable(ctx, q, id, &st)
+			if st.Method == ChecksumCopy {
+				err = checksumCopy(ctx, q, id, &st)
+			} else {
+				err = checksumTable(ctx, q, id, &st)
+			}
+		} else if k, ok := known[st.Table]; ok {
+			st = k
 		} else {
 			st.Method = ChecksumRecord
 			err = checksumTableOrFallBack(ctx, q, id, &st)
@@ -193,6 +200,49 @@ func checksumTableOrFallBack(ctx context.Context, q querier, id pgx.Identifier, 
 	}
 	_, err = q.Exec(ctx, "RELEASE SAVEPOINT alfred_checksum")
 	return err
+}
+
+// copySession is what pg_dump's setup_connection sets that shapes COPY text (dates, intervals, floats),
+// and the time zone the engine gives pg_dump (PGTZ), for ChecksumCopy.
+const copySession = "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; SET TimeZone = 'UTC'"
+
+// checksumCopy computes ChecksumCopy: the lines of the COPY pg_dump runs for the table (every column but
+// dropped and generated ones, in attnum order), in copySession. q must be a *pgx.Conn.
+func checksumCopy(ctx context.Context, q querier, id pgx.Identifier, st *TableStat) error {
+	c, ok := q.(interface{ PgConn() *pgconn.PgConn })
+	if !ok {
+		return errors.New("checksum method " + ChecksumCopy + " needs a connection")
+	}
+	rows, err := q.Query(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0
+		AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`, id.Sanitize())
+	if err != nil {
+		return err
+	}
+	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	stmt := "COPY " + id.Sanitize()
+	if len(cols) > 0 {
+		quoted := make([]string, len(cols))
+		for i, col := range cols {
+			quoted[i] = pgx.Identifier{col}.Sanitize()
+		}
+		stmt += " (" + strings.Join(quoted, ", ") + ")"
+	}
+	if _, err := q.Exec(ctx, copySession); err != nil {
+		return err
+	}
+	// Back to the session's defaults after: ChecksumText of the next table reads text in them.
+	defer func() {
+		_, _ = q.Exec(context.WithoutCancel(ctx), "RESET DateStyle; RESET IntervalStyle; RESET extra_float_digits; RESET TimeZone")
+	}()
+	var sum lineSum
+	if _, err := c.PgConn().CopyTo(ctx, &sum, stmt+" TO STDOUT"); err != nil {
+		return err
+	}
+	*st = sum.stat(st.Table)
+	return nil
 }
 
 func checksumTable(ctx context.Context, q querier, id pgx.Identifier, st *TableStat) error {

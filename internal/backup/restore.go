@@ -177,7 +177,13 @@ func (e *Engine) restoreFresh(ctx context.Context, setID string, obj Object, tar
 	if err != nil {
 		return err
 	}
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{target}.Sanitize()+" TEMPLATE template0")
+	// The source database's encoding and locale (sets since they were recorded): text compares, sorts and
+	// hashes as it did there, so verify's checksums match and the application sees the same order.
+	create := "CREATE DATABASE " + pgx.Identifier{target}.Sanitize() + " TEMPLATE template0"
+	if l := obj.Locale; l != nil {
+		create += " ENCODING " + quoteLiteral(l.Encoding) + " LC_COLLATE " + quoteLiteral(l.Collate) + " LC_CTYPE " + quoteLiteral(l.Ctype)
+	}
+	_, err = conn.Exec(ctx, create)
 	conn.Close(ctx)
 	if err != nil {
 		return fmt.Errorf("creating database %q: %w", target, err)
@@ -223,3 +229,5 @@ func (e *Engine) restoreFresh(ctx context.Context, setID string, obj Object, tar
 	}
 	return nil
 }
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -98,7 +98,7 @@ func (e *Engine) statsOf(ctx context.Context, db string, methods map[string]stri
 		return nil, err
 	}
 	defer conn.Close(ctx)
-	return tableStats(ctx, conn, methods)
+	return tableStats(ctx, conn, methods, nil)
 }
 
 func (e *Engine) dropDatabase(ctx context.Context, db string) {
