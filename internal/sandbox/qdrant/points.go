@@ -227,6 +227,11 @@ func emptyFilter(f *pb.Filter) bool {
 func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.ScrollResponse, error) {
 	start := time.Now()
 	s := a.s
+	var v checks
+	atLeast(&v, "limit", req.Limit, 1)
+	if err := s.validated(ctx, v.err()); err != nil {
+		return nil, err
+	}
 	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
@@ -296,16 +301,21 @@ func schemaType(ft pb.FieldType) pb.PayloadSchemaType {
 func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldIndexCollection) (*pb.PointsOperationResponse, error) {
 	start := time.Now()
 	s := a.s
+	var v checks
+	minLength(&v, "field_name", req.GetFieldName())
+	if err := s.validated(ctx, v.err()); err != nil {
+		return nil, err
+	}
 	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if req.GetFieldName() == "" {
-		return nil, badInput("field_name is required")
-	}
 	if req.FieldType == nil {
-		return nil, badInput("field_type is required to create an index on %q", req.GetFieldName())
+		return nil, status.Error(codes.InvalidArgument, "cannot convert field_type")
+	}
+	if !paramsMatch(req.GetFieldType(), req.GetFieldIndexParams()) {
+		return nil, status.Error(codes.InvalidArgument, "field_type and field_index_params do not match")
 	}
 	c.schema[req.GetFieldName()] = &pb.PayloadSchemaInfo{DataType: schemaType(req.GetFieldType()), Params: req.GetFieldIndexParams()}
 	return s.savedUpdate(start)
@@ -314,6 +324,11 @@ func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldInd
 func (a *pointsAPI) DeleteFieldIndex(ctx context.Context, req *pb.DeleteFieldIndexCollection) (*pb.PointsOperationResponse, error) {
 	start := time.Now()
 	s := a.s
+	var v checks
+	minLength(&v, "field_name", req.GetFieldName())
+	if err := s.validated(ctx, v.err()); err != nil {
+		return nil, err
+	}
 	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
 	if err != nil {
 		return nil, err
@@ -412,4 +427,34 @@ func (s *Server) replicateWrite(ctx context.Context, c *collection, keys []strin
 		}
 	}
 	return applied, firstErr
+}
+
+// paramsMatch tells whether index params fit the field type: Qdrant's convert_field_type
+// (src/tonic/api/points_common.rs) refuses params of another type with INVALID_ARGUMENT "field_type and
+// field_index_params do not match". No params fit every type.
+func paramsMatch(ft pb.FieldType, p *pb.PayloadIndexParams) bool {
+	var want pb.FieldType
+	switch p.GetIndexParams().(type) {
+	case nil:
+		return true
+	case *pb.PayloadIndexParams_KeywordIndexParams:
+		want = pb.FieldType_FieldTypeKeyword
+	case *pb.PayloadIndexParams_IntegerIndexParams:
+		want = pb.FieldType_FieldTypeInteger
+	case *pb.PayloadIndexParams_FloatIndexParams:
+		want = pb.FieldType_FieldTypeFloat
+	case *pb.PayloadIndexParams_GeoIndexParams:
+		want = pb.FieldType_FieldTypeGeo
+	case *pb.PayloadIndexParams_TextIndexParams:
+		want = pb.FieldType_FieldTypeText
+	case *pb.PayloadIndexParams_BoolIndexParams:
+		want = pb.FieldType_FieldTypeBool
+	case *pb.PayloadIndexParams_DatetimeIndexParams:
+		want = pb.FieldType_FieldTypeDatetime
+	case *pb.PayloadIndexParams_UuidIndexParams:
+		want = pb.FieldType_FieldTypeUuid
+	default:
+		return true
+	}
+	return ft == want
 }
