@@ -177,9 +177,8 @@ func (s *Server) info(c *collection) *pb.CollectionInfo {
 }
 
 func (a *collectionsAPI) Get(ctx context.Context, req *pb.GetCollectionInfoRequest) (*pb.GetCollectionInfoResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -274,12 +273,8 @@ func orEmpty(h *pb.HnswConfigDiff) *pb.HnswConfigDiff {
 // Update changes the mutable parameters. shard_number and vector sizes cannot be sent at all (the
 // UpdateCollection message has no field for them); a vector that does not exist is refused.
 func (a *collectionsAPI) Update(ctx context.Context, req *pb.UpdateCollection) (*pb.CollectionOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	if err := s.validated(ctx, validateUpdate(req)); err != nil {
-		return nil, err
-	}
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), false)
+	c, start, err := s.open(ctx, req.GetCollectionName(), false, validateUpdate(req))
 	if err != nil {
 		return nil, err
 	}
@@ -472,10 +467,7 @@ func (s *Server) checkPeer(id uint64) error {
 
 func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *pb.UpdateCollectionClusterSetupRequest) (*pb.UpdateCollectionClusterSetupResponse, error) {
 	s := a.s
-	if err := s.validated(ctx, validateClusterSetup(req)); err != nil {
-		return nil, err
-	}
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), false)
+	c, _, err := s.open(ctx, req.GetCollectionName(), false, validateClusterSetup(req))
 	if err != nil {
 		return nil, err
 	}

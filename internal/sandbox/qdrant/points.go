@@ -111,9 +111,8 @@ func (s *Server) savedUpdate(start time.Time) (*pb.PointsOperationResponse, erro
 }
 
 func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +147,8 @@ func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.Point
 }
 
 func (a *pointsAPI) Delete(ctx context.Context, req *pb.DeletePoints) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -225,14 +223,10 @@ func emptyFilter(f *pb.Filter) bool {
 }
 
 func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.ScrollResponse, error) {
-	start := time.Now()
 	s := a.s
 	var v checks
 	atLeast(&v, "limit", req.Limit, 1)
-	if err := s.validated(ctx, v.err()); err != nil {
-		return nil, err
-	}
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, v.err())
 	if err != nil {
 		return nil, err
 	}
@@ -262,9 +256,8 @@ func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.Scrol
 }
 
 func (a *pointsAPI) Count(ctx context.Context, req *pb.CountPoints) (*pb.CountResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -276,9 +269,8 @@ func (a *pointsAPI) Count(ctx context.Context, req *pb.CountPoints) (*pb.CountRe
 }
 
 func (a *pointsAPI) Get(ctx context.Context, req *pb.GetPoints) (*pb.GetResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -299,14 +291,10 @@ func schemaType(ft pb.FieldType) pb.PayloadSchemaType {
 }
 
 func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldIndexCollection) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
 	var v checks
 	minLength(&v, "field_name", req.GetFieldName())
-	if err := s.validated(ctx, v.err()); err != nil {
-		return nil, err
-	}
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, v.err())
 	if err != nil {
 		return nil, err
 	}
@@ -322,14 +310,10 @@ func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldInd
 }
 
 func (a *pointsAPI) DeleteFieldIndex(ctx context.Context, req *pb.DeleteFieldIndexCollection) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
 	var v checks
 	minLength(&v, "field_name", req.GetFieldName())
-	if err := s.validated(ctx, v.err()); err != nil {
-		return nil, err
-	}
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, v.err())
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	pb "github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc/codes"
@@ -200,4 +201,16 @@ func (s *Server) validated(ctx context.Context, verr error) error {
 		return err
 	}
 	return verr
+}
+
+// open begins a request on a collection: its validation error verr (nil when the request is valid),
+// answered after authentication, then lockCollection (on success s.mu is held and the caller unlocks
+// it). It returns when the request began, for the reply's `time`.
+func (s *Server) open(ctx context.Context, name string, viaAlias bool, verr error) (*collection, time.Time, error) {
+	start := time.Now()
+	if err := s.validated(ctx, verr); err != nil {
+		return nil, start, err
+	}
+	c, err := s.lockCollection(ctx, name, viaAlias)
+	return c, start, err
 }
