@@ -457,7 +457,7 @@ func (a *collectionsAPI) CollectionClusterInfo(ctx context.Context, req *pb.Coll
 func (s *Server) checkPeer(id uint64) error {
 	p := s.peer(id)
 	if p == nil {
-		return badInput("Peer %d does not exist", id)
+		return badRequest("Peer %d does not exist", id)
 	}
 	if p.Down || p.Partitioned {
 		return status.Errorf(codes.Unavailable, "Service internal error: peer %d is not reachable", id)
@@ -486,9 +486,16 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		case pb.ShardTransferMethod_ReshardingStreamRecords:
 			return status.Error(codes.Unimplemented, "sandbox: resharding transfers are not emulated")
 		}
+		// do_update_collection_cluster (src/common/collections.rs): the shard, then the target and
+		// source peers; then the consensus's validate_transfer: the source replica and conflicts.
 		sh := c.shard(shardID)
 		if sh == nil {
-			return badInput("Shard %d does not exist", shardID)
+			return badRequest("Shard %d of %s does not exist", shardID, c.name)
+		}
+		for _, id := range []uint64{to, from} {
+			if err := s.checkPeer(id); err != nil {
+				return err
+			}
 		}
 		src := c.replica(shardID, from)
 		if src == nil {
@@ -496,11 +503,6 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		}
 		if src.State != pb.ReplicaState_Active {
 			return badInput("Shard %d on peer %d is not active (%s), it cannot be the source of a transfer", shardID, from, src.State)
-		}
-		for _, id := range []uint64{from, to} {
-			if err := s.checkPeer(id); err != nil {
-				return err
-			}
 		}
 		// Qdrant's check_transfer_conflicts: a transfer conflicts with another of the same shard only
 		// when they share a peer (as source or target).
@@ -548,7 +550,11 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		d := op.DropReplica
 		sh := c.shard(d.GetShardId())
 		if sh == nil {
-			err = badInput("Shard %d does not exist", d.GetShardId())
+			err = badRequest("Shard %d of %s does not exist", d.GetShardId(), c.name)
+			break
+		}
+		if s.peer(d.GetPeerId()) == nil { // validate_peer_exists: a peer that is down may lose its replicas
+			err = badRequest("Peer %d does not exist", d.GetPeerId())
 			break
 		}
 		r := c.replica(d.GetShardId(), d.GetPeerId())

@@ -207,3 +207,40 @@ func TestAliasRulesFollowQdrant(t *testing.T) {
 		t.Errorf("collection named as an alias: %v", err)
 	}
 }
+
+// Cluster operations on an unknown shard or peer: Qdrant's do_update_collection_cluster answers
+// StorageError::BadRequest ("Bad request: Shard S of C does not exist", "Bad request: Peer P does not
+// exist"), INVALID_ARGUMENT; a replica on a peer that is down can still be dropped.
+func TestClusterOperationsOnUnknownShardOrPeer(t *testing.T) {
+	t.Parallel()
+	e := start(t, sandbox.Options{})
+	e.create("k", 4, 1, 2)
+	st := e.states("k")[0]
+	var holders []uint64
+	for p := range st {
+		holders = append(holders, p)
+	}
+	other := otherPeers(e, holders...)[0]
+	const nobody = 42
+	for name, c := range map[string]struct {
+		op   *qdrant.UpdateCollectionClusterSetupRequest
+		text string
+	}{
+		"replicate unknown shard": {qdrant.NewUpdateCollectionClusterReplicateShard("k", &qdrant.ReplicateShard{ShardId: 7, FromPeerId: holders[0], ToPeerId: other}), "Bad request: Shard 7 of k does not exist"},
+		"move to unknown peer":    {qdrant.NewUpdateCollectionClusterMoveShard("k", &qdrant.MoveShard{ShardId: 0, FromPeerId: holders[0], ToPeerId: nobody}), "Bad request: Peer 42 does not exist"},
+		"move from unknown peer":  {qdrant.NewUpdateCollectionClusterMoveShard("k", &qdrant.MoveShard{ShardId: 0, FromPeerId: nobody, ToPeerId: other}), "Bad request: Peer 42 does not exist"},
+		"drop unknown shard":      {qdrant.NewUpdateCollectionClusterDropReplica("k", &qdrant.Replica{ShardId: 7, PeerId: holders[0]}), "Bad request: Shard 7 of k does not exist"},
+		"drop on unknown peer":    {qdrant.NewUpdateCollectionClusterDropReplica("k", &qdrant.Replica{ShardId: 0, PeerId: nobody}), "Bad request: Peer 42 does not exist"},
+	} {
+		if err := e.setup("k", c.op); code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("%s: %v, want INVALID_ARGUMENT %q", name, err, c.text)
+		}
+	}
+	// A down peer exists: its replica can be dropped (the other one is Active).
+	if err := e.srv.SetPeerDown(holders[1], true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.setup("k", qdrant.NewUpdateCollectionClusterDropReplica("k", &qdrant.Replica{ShardId: 0, PeerId: holders[1]})); err != nil {
+		t.Fatalf("drop the replica of a down peer: %v", err)
+	}
+}
