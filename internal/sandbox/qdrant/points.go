@@ -3,6 +3,7 @@ package qdrant
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -417,28 +418,18 @@ func (s *Server) replicateWrite(ctx context.Context, c *collection, keys []strin
 // (src/tonic/api/points_common.rs) refuses params of another type with INVALID_ARGUMENT "field_type and
 // field_index_params do not match". No params fit every type.
 func paramsMatch(ft pb.FieldType, p *pb.PayloadIndexParams) bool {
-	var want pb.FieldType
-	switch p.GetIndexParams().(type) {
-	case nil:
-		return true
-	case *pb.PayloadIndexParams_KeywordIndexParams:
-		want = pb.FieldType_FieldTypeKeyword
-	case *pb.PayloadIndexParams_IntegerIndexParams:
-		want = pb.FieldType_FieldTypeInteger
-	case *pb.PayloadIndexParams_FloatIndexParams:
-		want = pb.FieldType_FieldTypeFloat
-	case *pb.PayloadIndexParams_GeoIndexParams:
-		want = pb.FieldType_FieldTypeGeo
-	case *pb.PayloadIndexParams_TextIndexParams:
-		want = pb.FieldType_FieldTypeText
-	case *pb.PayloadIndexParams_BoolIndexParams:
-		want = pb.FieldType_FieldTypeBool
-	case *pb.PayloadIndexParams_DatetimeIndexParams:
-		want = pb.FieldType_FieldTypeDatetime
-	case *pb.PayloadIndexParams_UuidIndexParams:
-		want = pb.FieldType_FieldTypeUuid
-	default:
-		return true
-	}
-	return ft == want
+	want, ok := paramsField[reflect.TypeOf(p.GetIndexParams())]
+	return !ok || want == ft
+}
+
+// paramsField is the field type each kind of index params is for.
+var paramsField = map[reflect.Type]pb.FieldType{
+	reflect.TypeOf(&pb.PayloadIndexParams_KeywordIndexParams{}):  pb.FieldType_FieldTypeKeyword,
+	reflect.TypeOf(&pb.PayloadIndexParams_IntegerIndexParams{}):  pb.FieldType_FieldTypeInteger,
+	reflect.TypeOf(&pb.PayloadIndexParams_FloatIndexParams{}):    pb.FieldType_FieldTypeFloat,
+	reflect.TypeOf(&pb.PayloadIndexParams_GeoIndexParams{}):      pb.FieldType_FieldTypeGeo,
+	reflect.TypeOf(&pb.PayloadIndexParams_TextIndexParams{}):     pb.FieldType_FieldTypeText,
+	reflect.TypeOf(&pb.PayloadIndexParams_BoolIndexParams{}):     pb.FieldType_FieldTypeBool,
+	reflect.TypeOf(&pb.PayloadIndexParams_DatetimeIndexParams{}): pb.FieldType_FieldTypeDatetime,
+	reflect.TypeOf(&pb.PayloadIndexParams_UuidIndexParams{}):     pb.FieldType_FieldTypeUuid,
 }
