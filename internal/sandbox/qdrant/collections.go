@@ -17,7 +17,8 @@ type collectionsAPI struct {
 	s *Server
 }
 
-var namePattern = regexp.MustCompile(`^[^/\\<>:"|?*\x00-\x1f]{1,255}$`)
+// namePattern is what Qdrant accepts as a new collection's name (see collectionName in validate.go).
+var namePattern = regexp.MustCompile(`^[^/\\<>:"|?*\x00\x1f]{1,255}$`)
 
 func u64(v uint64) *uint64        { return &v }
 func u32(v uint32) *uint32        { return &v }
@@ -50,15 +51,14 @@ func mergeInto[T proto.Message](base, diff T) T {
 	return out
 }
 
-func validateVectorParams(name string, p *pb.VectorParams) error {
+// validateDistance refuses a vector without a distance, as Qdrant's conversion of the gRPC Distance
+// (`TryFrom<Distance> for segment::types::Distance`: INVALID_ARGUMENT, a plain tonic status).
+func validateDistance(name string, p *pb.VectorParams) error {
 	if p == nil {
 		return badInput("vector params of %q are missing", name)
 	}
-	if p.Size < 1 || p.Size > 65536 {
-		return badInput("Validation error in JSON body: [vectors.size: value %d invalid, must be from 1 to 65536]", p.Size)
-	}
 	if p.Distance == pb.Distance_UnknownDistance {
-		return badInput("vector %q: distance is required (Cosine, Euclid, Dot or Manhattan)", name)
+		return status.Error(codes.InvalidArgument, "Malformed distance parameter: UnknownDistance")
 	}
 	return nil
 }
@@ -97,24 +97,25 @@ func (a *collectionsAPI) Create(ctx context.Context, req *pb.CreateCollection) (
 
 func (s *Server) createLocked(req *pb.CreateCollection) error {
 	name := req.GetCollectionName()
-	if !namePattern.MatchString(name) {
-		return badInput("Validation error in path parameters: [name: collection name %q is invalid]", name)
+	if err := validateCreate(req); err != nil {
+		return err
 	}
 	if _, ok := s.cols[name]; ok {
 		return status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", name)
 	}
 	if _, ok := s.alias[name]; ok {
-		return badInput("Alias `%s` already exists!", name)
+		// TableOfContent::create_collection (lib/storage/src/content_manager/toc/create_collection.rs)
+		return badInput("Can't create collection with name %s. Alias with the same name already exists", name)
 	}
 	vc := req.GetVectorsConfig()
 	switch {
 	case vc.GetParams() != nil:
-		if err := validateVectorParams("", vc.GetParams()); err != nil {
+		if err := validateDistance("", vc.GetParams()); err != nil {
 			return err
 		}
 	case vc.GetParamsMap() != nil:
 		for n, p := range vc.GetParamsMap().GetMap() {
-			if err := validateVectorParams(n, p); err != nil {
+			if err := validateDistance(n, p); err != nil {
 				return err
 			}
 		}
@@ -129,9 +130,6 @@ func (s *Server) createLocked(req *pb.CreateCollection) error {
 	}
 	if req.WriteConsistencyFactor != nil {
 		wcf = req.GetWriteConsistencyFactor()
-	}
-	if shardNumber < 1 || rf < 1 || wcf < 1 {
-		return badInput("Validation error in JSON body: shard_number, replication_factor and write_consistency_factor must be at least 1")
 	}
 	onDisk := true
 	if req.OnDiskPayload != nil {
@@ -179,9 +177,8 @@ func (s *Server) info(c *collection) *pb.CollectionInfo {
 }
 
 func (a *collectionsAPI) Get(ctx context.Context, req *pb.GetCollectionInfoRequest) (*pb.GetCollectionInfoResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +215,9 @@ func (a *collectionsAPI) CollectionExists(ctx context.Context, req *pb.Collectio
 func (a *collectionsAPI) Delete(ctx context.Context, req *pb.DeleteCollection) (*pb.CollectionOperationResponse, error) {
 	start := time.Now()
 	s := a.s
+	if err := s.validated(ctx, validateTimeout(req.Timeout)); err != nil {
+		return nil, err
+	}
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -273,9 +273,8 @@ func orEmpty(h *pb.HnswConfigDiff) *pb.HnswConfigDiff {
 // Update changes the mutable parameters. shard_number and vector sizes cannot be sent at all (the
 // UpdateCollection message has no field for them); a vector that does not exist is refused.
 func (a *collectionsAPI) Update(ctx context.Context, req *pb.UpdateCollection) (*pb.CollectionOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), false)
+	c, start, err := s.open(ctx, req.GetCollectionName(), false, validateUpdate(req))
 	if err != nil {
 		return nil, err
 	}
@@ -283,15 +282,9 @@ func (a *collectionsAPI) Update(ctx context.Context, req *pb.UpdateCollection) (
 	cfg := proto.Clone(c.config).(*pb.CollectionConfig)
 	if p := req.GetParams(); p != nil {
 		if p.ReplicationFactor != nil {
-			if p.GetReplicationFactor() < 1 {
-				return nil, badInput("replication_factor must be at least 1")
-			}
 			cfg.Params.ReplicationFactor = u32(p.GetReplicationFactor())
 		}
 		if p.WriteConsistencyFactor != nil {
-			if p.GetWriteConsistencyFactor() < 1 {
-				return nil, badInput("write_consistency_factor must be at least 1")
-			}
 			cfg.Params.WriteConsistencyFactor = u32(p.GetWriteConsistencyFactor())
 		}
 		if p.OnDiskPayload != nil {
@@ -357,6 +350,9 @@ func orEmptyStrict(m *pb.StrictModeConfig) *pb.StrictModeConfig {
 func (a *collectionsAPI) UpdateAliases(ctx context.Context, req *pb.ChangeAliases) (*pb.CollectionOperationResponse, error) {
 	start := time.Now()
 	s := a.s
+	if err := s.validated(ctx, validateTimeout(req.Timeout)); err != nil {
+		return nil, err
+	}
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -373,23 +369,22 @@ func (a *collectionsAPI) UpdateAliases(ctx context.Context, req *pb.ChangeAliase
 				return nil, notFound(col)
 			}
 			if _, ok := s.cols[al]; ok {
-				return nil, badInput("Collection `%s` already exists!", al)
+				// validate_collection_not_exists: StorageError::AlreadyExists
+				return nil, status.Errorf(codes.AlreadyExists, "Wrong input: Collection `%s` already exists!", al)
 			}
 			next[al] = col // Qdrant's create_alias re-points an existing alias
 		case *pb.AliasOperations_RenameAlias:
 			from, to := op.RenameAlias.GetOldAliasName(), op.RenameAlias.GetNewAliasName()
 			col, ok := next[from]
 			if !ok {
-				return nil, status.Errorf(codes.NotFound, "Not found: Alias `%s` doesn't exist!", from)
+				// AliasPersistence::rename_alias
+				return nil, status.Errorf(codes.NotFound, "Not found: Alias %s does not exists!", from)
 			}
 			delete(next, from)
 			next[to] = col
 		case *pb.AliasOperations_DeleteAlias:
-			al := op.DeleteAlias.GetAliasName()
-			if _, ok := next[al]; !ok {
-				return nil, status.Errorf(codes.NotFound, "Not found: Alias `%s` doesn't exist!", al)
-			}
-			delete(next, al)
+			// AliasPersistence::remove: deleting an alias that does not exist succeeds.
+			delete(next, op.DeleteAlias.GetAliasName())
 		default:
 			return nil, badInput("alias action is empty")
 		}
@@ -462,7 +457,7 @@ func (a *collectionsAPI) CollectionClusterInfo(ctx context.Context, req *pb.Coll
 func (s *Server) checkPeer(id uint64) error {
 	p := s.peer(id)
 	if p == nil {
-		return badInput("Peer %d does not exist", id)
+		return badRequest("Peer %d does not exist", id)
 	}
 	if p.Down || p.Partitioned {
 		return status.Errorf(codes.Unavailable, "Service internal error: peer %d is not reachable", id)
@@ -472,7 +467,7 @@ func (s *Server) checkPeer(id uint64) error {
 
 func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *pb.UpdateCollectionClusterSetupRequest) (*pb.UpdateCollectionClusterSetupResponse, error) {
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), false)
+	c, _, err := s.open(ctx, req.GetCollectionName(), false, validateClusterSetup(req))
 	if err != nil {
 		return nil, err
 	}
@@ -491,9 +486,16 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		case pb.ShardTransferMethod_ReshardingStreamRecords:
 			return status.Error(codes.Unimplemented, "sandbox: resharding transfers are not emulated")
 		}
+		// do_update_collection_cluster (src/common/collections.rs): the shard, then the target and
+		// source peers; then the consensus's validate_transfer: the source replica and conflicts.
 		sh := c.shard(shardID)
 		if sh == nil {
-			return badInput("Shard %d does not exist", shardID)
+			return badRequest("Shard %d of %s does not exist", shardID, c.name)
+		}
+		for _, id := range []uint64{to, from} {
+			if err := s.checkPeer(id); err != nil {
+				return err
+			}
 		}
 		src := c.replica(shardID, from)
 		if src == nil {
@@ -501,14 +503,6 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		}
 		if src.State != pb.ReplicaState_Active {
 			return badInput("Shard %d on peer %d is not active (%s), it cannot be the source of a transfer", shardID, from, src.State)
-		}
-		for _, id := range []uint64{from, to} {
-			if err := s.checkPeer(id); err != nil {
-				return err
-			}
-		}
-		if from == to {
-			return badInput("Validation error in JSON body: [from_peer_id: source and target peers must be different]")
 		}
 		// Qdrant's check_transfer_conflicts: a transfer conflicts with another of the same shard only
 		// when they share a peer (as source or target).
@@ -556,7 +550,11 @@ func (a *collectionsAPI) UpdateCollectionClusterSetup(ctx context.Context, req *
 		d := op.DropReplica
 		sh := c.shard(d.GetShardId())
 		if sh == nil {
-			err = badInput("Shard %d does not exist", d.GetShardId())
+			err = badRequest("Shard %d of %s does not exist", d.GetShardId(), c.name)
+			break
+		}
+		if s.peer(d.GetPeerId()) == nil { // validate_peer_exists: a peer that is down may lose its replicas
+			err = badRequest("Peer %d does not exist", d.GetPeerId())
 			break
 		}
 		r := c.replica(d.GetShardId(), d.GetPeerId())

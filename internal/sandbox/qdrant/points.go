@@ -3,6 +3,7 @@ package qdrant
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -111,9 +112,8 @@ func (s *Server) savedUpdate(start time.Time) (*pb.PointsOperationResponse, erro
 }
 
 func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +148,8 @@ func (a *pointsAPI) Upsert(ctx context.Context, req *pb.UpsertPoints) (*pb.Point
 }
 
 func (a *pointsAPI) Delete(ctx context.Context, req *pb.DeletePoints) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -225,9 +224,10 @@ func emptyFilter(f *pb.Filter) bool {
 }
 
 func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.ScrollResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	var v checks
+	atLeast(&v, "limit", req.Limit, 1)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, v.err())
 	if err != nil {
 		return nil, err
 	}
@@ -257,9 +257,8 @@ func (a *pointsAPI) Scroll(ctx context.Context, req *pb.ScrollPoints) (*pb.Scrol
 }
 
 func (a *pointsAPI) Count(ctx context.Context, req *pb.CountPoints) (*pb.CountResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -271,9 +270,8 @@ func (a *pointsAPI) Count(ctx context.Context, req *pb.CountPoints) (*pb.CountRe
 }
 
 func (a *pointsAPI) Get(ctx context.Context, req *pb.GetPoints) (*pb.GetResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -294,27 +292,29 @@ func schemaType(ft pb.FieldType) pb.PayloadSchemaType {
 }
 
 func (a *pointsAPI) CreateFieldIndex(ctx context.Context, req *pb.CreateFieldIndexCollection) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	var v checks
+	minLength(&v, "field_name", req.GetFieldName())
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, v.err())
 	if err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if req.GetFieldName() == "" {
-		return nil, badInput("field_name is required")
-	}
 	if req.FieldType == nil {
-		return nil, badInput("field_type is required to create an index on %q", req.GetFieldName())
+		return nil, status.Error(codes.InvalidArgument, "cannot convert field_type")
+	}
+	if !paramsMatch(req.GetFieldType(), req.GetFieldIndexParams()) {
+		return nil, status.Error(codes.InvalidArgument, "field_type and field_index_params do not match")
 	}
 	c.schema[req.GetFieldName()] = &pb.PayloadSchemaInfo{DataType: schemaType(req.GetFieldType()), Params: req.GetFieldIndexParams()}
 	return s.savedUpdate(start)
 }
 
 func (a *pointsAPI) DeleteFieldIndex(ctx context.Context, req *pb.DeleteFieldIndexCollection) (*pb.PointsOperationResponse, error) {
-	start := time.Now()
 	s := a.s
-	c, err := s.lockCollection(ctx, req.GetCollectionName(), true)
+	var v checks
+	minLength(&v, "field_name", req.GetFieldName())
+	c, start, err := s.open(ctx, req.GetCollectionName(), true, v.err())
 	if err != nil {
 		return nil, err
 	}
@@ -412,4 +412,24 @@ func (s *Server) replicateWrite(ctx context.Context, c *collection, keys []strin
 		}
 	}
 	return applied, firstErr
+}
+
+// paramsMatch tells whether index params fit the field type: Qdrant's convert_field_type
+// (src/tonic/api/points_common.rs) refuses params of another type with INVALID_ARGUMENT "field_type and
+// field_index_params do not match". No params fit every type.
+func paramsMatch(ft pb.FieldType, p *pb.PayloadIndexParams) bool {
+	want, ok := paramsField[reflect.TypeOf(p.GetIndexParams())]
+	return !ok || want == ft
+}
+
+// paramsField is the field type each kind of index params is for.
+var paramsField = map[reflect.Type]pb.FieldType{
+	reflect.TypeOf(&pb.PayloadIndexParams_KeywordIndexParams{}):  pb.FieldType_FieldTypeKeyword,
+	reflect.TypeOf(&pb.PayloadIndexParams_IntegerIndexParams{}):  pb.FieldType_FieldTypeInteger,
+	reflect.TypeOf(&pb.PayloadIndexParams_FloatIndexParams{}):    pb.FieldType_FieldTypeFloat,
+	reflect.TypeOf(&pb.PayloadIndexParams_GeoIndexParams{}):      pb.FieldType_FieldTypeGeo,
+	reflect.TypeOf(&pb.PayloadIndexParams_TextIndexParams{}):     pb.FieldType_FieldTypeText,
+	reflect.TypeOf(&pb.PayloadIndexParams_BoolIndexParams{}):     pb.FieldType_FieldTypeBool,
+	reflect.TypeOf(&pb.PayloadIndexParams_DatetimeIndexParams{}): pb.FieldType_FieldTypeDatetime,
+	reflect.TypeOf(&pb.PayloadIndexParams_UuidIndexParams{}):     pb.FieldType_FieldTypeUuid,
 }

@@ -474,6 +474,11 @@ func badInput(format string, a ...any) error {
 	return status.Errorf(codes.InvalidArgument, "Wrong input: "+format, a...)
 }
 
+// badRequest is StorageError::BadRequest ("Bad request: ..."), INVALID_ARGUMENT over gRPC.
+func badRequest(format string, a ...any) error {
+	return status.Errorf(codes.InvalidArgument, "Bad request: "+format, a...)
+}
+
 // lockCollection is begin followed by the lookup of collection name, also through an alias when
 // viaAlias. On success s.mu is held and the caller unlocks it; on failure it is not held.
 func (s *Server) lockCollection(ctx context.Context, name string, viaAlias bool) (*collection, error) {

@@ -457,6 +457,31 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *project {
 	return p
 }
 
+// lockBody decodes the request's JSON body into body (400 if it is not one), then takes s.mu and finds
+// the project named by the path (400/404 as lookup). On success s.mu is held and the caller unlocks it;
+// on failure the answer is written and s.mu is not held.
+func (s *Server) lockBody(w http.ResponseWriter, r *http.Request, body any) *project {
+	if err := decodeBody(r, body); err != nil {
+		writeMessage(w, http.StatusBadRequest, err.Error())
+		return nil
+	}
+	s.mu.Lock()
+	p := s.lookup(w, r)
+	if p == nil {
+		s.mu.Unlock()
+	}
+	return p
+}
+
+// saved writes the state (under s.mu); when it cannot, it answers 500 and returns false.
+func (s *Server) saved(w http.ResponseWriter) bool {
+	if err := s.store.Save(&s.st); err != nil {
+		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
+		return false
+	}
+	return true
+}
+
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -604,16 +629,11 @@ func (s *Server) setupReplica(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Region *string `json:"read_replica_region"`
 	}
-	if err := decodeBody(r, &body); err != nil {
-		writeMessage(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.lookup(w, r)
+	p := s.lockBody(w, r, &body)
 	if p == nil {
 		return
 	}
+	defer s.mu.Unlock()
 	if body.Region == nil {
 		writeMessage(w, http.StatusBadRequest, "read_replica_region is required; one of: "+strings.Join(Regions, ", "))
 		return
@@ -641,9 +661,8 @@ func (s *Server) setupReplica(w http.ResponseWriter, r *http.Request) {
 		CreatedAt:  now,
 		Fails:      slices.Contains(s.opts.FailRegions, region),
 	})
-	if err := s.store.Save(&s.st); err != nil {
+	if !s.saved(w) {
 		p.Replicas = p.Replicas[:len(p.Replicas)-1]
-		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
@@ -653,16 +672,11 @@ func (s *Server) removeReplica(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Identifier string `json:"database_identifier"`
 	}
-	if err := decodeBody(r, &body); err != nil {
-		writeMessage(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.lookup(w, r)
+	p := s.lockBody(w, r, &body)
 	if p == nil {
 		return
 	}
+	defer s.mu.Unlock()
 	if body.Identifier == "" {
 		writeMessage(w, http.StatusBadRequest, "database_identifier is required")
 		return
@@ -687,9 +701,8 @@ func (s *Server) removeReplica(w http.ResponseWriter, r *http.Request) {
 	rp.RemovedAt = now
 	// Replicas whose removal has finished are forgotten.
 	p.Replicas = slices.DeleteFunc(p.Replicas, func(x *replica) bool { return s.status(x, now) == StatusRemoved })
-	if err := s.store.Save(&s.st); err != nil {
+	if !s.saved(w) {
 		rp.RemovedAt = time.Time{}
-		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
@@ -764,23 +777,17 @@ func (s *Server) putSSL(w http.ResponseWriter, r *http.Request) {
 			Database *bool `json:"database"`
 		} `json:"requestedConfig"`
 	}
-	if err := decodeBody(r, &body); err != nil {
-		writeMessage(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.lookup(w, r)
+	p := s.lockBody(w, r, &body)
 	if p == nil {
 		return
 	}
+	defer s.mu.Unlock()
 	if body.Requested == nil || body.Requested.Database == nil {
 		writeMessage(w, http.StatusBadRequest, "requestedConfig.database must be a boolean value")
 		return
 	}
 	p.SSLEnforced = *body.Requested.Database
-	if err := s.store.Save(&s.st); err != nil {
-		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
+	if !s.saved(w) {
 		return
 	}
 	kit.WriteJSON(w, http.StatusOK, sslJSON(p))
@@ -880,8 +887,7 @@ func (s *Server) applyRestrictions(w http.ResponseWriter, r *http.Request) {
 	}
 	p.RestrictionsSet = true
 	p.RestrictionsAt = s.opts.Now()
-	if err := s.store.Save(&s.st); err != nil {
-		writeMessage(w, http.StatusInternalServerError, "sandbox: cannot save state: "+err.Error())
+	if !s.saved(w) {
 		return
 	}
 	kit.WriteJSON(w, http.StatusCreated, restrictionsJSON(p))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,28 +11,6 @@ import (
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/supervisor"
 )
-
-// processesUnder lists the pids whose command line mentions dir (PostgreSQL and versitygw name their data
-// directories on theirs).
-func processesUnder(t *testing.T, dir string) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), dir) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
 
 // A start that fails after PostgreSQL and versitygw could have been launched leaves neither running.
 func TestFailedStartLeavesNothingRunning(t *testing.T) {
@@ -55,7 +32,7 @@ func TestFailedStartLeavesNothingRunning(t *testing.T) {
 		t.Fatal("a start over an unreadable state file must fail")
 	}
 	time.Sleep(2 * time.Second) // a start still going on in the background would have its server up by now
-	if pids := processesUnder(t, dir); len(pids) != 0 {
+	if pids := acctest.ProcessesUnder(t, dir); len(pids) != 0 {
 		t.Errorf("a failed start left processes running: %v", pids)
 	}
 }
@@ -81,7 +58,7 @@ func TestInterruptedStartStopsWhatItStarted(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, supervisor.EnvFile)); !os.IsNotExist(err) {
 		t.Errorf("an interrupted start must not write %s: %v", supervisor.EnvFile, err)
 	}
-	if pids := processesUnder(t, dir); len(pids) != 0 {
+	if pids := acctest.ProcessesUnder(t, dir); len(pids) != 0 {
 		t.Errorf("an interrupted start left processes running: %v", pids)
 	}
 }
