@@ -12,8 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -97,52 +95,28 @@ func newAlfredID() string {
 	return hex.EncodeToString(b)
 }
 
-// retryableCreate: a create may be repeated on ABORTED and RESOURCE_EXHAUSTED (refused before it ran)
-// and on UNAVAILABLE / DEADLINE_EXCEEDED only after a lookup by createIDLabel found nothing.
-func retryableCreate(err error) bool { return shared.RetryableGRPC(err) }
-
-func replyMayBeLost(err error) bool {
-	c := status.Code(err)
-	return c == codes.Unavailable || c == codes.DeadlineExceeded
-}
-
-// createPolicy creates p in project, retrying safely: before each retry that follows a possibly lost
-// reply, it looks for a policy carrying p's createIDLabel.
+// createPolicy creates p in project; a create whose reply may have been lost is found by p's createIDLabel.
 func (a *monAPI) createPolicy(ctx context.Context, project string, p *monitoringpb.AlertPolicy) (*monitoringpb.AlertPolicy, error) {
 	unlock := lockPolicyProject(project)
 	defer unlock()
-	id := p.UserLabels[createIDLabel]
-	var out *monitoringpb.AlertPolicy
-	var last error
-	err := shared.Retry(ctx, a.backoff, retryableCreate, func(ctx context.Context) error {
-		if last != nil && replyMayBeLost(last) {
-			found, err := a.findPolicy(ctx, project, id)
-			if err != nil {
-				return err
-			}
-			if found != nil {
-				out = found
-				return nil
-			}
-		}
-		got, err := a.alerts.CreateAlertPolicy(ctx, &monitoringpb.CreateAlertPolicyRequest{Name: "projects/" + project, AlertPolicy: p})
-		last = err
-		if err == nil {
-			out = got
-		}
-		return err
+	return createChecked(ctx, a.backoff, func(ctx context.Context) (*monitoringpb.AlertPolicy, bool, error) {
+		return firstOf(a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
+			Name: "projects/" + project, Filter: labelFilter(p.UserLabels[createIDLabel])}).Next)
+	}, func(ctx context.Context) (*monitoringpb.AlertPolicy, error) {
+		return a.alerts.CreateAlertPolicy(ctx, &monitoringpb.CreateAlertPolicyRequest{Name: "projects/" + project, AlertPolicy: p})
 	})
-	return out, err
 }
 
-func (a *monAPI) findPolicy(ctx context.Context, project, id string) (*monitoringpb.AlertPolicy, error) {
-	it := a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
-		Name: "projects/" + project, Filter: fmt.Sprintf("user_labels.%s = %q", createIDLabel, id)})
-	p, err := it.Next()
+// labelFilter is the List filter of the object carrying createIDLabel id.
+func labelFilter(id string) string { return fmt.Sprintf("user_labels.%s = %q", createIDLabel, id) }
+
+// firstOf returns the first item of a listing, and whether there is one.
+func firstOf[T any](next func() (T, error)) (T, bool, error) {
+	v, err := next()
 	if err == iterator.Done {
-		return nil, nil
+		return v, false, nil
 	}
-	return p, err
+	return v, err == nil, err
 }
 
 func (a *monAPI) getPolicy(ctx context.Context, name string) (*monitoringpb.AlertPolicy, error) {
@@ -245,31 +219,14 @@ func unrecordedError(what, displayName, project, name string) string {
 		project, what, displayName, name, createIDLabel, name)
 }
 
+// createChannel creates ch in project; a create whose reply may have been lost is found by ch's createIDLabel.
 func (a *monAPI) createChannel(ctx context.Context, project string, ch *monitoringpb.NotificationChannel) (*monitoringpb.NotificationChannel, error) {
-	id := ch.UserLabels[createIDLabel]
-	var out *monitoringpb.NotificationChannel
-	var last error
-	err := shared.Retry(ctx, a.backoff, retryableCreate, func(ctx context.Context) error {
-		if last != nil && replyMayBeLost(last) {
-			it := a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
-				Name: "projects/" + project, Filter: fmt.Sprintf("user_labels.%s = %q", createIDLabel, id)})
-			found, err := it.Next()
-			if err == nil {
-				out = found
-				return nil
-			}
-			if err != iterator.Done {
-				return err
-			}
-		}
-		got, err := a.channels.CreateNotificationChannel(ctx, &monitoringpb.CreateNotificationChannelRequest{Name: "projects/" + project, NotificationChannel: ch})
-		last = err
-		if err == nil {
-			out = got
-		}
-		return err
+	return createChecked(ctx, a.backoff, func(ctx context.Context) (*monitoringpb.NotificationChannel, bool, error) {
+		return firstOf(a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
+			Name: "projects/" + project, Filter: labelFilter(ch.UserLabels[createIDLabel])}).Next)
+	}, func(ctx context.Context) (*monitoringpb.NotificationChannel, error) {
+		return a.channels.CreateNotificationChannel(ctx, &monitoringpb.CreateNotificationChannelRequest{Name: "projects/" + project, NotificationChannel: ch})
 	})
-	return out, err
 }
 
 func (a *monAPI) getChannel(ctx context.Context, name string) (*monitoringpb.NotificationChannel, error) {
