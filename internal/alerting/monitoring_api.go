@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 
 	mon "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -158,40 +160,44 @@ func (a *monAPI) deletePolicy(ctx context.Context, project, name string) error {
 // madeHere reports whether an object carries createIDLabel: this provider created it.
 func madeHere(userLabels map[string]string) bool { _, ok := userLabels[createIDLabel]; return ok }
 
-// unrecordedPolicy returns the name of a policy of project that this provider created with displayName,
-// or "": before a create, what an apply killed after its create and before Terraform recorded it leaves.
-// Cloud Monitoring names policies itself, so without this look the next apply would create a second one.
-func (a *monAPI) unrecordedPolicy(ctx context.Context, project, displayName string) (string, error) {
+// madeByName is what the Monitoring objects this provider creates have in common: Monitoring names them.
+type madeByName interface {
+	GetName() string
+	GetUserLabels() map[string]string
+}
+
+// unrecorded returns the name of an object of a listing that this provider created (it carries
+// createIDLabel), or "": before a create, what an apply killed after its create and before Terraform
+// recorded it leaves. Cloud Monitoring names policies and channels itself, so without this look the next
+// apply would create a second one. list starts the listing anew for each attempt.
+func unrecorded[T madeByName](ctx context.Context, b shared.Backoff, list func(context.Context) func() (T, error)) (string, error) {
 	var name string
-	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+	err := shared.Retry(ctx, b, shared.RetryableGRPC, func(ctx context.Context) error {
 		name = ""
-		return drainFound(a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
-			Name: "projects/" + project, Filter: fmt.Sprintf("display_name = %q", displayName)}).Next,
-			func(p *monitoringpb.AlertPolicy) bool {
-				if madeHere(p.GetUserLabels()) {
-					name = p.GetName()
-				}
-				return name != ""
-			})
+		return drainFound(list(ctx), func(o T) bool {
+			if madeHere(o.GetUserLabels()) {
+				name = o.GetName()
+			}
+			return name != ""
+		})
 	})
 	return name, err
 }
 
-// unrecordedChannel is unrecordedPolicy for notification channels of one type.
-func (a *monAPI) unrecordedChannel(ctx context.Context, project, typ, displayName string) (string, error) {
-	var name string
-	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
-		name = ""
-		return drainFound(a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
-			Name: "projects/" + project, Filter: fmt.Sprintf("type = %q AND display_name = %q", typ, displayName)}).Next,
-			func(c *monitoringpb.NotificationChannel) bool {
-				if madeHere(c.GetUserLabels()) {
-					name = c.GetName()
-				}
-				return name != ""
-			})
+// unrecordedPolicy is unrecorded for the alert policies of project named displayName.
+func (a *monAPI) unrecordedPolicy(ctx context.Context, project, displayName string) (string, error) {
+	return unrecorded(ctx, a.backoff, func(ctx context.Context) func() (*monitoringpb.AlertPolicy, error) {
+		return a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
+			Name: "projects/" + project, Filter: fmt.Sprintf("display_name = %q", displayName)}).Next
 	})
-	return name, err
+}
+
+// unrecordedChannel is unrecorded for the notification channels of project of one type named displayName.
+func (a *monAPI) unrecordedChannel(ctx context.Context, project, typ, displayName string) (string, error) {
+	return unrecorded(ctx, a.backoff, func(ctx context.Context) func() (*monitoringpb.NotificationChannel, error) {
+		return a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
+			Name: "projects/" + project, Filter: fmt.Sprintf("type = %q AND display_name = %q", typ, displayName)}).Next
+	})
 }
 
 // drainFound walks a listing until found says so or it ends.
@@ -208,6 +214,31 @@ func drainFound[T any](next func() (T, error), found func(T) bool) error {
 			return nil
 		}
 	}
+}
+
+// withCreateID returns labels with createIDLabel set to a new random value, for a create.
+func withCreateID(labels map[string]string) map[string]string {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[createIDLabel] = newAlfredID()
+	return labels
+}
+
+// noneUnrecorded reports whether a create may go on, given what unrecorded found (left, err): not when the
+// project holds an object this provider created with the display name that no state records, nor when
+// that could not be looked up. title names the object in summaries ("Alert policy"), kind in sentences
+// ("alert policy"), listing what was listed.
+func noneUnrecorded(left string, err error, title, kind, listing, displayName, project string, diags *diag.Diagnostics) bool {
+	if err != nil {
+		diags.AddError("Could not create "+strings.ToLower(title), shared.DescribeGRPC("list", listing, err))
+		return false
+	}
+	if left != "" {
+		diags.AddAttributeError(path.Root("display_name"), title+" already exists", unrecordedError(kind, displayName, project, left))
+		return false
+	}
+	return true
 }
 
 // unrecordedError is the error of a create that found the object an interrupted apply left.
