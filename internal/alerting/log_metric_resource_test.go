@@ -444,3 +444,46 @@ resource "alfred_log_metric" "m" {
 		},
 	})
 }
+
+// An extractor or a label type known only after apply (here: from another resource) plans (it was a
+// "Value Conversion Error"): an extractor's key is what plans check; a label type that may change an
+// existing label's replaces the metric, as the API cannot change it in place.
+func TestAccLogMetric_valuesKnownOnlyAfterApplyPlan(t *testing.T) {
+	t.Parallel()
+	sb := newLogSandbox(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             sb.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: sb.provider() + `
+resource "terraform_data" "field" {
+  input = "service"
+}
+` + logMetricConfig(filter1, "", `    service = "EXTRACT(jsonPayload.${terraform_data.field.output})"`, ""),
+			Check: func(*terraform.State) error {
+				if ex := sb.get(t, fullName).GetLabelExtractors()["service"]; ex != "EXTRACT(jsonPayload.service)" {
+					return fmt.Errorf("extractor %q", ex)
+				}
+				return nil
+			},
+		}, {
+			Config: sb.provider() + `
+resource "terraform_data" "field" {
+  input = "service"
+}
+resource "terraform_data" "kind" {
+  input = "INT64"
+}
+` + logMetricConfig(filter1, "", `    service = "EXTRACT(jsonPayload.${terraform_data.field.output})"`, `  labels = { service = terraform_data.kind.output }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("alfred_log_metric.m", plancheck.ResourceActionReplace)}},
+			Check: func(*terraform.State) error {
+				if l := sb.get(t, fullName).GetMetricDescriptor().GetLabels(); len(l) != 1 || l[0].GetValueType().String() != "INT64" {
+					return fmt.Errorf("labels %v", l)
+				}
+				return nil
+			},
+		}},
+	})
+}
