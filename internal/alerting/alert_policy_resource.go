@@ -217,16 +217,9 @@ func (r *alertPolicyResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if plan.Project.IsUnknown() && req.State.Raw.IsNull() {
-		var cfg types.String
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("project"), &cfg)...)
-		if cfg.IsNull() && !r.data.GCP.ProjectUnknown {
-			if r.data.GCP.Project == "" {
-				addAttrError(&resp.Diagnostics, path.Root("project"), "No project", "Set project here, or gcp.project / ALFRED_GCP_PROJECT in the provider.")
-				return
-			}
-			plan.Project = types.StringValue(r.data.GCP.Project)
-		}
+	var ok bool
+	if plan.Project, ok = defaultProject(ctx, r.data, plan.Project, req, &resp.Diagnostics); !ok {
+		return
 	}
 	conds, _, all := conditionsOf(ctx, plan.Conditions, &resp.Diagnostics)
 	for i := range conds {
@@ -373,15 +366,10 @@ func (r *alertPolicyResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	project := plan.Project.ValueString()
 	p := r.toPolicy(ctx, &plan, &resp.Diagnostics)
-	if p.UserLabels == nil {
-		p.UserLabels = map[string]string{}
-	}
-	p.UserLabels[createIDLabel] = newAlfredID()
-	if left, err := a.unrecordedPolicy(ctx, project, p.DisplayName); err != nil {
-		resp.Diagnostics.AddError("Could not create alert policy", shared.DescribeGRPC("list", fmt.Sprintf("alert policies named %q in project %s", p.DisplayName, project), err))
-		return
-	} else if left != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("display_name"), "Alert policy already exists", unrecordedError("alert policy", p.DisplayName, project, left))
+	p.UserLabels = withCreateID(p.UserLabels)
+	left, err := a.unrecordedPolicy(ctx, project, p.DisplayName)
+	if !noneUnrecorded(left, err, "Alert policy", "alert policy", fmt.Sprintf("alert policies named %q in project %s", p.DisplayName, project),
+		p.DisplayName, project, &resp.Diagnostics) {
 		return
 	}
 	tflog.Debug(ctx, "creating alert policy", map[string]any{"project": project, "display_name": p.DisplayName})
@@ -462,21 +450,6 @@ func (r *alertPolicyResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 }
 
-var (
-	policyFullIDRE  = regexp.MustCompile(`^projects/([^/]+)/alertPolicies/([^/]+)$`)
-	policyShortIDRE = regexp.MustCompile(`^([^/]+)/([^/]+)$`)
-)
-
 func (r *alertPolicyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	m := policyFullIDRE.FindStringSubmatch(req.ID)
-	if m == nil {
-		m = policyShortIDRE.FindStringSubmatch(req.ID)
-	}
-	if m == nil {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not an alert policy ID. Use the full name "+
-			"projects/{project}/alertPolicies/{id} or the short form {project}/{id}.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fmt.Sprintf("projects/%s/alertPolicies/%s", m[1], m[2]))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project"), m[1])...)
+	importByName(ctx, req.ID, "an alert policy", "alertPolicies", resp)
 }

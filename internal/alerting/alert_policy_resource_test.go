@@ -28,13 +28,7 @@ type policyParams struct {
 }
 
 func policyConfig(s *sandbox, p policyParams) string {
-	return s.provider() + fmt.Sprintf(`
-resource "alfred_notification_channel" "mail" {
-  type         = "email"
-  display_name = "mail"
-  labels       = { email_address = "oncall@example.com" }
-}
-
+	return s.provider() + mailChannel + fmt.Sprintf(`
 resource "alfred_notification_channel" "hook" {
   type         = "webhook_tokenauth"
   display_name = "hook"
@@ -253,13 +247,7 @@ resource "alfred_alert_policy" "dl" {
 // channel's id), as in modules: the plan neither fails nor guesses, and the apply renders the presets.
 func TestAccAlertPolicy_dynamicConditionsUnknownAtPlan(t *testing.T) {
 	s := newSandbox(t, monitoring.Options{})
-	cfg := s.provider() + `
-resource "alfred_notification_channel" "mail" {
-  type         = "email"
-  display_name = "mail"
-  labels       = { email_address = "oncall@example.com" }
-}
-
+	cfg := s.provider() + mailChannel + `
 variable "presets" {
   type    = list(string)
   default = ["task_failures", "memory"]

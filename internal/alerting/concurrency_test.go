@@ -1,24 +1,33 @@
 package alerting_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"google.golang.org/api/iterator"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/monitoring"
 )
 
-const createPolicyMethod = "/google.monitoring.v3.AlertPolicyService/CreateAlertPolicy"
+const (
+	createPolicyMethod  = "/google.monitoring.v3.AlertPolicyService/CreateAlertPolicy"
+	createChannelMethod = "/google.monitoring.v3.NotificationChannelService/CreateNotificationChannel"
+)
+
+// mailChannel is one email notification channel, alfred_notification_channel.mail.
+const mailChannel = `
+resource "alfred_notification_channel" "mail" {
+  type         = "email"
+  display_name = "mail"
+  labels       = { email_address = "oncall@example.com" }
+}
+`
 
 func manyPolicies(s *sandbox, n int, threshold int) string {
 	return s.provider() + fmt.Sprintf(`
@@ -152,30 +161,16 @@ func BenchmarkAlertPolicies20(b *testing.B) {
 
 // The same for a notification channel: the lost create is found by its alfred_id label.
 func TestAccNotificationChannel_lostCreateReplyIsNotDuplicated(t *testing.T) {
-	const method = "/google.monitoring.v3.NotificationChannelService/CreateNotificationChannel"
+	const method = createChannelMethod
 	s := newSandbox(t, monitoring.Options{})
 	s.kit.FailNext(method, kit.FaultLostReply)
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: s.provider() + `
-resource "alfred_notification_channel" "mail" {
-  type         = "email"
-  display_name = "mail"
-  labels       = { email_address = "oncall@example.com" }
-}
-`,
+			Config: s.provider() + mailChannel,
 			Check: func(*terraform.State) error {
-				it := s.channels.ListNotificationChannels(context.Background(), &monitoringpb.ListNotificationChannelsRequest{Name: "projects/" + testProject})
-				n := 0
-				for _, err := it.Next(); err != iterator.Done; _, err = it.Next() {
-					if err != nil {
-						return err
-					}
-					n++
-				}
-				if n != 1 || s.kit.Calls()[method] != 1 {
+				if n := len(s.channelNames(t)); n != 1 || s.kit.Calls()[method] != 1 {
 					return fmt.Errorf("%d channels after %d create calls: a lost create must be found, not repeated", n, s.kit.Calls()[method])
 				}
 				return nil

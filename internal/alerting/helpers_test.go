@@ -88,17 +88,31 @@ func (s *sandbox) policy(t testing.TB, name string) *monitoringpb.AlertPolicy {
 
 func (s *sandbox) policies(t testing.TB) []*monitoringpb.AlertPolicy {
 	t.Helper()
-	var out []*monitoringpb.AlertPolicy
-	it := s.alerts.ListAlertPolicies(context.Background(), &monitoringpb.ListAlertPoliciesRequest{Name: "projects/" + testProject})
+	return drain(t, s.alerts.ListAlertPolicies(context.Background(), &monitoringpb.ListAlertPoliciesRequest{Name: "projects/" + testProject}).Next)
+}
+
+func (s *sandbox) channelNames(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	for _, c := range drain(t, s.channels.ListNotificationChannels(context.Background(), &monitoringpb.ListNotificationChannelsRequest{Name: "projects/" + testProject}).Next) {
+		out = append(out, c.GetName())
+	}
+	return out
+}
+
+// drain returns every item of a listing.
+func drain[T any](t testing.TB, next func() (T, error)) []T {
+	t.Helper()
+	var out []T
 	for {
-		p, err := it.Next()
+		v, err := next()
 		if err == iterator.Done {
 			return out
 		}
 		if err != nil {
-			t.Fatalf("ListAlertPolicies: %v", err)
+			t.Fatalf("list: %v", err)
 		}
-		out = append(out, p)
+		out = append(out, v)
 	}
 }
 

@@ -207,12 +207,18 @@ func (r *logMetricResource) Configure(_ context.Context, req resource.ConfigureR
 	}
 }
 
+// stringMap returns the values of a map by key; an element known only after apply (an extractor built
+// from another resource's attribute) maps to "": its key is known, and keys are what plans check.
 func stringMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
 	if m.IsNull() || m.IsUnknown() {
 		return nil
 	}
-	out := map[string]string{}
-	diags.Append(m.ElementsAs(ctx, &out, false)...)
+	var vals map[string]types.String
+	diags.Append(m.ElementsAs(ctx, &vals, false)...)
+	out := make(map[string]string, len(vals))
+	for k, v := range vals {
+		out[k] = v.ValueString()
+	}
 	return out
 }
 
@@ -337,13 +343,16 @@ func (r *logMetricResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		}
 		// "existing labels cannot be modified except for their description": a label whose type changes
 		// (its absence from labels means STRING) needs a new metric.
+		// A type known only after apply may change: the plan says so now (replace), since an update
+		// planned now cannot become a replacement at apply.
 		if !plan.Labels.IsUnknown() && !plan.LabelExtractors.IsUnknown() {
 			oldEx := stringMap(ctx, state.LabelExtractors, &resp.Diagnostics)
 			newEx := stringMap(ctx, plan.LabelExtractors, &resp.Diagnostics)
 			oldT := stringMap(ctx, state.Labels, &resp.Diagnostics)
 			newT := stringMap(ctx, plan.Labels, &resp.Diagnostics)
 			for k := range newEx {
-				if _, existed := oldEx[k]; existed && labelType(oldT, k) != labelType(newT, k) {
+				typ, ok := plan.Labels.Elements()[k]
+				if _, existed := oldEx[k]; existed && (ok && typ.IsUnknown() || labelType(oldT, k) != labelType(newT, k)) {
 					resp.RequiresReplace = append(resp.RequiresReplace, path.Root("labels"))
 					break
 				}

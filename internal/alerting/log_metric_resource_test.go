@@ -237,7 +237,7 @@ resource "alfred_log_metric" "latency" {
 }
 
 // Faults of every kind the kit injects on writes leave a converged apply: a create whose reply was lost
-// (the retry meets ALREADY_EXISTS and finds its own metric), an update refused as a concurrent edit, a
+// (the metric it made is read and found before any second create), an update refused as a concurrent edit, a
 // delete whose reply was lost (the retry meets NOT_FOUND).
 func TestAccLogMetric_writesConvergeUnderFaults(t *testing.T) {
 	sb := newLogSandbox(t)
@@ -259,9 +259,9 @@ func TestAccLogMetric_writesConvergeUnderFaults(t *testing.T) {
 				},
 				Config: sb.provider() + logMetricConfig(filter1, "", svcEx, ""),
 				Check: func(*terraform.State) error {
-					// The reply of the first create is lost; the second meets ALREADY_EXISTS, and its check of
-					// the metric there is rate limited; the third meets ALREADY_EXISTS and finds its own metric.
-					if n := sb.Kit.Calls()[svc+"CreateLogMetric"]; n != 3 {
+					// The reply of the first create is lost; the read of the metric there is rate limited, then
+					// retried on its own and finds the metric that create made: no second create.
+					if n := sb.Kit.Calls()[svc+"CreateLogMetric"]; n != 1 {
 						return fmt.Errorf("create calls: %d", n)
 					}
 					return nil
@@ -442,5 +442,48 @@ resource "alfred_log_metric" "m" {
 			{Config: "provider \"alfred\" {\n  gcp {\n    logging_endpoint = \"127.0.0.1:1\"\n    insecure = true\n  }\n}\n" + res,
 				PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)No project for the log metric.*ALFRED_GCP_PROJECT`)},
 		},
+	})
+}
+
+// An extractor or a label type known only after apply (here: from another resource) plans (it was a
+// "Value Conversion Error"): an extractor's key is what plans check; a label type that may change an
+// existing label's replaces the metric, as the API cannot change it in place.
+func TestAccLogMetric_valuesKnownOnlyAfterApplyPlan(t *testing.T) {
+	t.Parallel()
+	sb := newLogSandbox(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             sb.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: sb.provider() + `
+resource "terraform_data" "field" {
+  input = "service"
+}
+` + logMetricConfig(filter1, "", `    service = "EXTRACT(jsonPayload.${terraform_data.field.output})"`, ""),
+			Check: func(*terraform.State) error {
+				if ex := sb.get(t, fullName).GetLabelExtractors()["service"]; ex != "EXTRACT(jsonPayload.service)" {
+					return fmt.Errorf("extractor %q", ex)
+				}
+				return nil
+			},
+		}, {
+			Config: sb.provider() + `
+resource "terraform_data" "field" {
+  input = "service"
+}
+resource "terraform_data" "kind" {
+  input = "INT64"
+}
+` + logMetricConfig(filter1, "", `    service = "EXTRACT(jsonPayload.${terraform_data.field.output})"`, `  labels = { service = terraform_data.kind.output }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("alfred_log_metric.m", plancheck.ResourceActionReplace)}},
+			Check: func(*terraform.State) error {
+				if l := sb.get(t, fullName).GetMetricDescriptor().GetLabels(); len(l) != 1 || l[0].GetValueType().String() != "INT64" {
+					return fmt.Errorf("labels %v", l)
+				}
+				return nil
+			},
+		}},
 	})
 }

@@ -6,8 +6,6 @@ import (
 	logging "cloud.google.com/go/logging/apiv2"
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 	"google.golang.org/api/option"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -15,9 +13,9 @@ import (
 
 // logAPI is the adapter between alfred_log_metric and Cloud Logging's MetricsServiceV2. Every call goes
 // through shared.Retry, the one retry layer (the client's own retries are turned off); writes are
-// repeated only where that is safe: an update is a full replacement (idempotent), a create that meets
-// ALREADY_EXISTS after an attempt whose reply may have been lost checks that the metric there is the one
-// it sent, and a delete that meets NOT_FOUND has what it wanted.
+// repeated only where that is safe: an update is a full replacement (idempotent), a create after an
+// attempt whose reply may have been lost first reads the metric there and takes it when it is the one it
+// sent (createChecked), and a delete that meets NOT_FOUND has what it wanted.
 type logAPI struct {
 	c       *logging.MetricsClient
 	backoff shared.Backoff
@@ -59,29 +57,20 @@ func (a *logAPI) get(ctx context.Context, name string) (*loggingpb.LogMetric, er
 	return m, err
 }
 
-// create creates the metric. An ALREADY_EXISTS after a failed attempt (whose reply may have been lost
-// while the create took effect) is success when the metric found is the one sent; on the first attempt
-// it is the user's conflict.
+// create creates the metric. After an attempt whose reply may have been lost (the create may have taken
+// effect), the metric of that name is read before creating again: when it is the one sent, it is what
+// the create made; otherwise the next create meets ALREADY_EXISTS, the user's conflict.
 func (a *logAPI) create(ctx context.Context, project string, want *loggingpb.LogMetric) (*loggingpb.LogMetric, error) {
-	var got *loggingpb.LogMetric
-	attempt := 0
-	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
-		attempt++
-		var err error
-		got, err = a.c.CreateLogMetric(ctx, &loggingpb.CreateLogMetricRequest{Parent: "projects/" + project, Metric: want})
-		if status.Code(err) == codes.AlreadyExists && attempt > 1 {
-			found, gerr := a.c.GetLogMetric(ctx, &loggingpb.GetLogMetricRequest{MetricName: logMetricName(project, want.GetName())})
-			if gerr != nil {
-				return gerr
-			}
-			if sameLogMetric(found, want) {
-				got = found
-				return nil
-			}
+	name := logMetricName(project, want.GetName())
+	return createChecked(ctx, a.backoff, func(ctx context.Context) (*loggingpb.LogMetric, bool, error) {
+		found, err := a.c.GetLogMetric(ctx, &loggingpb.GetLogMetricRequest{MetricName: name})
+		if shared.IsNotFound(err) {
+			return nil, false, nil
 		}
-		return err
+		return found, err == nil && sameLogMetric(found, want), err
+	}, func(ctx context.Context) (*loggingpb.LogMetric, error) {
+		return a.c.CreateLogMetric(ctx, &loggingpb.CreateLogMetricRequest{Parent: "projects/" + project, Metric: want})
 	})
-	return got, err
 }
 
 // update replaces the metric (UpdateLogMetric creates it when missing): repeating it is harmless.

@@ -5,15 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 
 	mon "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -97,52 +97,28 @@ func newAlfredID() string {
 	return hex.EncodeToString(b)
 }
 
-// retryableCreate: a create may be repeated on ABORTED and RESOURCE_EXHAUSTED (refused before it ran)
-// and on UNAVAILABLE / DEADLINE_EXCEEDED only after a lookup by createIDLabel found nothing.
-func retryableCreate(err error) bool { return shared.RetryableGRPC(err) }
-
-func replyMayBeLost(err error) bool {
-	c := status.Code(err)
-	return c == codes.Unavailable || c == codes.DeadlineExceeded
-}
-
-// createPolicy creates p in project, retrying safely: before each retry that follows a possibly lost
-// reply, it looks for a policy carrying p's createIDLabel.
+// createPolicy creates p in project; a create whose reply may have been lost is found by p's createIDLabel.
 func (a *monAPI) createPolicy(ctx context.Context, project string, p *monitoringpb.AlertPolicy) (*monitoringpb.AlertPolicy, error) {
 	unlock := lockPolicyProject(project)
 	defer unlock()
-	id := p.UserLabels[createIDLabel]
-	var out *monitoringpb.AlertPolicy
-	var last error
-	err := shared.Retry(ctx, a.backoff, retryableCreate, func(ctx context.Context) error {
-		if last != nil && replyMayBeLost(last) {
-			found, err := a.findPolicy(ctx, project, id)
-			if err != nil {
-				return err
-			}
-			if found != nil {
-				out = found
-				return nil
-			}
-		}
-		got, err := a.alerts.CreateAlertPolicy(ctx, &monitoringpb.CreateAlertPolicyRequest{Name: "projects/" + project, AlertPolicy: p})
-		last = err
-		if err == nil {
-			out = got
-		}
-		return err
+	return createChecked(ctx, a.backoff, func(ctx context.Context) (*monitoringpb.AlertPolicy, bool, error) {
+		return firstOf(a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
+			Name: "projects/" + project, Filter: labelFilter(p.UserLabels[createIDLabel])}).Next)
+	}, func(ctx context.Context) (*monitoringpb.AlertPolicy, error) {
+		return a.alerts.CreateAlertPolicy(ctx, &monitoringpb.CreateAlertPolicyRequest{Name: "projects/" + project, AlertPolicy: p})
 	})
-	return out, err
 }
 
-func (a *monAPI) findPolicy(ctx context.Context, project, id string) (*monitoringpb.AlertPolicy, error) {
-	it := a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
-		Name: "projects/" + project, Filter: fmt.Sprintf("user_labels.%s = %q", createIDLabel, id)})
-	p, err := it.Next()
+// labelFilter is the List filter of the object carrying createIDLabel id.
+func labelFilter(id string) string { return fmt.Sprintf("user_labels.%s = %q", createIDLabel, id) }
+
+// firstOf returns the first item of a listing, and whether there is one.
+func firstOf[T any](next func() (T, error)) (T, bool, error) {
+	v, err := next()
 	if err == iterator.Done {
-		return nil, nil
+		return v, false, nil
 	}
-	return p, err
+	return v, err == nil, err
 }
 
 func (a *monAPI) getPolicy(ctx context.Context, name string) (*monitoringpb.AlertPolicy, error) {
@@ -184,40 +160,44 @@ func (a *monAPI) deletePolicy(ctx context.Context, project, name string) error {
 // madeHere reports whether an object carries createIDLabel: this provider created it.
 func madeHere(userLabels map[string]string) bool { _, ok := userLabels[createIDLabel]; return ok }
 
-// unrecordedPolicy returns the name of a policy of project that this provider created with displayName,
-// or "": before a create, what an apply killed after its create and before Terraform recorded it leaves.
-// Cloud Monitoring names policies itself, so without this look the next apply would create a second one.
-func (a *monAPI) unrecordedPolicy(ctx context.Context, project, displayName string) (string, error) {
+// madeByName is what the Monitoring objects this provider creates have in common: Monitoring names them.
+type madeByName interface {
+	GetName() string
+	GetUserLabels() map[string]string
+}
+
+// unrecorded returns the name of an object of a listing that this provider created (it carries
+// createIDLabel), or "": before a create, what an apply killed after its create and before Terraform
+// recorded it leaves. Cloud Monitoring names policies and channels itself, so without this look the next
+// apply would create a second one. list starts the listing anew for each attempt.
+func unrecorded[T madeByName](ctx context.Context, b shared.Backoff, list func(context.Context) func() (T, error)) (string, error) {
 	var name string
-	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
+	err := shared.Retry(ctx, b, shared.RetryableGRPC, func(ctx context.Context) error {
 		name = ""
-		return drainFound(a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
-			Name: "projects/" + project, Filter: fmt.Sprintf("display_name = %q", displayName)}).Next,
-			func(p *monitoringpb.AlertPolicy) bool {
-				if madeHere(p.GetUserLabels()) {
-					name = p.GetName()
-				}
-				return name != ""
-			})
+		return drainFound(list(ctx), func(o T) bool {
+			if madeHere(o.GetUserLabels()) {
+				name = o.GetName()
+			}
+			return name != ""
+		})
 	})
 	return name, err
 }
 
-// unrecordedChannel is unrecordedPolicy for notification channels of one type.
-func (a *monAPI) unrecordedChannel(ctx context.Context, project, typ, displayName string) (string, error) {
-	var name string
-	err := shared.Retry(ctx, a.backoff, shared.RetryableGRPC, func(ctx context.Context) error {
-		name = ""
-		return drainFound(a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
-			Name: "projects/" + project, Filter: fmt.Sprintf("type = %q AND display_name = %q", typ, displayName)}).Next,
-			func(c *monitoringpb.NotificationChannel) bool {
-				if madeHere(c.GetUserLabels()) {
-					name = c.GetName()
-				}
-				return name != ""
-			})
+// unrecordedPolicy is unrecorded for the alert policies of project named displayName.
+func (a *monAPI) unrecordedPolicy(ctx context.Context, project, displayName string) (string, error) {
+	return unrecorded(ctx, a.backoff, func(ctx context.Context) func() (*monitoringpb.AlertPolicy, error) {
+		return a.alerts.ListAlertPolicies(ctx, &monitoringpb.ListAlertPoliciesRequest{
+			Name: "projects/" + project, Filter: fmt.Sprintf("display_name = %q", displayName)}).Next
 	})
-	return name, err
+}
+
+// unrecordedChannel is unrecorded for the notification channels of project of one type named displayName.
+func (a *monAPI) unrecordedChannel(ctx context.Context, project, typ, displayName string) (string, error) {
+	return unrecorded(ctx, a.backoff, func(ctx context.Context) func() (*monitoringpb.NotificationChannel, error) {
+		return a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
+			Name: "projects/" + project, Filter: fmt.Sprintf("type = %q AND display_name = %q", typ, displayName)}).Next
+	})
 }
 
 // drainFound walks a listing until found says so or it ends.
@@ -236,6 +216,31 @@ func drainFound[T any](next func() (T, error), found func(T) bool) error {
 	}
 }
 
+// withCreateID returns labels with createIDLabel set to a new random value, for a create.
+func withCreateID(labels map[string]string) map[string]string {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[createIDLabel] = newAlfredID()
+	return labels
+}
+
+// noneUnrecorded reports whether a create may go on, given what unrecorded found (left, err): not when the
+// project holds an object this provider created with the display name that no state records, nor when
+// that could not be looked up. title names the object in summaries ("Alert policy"), kind in sentences
+// ("alert policy"), listing what was listed.
+func noneUnrecorded(left string, err error, title, kind, listing, displayName, project string, diags *diag.Diagnostics) bool {
+	if err != nil {
+		diags.AddError("Could not create "+strings.ToLower(title), shared.DescribeGRPC("list", listing, err))
+		return false
+	}
+	if left != "" {
+		diags.AddAttributeError(path.Root("display_name"), title+" already exists", unrecordedError(kind, displayName, project, left))
+		return false
+	}
+	return true
+}
+
 // unrecordedError is the error of a create that found the object an interrupted apply left.
 func unrecordedError(what, displayName, project, name string) string {
 	return fmt.Sprintf("Project %s already has the %s %q (%s), which this provider created (it carries the %s label) "+
@@ -245,31 +250,14 @@ func unrecordedError(what, displayName, project, name string) string {
 		project, what, displayName, name, createIDLabel, name)
 }
 
+// createChannel creates ch in project; a create whose reply may have been lost is found by ch's createIDLabel.
 func (a *monAPI) createChannel(ctx context.Context, project string, ch *monitoringpb.NotificationChannel) (*monitoringpb.NotificationChannel, error) {
-	id := ch.UserLabels[createIDLabel]
-	var out *monitoringpb.NotificationChannel
-	var last error
-	err := shared.Retry(ctx, a.backoff, retryableCreate, func(ctx context.Context) error {
-		if last != nil && replyMayBeLost(last) {
-			it := a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
-				Name: "projects/" + project, Filter: fmt.Sprintf("user_labels.%s = %q", createIDLabel, id)})
-			found, err := it.Next()
-			if err == nil {
-				out = found
-				return nil
-			}
-			if err != iterator.Done {
-				return err
-			}
-		}
-		got, err := a.channels.CreateNotificationChannel(ctx, &monitoringpb.CreateNotificationChannelRequest{Name: "projects/" + project, NotificationChannel: ch})
-		last = err
-		if err == nil {
-			out = got
-		}
-		return err
+	return createChecked(ctx, a.backoff, func(ctx context.Context) (*monitoringpb.NotificationChannel, bool, error) {
+		return firstOf(a.channels.ListNotificationChannels(ctx, &monitoringpb.ListNotificationChannelsRequest{
+			Name: "projects/" + project, Filter: labelFilter(ch.UserLabels[createIDLabel])}).Next)
+	}, func(ctx context.Context) (*monitoringpb.NotificationChannel, error) {
+		return a.channels.CreateNotificationChannel(ctx, &monitoringpb.CreateNotificationChannelRequest{Name: "projects/" + project, NotificationChannel: ch})
 	})
-	return out, err
 }
 
 func (a *monAPI) getChannel(ctx context.Context, name string) (*monitoringpb.NotificationChannel, error) {

@@ -243,19 +243,27 @@ func (r *notificationChannelResource) ModifyPlan(ctx context.Context, req resour
 	}
 	var project types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("project"), &project)...)
-	if project.IsUnknown() && req.State.Raw.IsNull() {
-		// A project left to the provider's default is known now.
-		var cfg types.String
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("project"), &cfg)...)
-		if cfg.IsNull() && !r.data.GCP.ProjectUnknown {
-			if r.data.GCP.Project == "" {
-				addAttrError(&resp.Diagnostics, path.Root("project"), "No project",
-					"Set project here, or gcp.project / ALFRED_GCP_PROJECT in the provider.")
-				return
-			}
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("project"), r.data.GCP.Project)...)
-		}
+	if p, ok := defaultProject(ctx, r.data, project, req, &resp.Diagnostics); ok && !p.Equal(project) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("project"), p)...)
 	}
+}
+
+// defaultProject returns the project of a plan: when a create leaves it to the provider's default, that
+// default, known now rather than after apply. ok is false when there is no project at all (reported).
+func defaultProject(ctx context.Context, data *shared.ProviderData, project types.String, req resource.ModifyPlanRequest, diags *diag.Diagnostics) (types.String, bool) {
+	if !project.IsUnknown() || !req.State.Raw.IsNull() {
+		return project, true
+	}
+	var cfg types.String
+	diags.Append(req.Config.GetAttribute(ctx, path.Root("project"), &cfg)...)
+	if !cfg.IsNull() || data.GCP.ProjectUnknown {
+		return project, true
+	}
+	if data.GCP.Project == "" {
+		addAttrError(diags, path.Root("project"), "No project", "Set project here, or gcp.project / ALFRED_GCP_PROJECT in the provider.")
+		return project, false
+	}
+	return types.StringValue(data.GCP.Project), true
 }
 
 func (r *notificationChannelResource) toChannel(ctx context.Context, m *notificationChannelModel, diags *diag.Diagnostics) *monitoringpb.NotificationChannel {
@@ -353,15 +361,10 @@ func (r *notificationChannelResource) Create(ctx context.Context, req resource.C
 	}
 	project := plan.Project.ValueString()
 	ch := r.toChannel(ctx, &plan, &resp.Diagnostics)
-	if ch.UserLabels == nil {
-		ch.UserLabels = map[string]string{}
-	}
-	ch.UserLabels[createIDLabel] = newAlfredID()
-	if left, err := a.unrecordedChannel(ctx, project, ch.Type, ch.DisplayName); err != nil {
-		resp.Diagnostics.AddError("Could not create notification channel", shared.DescribeGRPC("list", fmt.Sprintf("%s channels named %q in project %s", ch.Type, ch.DisplayName, project), err))
-		return
-	} else if left != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("display_name"), "Notification channel already exists", unrecordedError(ch.Type+" notification channel", ch.DisplayName, project, left))
+	ch.UserLabels = withCreateID(ch.UserLabels)
+	left, err := a.unrecordedChannel(ctx, project, ch.Type, ch.DisplayName)
+	if !noneUnrecorded(left, err, "Notification channel", ch.Type+" notification channel", fmt.Sprintf("%s channels named %q in project %s", ch.Type, ch.DisplayName, project),
+		ch.DisplayName, project, &resp.Diagnostics) {
 		return
 	}
 	tflog.Debug(ctx, "creating notification channel", map[string]any{"project": project, "type": ch.Type})
@@ -478,22 +481,27 @@ func (r *notificationChannelResource) Delete(ctx context.Context, req resource.D
 	}
 }
 
-var (
-	channelFullIDRE  = regexp.MustCompile(`^projects/([^/]+)/notificationChannels/([^/]+)$`)
-	channelShortIDRE = regexp.MustCompile(`^([^/]+)/([^/]+)$`)
-)
-
 func (r *notificationChannelResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	m := channelFullIDRE.FindStringSubmatch(req.ID)
+	if importByName(ctx, req.ID, "a notification channel", "notificationChannels", resp) {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_delete"), false)...)
+	}
+}
+
+var shortIDRE = regexp.MustCompile(`^([^/]+)/([^/]+)$`)
+
+// importByName imports an object Monitoring names projects/{project}/{collection}/{id}, from that full
+// name or the short form {project}/{id}: it sets id and project, and reports whether the ID was one.
+func importByName(ctx context.Context, id, kind, collection string, resp *resource.ImportStateResponse) bool {
+	m := regexp.MustCompile(`^projects/([^/]+)/` + collection + `/([^/]+)$`).FindStringSubmatch(id)
 	if m == nil {
-		m = channelShortIDRE.FindStringSubmatch(req.ID)
+		m = shortIDRE.FindStringSubmatch(id)
 	}
 	if m == nil {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not a notification channel ID. Use the full name "+
-			"projects/{project}/notificationChannels/{id} or the short form {project}/{id}.", req.ID))
-		return
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("%q is not %s ID. Use the full name "+
+			"projects/{project}/%s/{id} or the short form {project}/{id}.", id, kind, collection))
+		return false
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fmt.Sprintf("projects/%s/notificationChannels/%s", m[1], m[2]))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fmt.Sprintf("projects/%s/%s/%s", m[1], collection, m[2]))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project"), m[1])...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_delete"), false)...)
+	return true
 }

@@ -164,12 +164,7 @@ func TestAccNotificationChannel_lifecycleKeepsSecretsAndRepairsDrift(t *testing.
 // Every channel type applies with its labels, and a second plan is empty.
 func TestAccNotificationChannel_everyType(t *testing.T) {
 	s := newSandbox(t, monitoring.Options{})
-	cfg := s.provider() + `
-resource "alfred_notification_channel" "email" {
-  type         = "email"
-  display_name = "mail"
-  labels       = { email_address = "oncall@example.com" }
-}
+	cfg := s.provider() + mailChannel + `
 resource "alfred_notification_channel" "pd" {
   type             = "pagerduty"
   display_name     = "pd"

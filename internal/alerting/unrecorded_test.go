@@ -48,12 +48,7 @@ func TestAccMonitoring_objectsAnInterruptedApplyLeftAreImportedNotDuplicated(t *
 	if _, err := s.alerts.CreateAlertPolicy(ctx, &monitoringpb.CreateAlertPolicyRequest{Name: parent, AlertPolicy: promql(nil, "foreign")}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := s.provider() + `
-resource "alfred_notification_channel" "mail" {
-  type         = "email"
-  display_name = "mail"
-  labels       = { email_address = "oncall@example.com" }
-}
+	cfg := s.provider() + mailChannel + `
 resource "alfred_alert_policy" "left" {
   display_name = "left"
   severity     = "ERROR"

@@ -194,12 +194,7 @@ func (a *api) policy(ctx context.Context, resource string) (*iampb.Policy, error
 
 // hasGrant reports whether member holds role on resource.
 func (a *api) hasGrant(ctx context.Context, resource, role, member string) (bool, error) {
-	var p *iampb.Policy
-	err := a.retry(ctx, func(ctx context.Context) error {
-		var err error
-		p, err = a.iamOf(resource).GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: resource})
-		return err
-	})
+	p, err := a.policy(ctx, resource)
 	if err != nil {
 		return false, err
 	}
@@ -215,15 +210,16 @@ func hasMember(p *iampb.Policy, role, member string) bool {
 	return false
 }
 
-// grant adds member to role on resource by read-modify-write with the policy's etag; a concurrent edit
-// (ABORTED) restarts the whole read-modify-write. Other bindings are kept.
+// grant adds member to role on resource by read-modify-write with the policy's etag; a failed write (a
+// concurrent edit, ABORTED, among them) restarts the whole read-modify-write, and a write whose reply was
+// lost is found done by the next read. The read is retried on a budget of its own (as one budget, failed
+// reads used up the write's attempts); when it runs out, the grant stops. Other bindings are kept.
 func (a *api) grant(ctx context.Context, resource, role, member string, add bool) error {
-	return shared.Retry(ctx, a.b, func(err error) bool {
-		return shared.RetryableGRPC(err) || status.Code(err) == codes.Aborted
-	}, func(ctx context.Context) error {
-		c := a.iamOf(resource)
-		p, err := c.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: resource})
+	var readErr error
+	return shared.Retry(ctx, a.b, func(err error) bool { return readErr == nil && shared.RetryableGRPC(err) }, func(ctx context.Context) error {
+		p, err := a.policy(ctx, resource)
 		if err != nil {
+			readErr = err
 			return err
 		}
 		if hasMember(p, role, member) == add {
@@ -249,7 +245,7 @@ func (a *api) grant(ctx context.Context, resource, role, member string, add bool
 			out = append(out, &iampb.Binding{Role: role, Members: []string{member}})
 		}
 		p.Bindings = out
-		_, err = c.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: resource, Policy: p})
+		_, err = a.iamOf(resource).SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: resource, Policy: p})
 		return err
 	})
 }

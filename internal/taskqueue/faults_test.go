@@ -45,3 +45,62 @@ func TestAccTaskQueue_convergesUnderFaults(t *testing.T) {
 		})
 	}
 }
+
+const (
+	getIAM = "/google.iam.v1.IAMPolicy/GetIamPolicy"
+	setIAM = "/google.iam.v1.IAMPolicy/SetIamPolicy"
+)
+
+// A grant is a read-modify-write; its read is retried on a budget of its own. Four failed reads, then four
+// refused writes, are eight failures in all: shared, they used up the grant's eight attempts and failed the
+// apply; now the reads take four attempts of their own and the fifth write lands.
+func TestAccTaskQueue_grantReadHasItsOwnRetries(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	for range 4 {
+		sb.Kit.FailNext(getIAM, kit.FaultUnavailable)
+		sb.Kit.FailNext(setIAM, kit.FaultConflict)
+	}
+	sb.applyOnce(t, func() error {
+		if !sb.granted("projects/p/topics/tasks-dead-letter", "roles/pubsub.publisher", "serviceAccount:"+agentSA) {
+			return fmt.Errorf("the publisher grant on the dead-letter topic is missing")
+		}
+		if inj := sb.Kit.Injected(); inj[kit.FaultUnavailable] != 4 || inj[kit.FaultConflict] != 4 {
+			return fmt.Errorf("the queued faults were not all met: %v", inj)
+		}
+		return nil
+	})
+}
+
+// Every write of a create whose reply is lost (the write took effect) is found done by its retry, not
+// duplicated nor refused: the topics' ALREADY_EXISTS is success, the subscription that exists is checked and
+// patched to the plan, and a grant is read again before it is written again.
+func TestAccTaskQueue_createWritesWithLostRepliesConverge(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	for _, m := range []string{"/google.pubsub.v1.Publisher/CreateTopic", "/google.pubsub.v1.Subscriber/CreateSubscription", setIAM} {
+		sb.Kit.FailNext(m, kit.FaultLostReply)
+	}
+	sb.applyOnce(t, func() error {
+		if n := sb.Kit.Injected()[kit.FaultLostReply]; n != 3 {
+			return fmt.Errorf("%d lost replies injected, want 3", n)
+		}
+		if sb.sub(t, "tasks").GetDeadLetterPolicy().GetMaxDeliveryAttempts() != 5 {
+			return fmt.Errorf("the subscription is not as planned")
+		}
+		return nil
+	})
+}
+
+// applyOnce applies one queue, "tasks", runs check on it and destroys it, asking the API that nothing remains.
+func (s *sandbox) applyOnce(t *testing.T, check func() error) {
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: s.provider() + queueConfig("tasks", agentURI, ""),
+			Check:  func(*terraform.State) error { return check() },
+		}},
+	})
+}

@@ -384,19 +384,32 @@ func (r *taskQueueResource) apply(ctx context.Context, a *api, m *model, diags *
 	}
 }
 
-func (r *taskQueueResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m model
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || !shared.Require(r.data, "alfred_task_queue", shared.BlockGCP, &resp.Diagnostics) {
-		return
+// begin starts an operation: it reads the model with get, bounds ctx by the operation's timeout (op of the
+// model's timeouts, def by default) and returns the Pub/Sub adapter, or nil after an error. cancel is
+// always to be called.
+func (r *taskQueueResource) begin(ctx context.Context, get func(context.Context, any) diag.Diagnostics, m *model,
+	op func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration,
+	diags *diag.Diagnostics) (context.Context, context.CancelFunc, *api) {
+	diags.Append(get(ctx, m)...)
+	if diags.HasError() || !shared.Require(r.data, "alfred_task_queue", shared.BlockGCP, diags) {
+		return ctx, func() {}, nil
 	}
-	to, d := m.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
+	to, d := op(m.Timeouts, ctx, def)
+	diags.Append(d...)
 	ctx, cancel := context.WithTimeout(ctx, to)
-	defer cancel()
 	a, err := apiFor(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach Pub/Sub", err.Error())
+		diags.AddError("Cannot reach Pub/Sub", err.Error())
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, a
+}
+
+func (r *taskQueueResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m model
+	ctx, cancel, a := r.begin(ctx, req.Plan.Get, &m, timeouts.Value.Create, 5*time.Minute, &resp.Diagnostics)
+	defer cancel()
+	if a == nil {
 		return
 	}
 	r.setNames(&m)
@@ -424,17 +437,9 @@ func (r *taskQueueResource) setNames(m *model) {
 
 func (r *taskQueueResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m model
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || !shared.Require(r.data, "alfred_task_queue", shared.BlockGCP, &resp.Diagnostics) {
-		return
-	}
-	to, d := m.Timeouts.Update(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, to)
+	ctx, cancel, a := r.begin(ctx, req.Plan.Get, &m, timeouts.Value.Update, 5*time.Minute, &resp.Diagnostics)
 	defer cancel()
-	a, err := apiFor(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach Pub/Sub", err.Error())
+	if a == nil {
 		return
 	}
 	r.setNames(&m)
@@ -458,17 +463,9 @@ func sameDuration(prior types.String, got time.Duration) types.String {
 
 func (r *taskQueueResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m model
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || !shared.Require(r.data, "alfred_task_queue", shared.BlockGCP, &resp.Diagnostics) {
-		return
-	}
-	to, d := m.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, to)
+	ctx, cancel, a := r.begin(ctx, req.State.Get, &m, timeouts.Value.Read, 2*time.Minute, &resp.Diagnostics)
 	defer cancel()
-	a, err := apiFor(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach Pub/Sub", err.Error())
+	if a == nil {
 		return
 	}
 	found, err := r.read(ctx, a, &m)
@@ -554,17 +551,9 @@ func (r *taskQueueResource) read(ctx context.Context, a *api, m *model) (bool, e
 
 func (r *taskQueueResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m model
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || !shared.Require(r.data, "alfred_task_queue", shared.BlockGCP, &resp.Diagnostics) {
-		return
-	}
-	to, d := m.Timeouts.Delete(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, to)
+	ctx, cancel, a := r.begin(ctx, req.State.Get, &m, timeouts.Value.Delete, 5*time.Minute, &resp.Diagnostics)
 	defer cancel()
-	a, err := apiFor(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot reach Pub/Sub", err.Error())
+	if a == nil {
 		return
 	}
 	for _, s := range []string{m.Subscription.ValueString(), m.DeadLetterSubscription.ValueString()} {
