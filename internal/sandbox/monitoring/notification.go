@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"google.golang.org/genproto/googleapis/api"
@@ -321,8 +322,13 @@ func validateChannel(ch *monitoringpb.NotificationChannel) error {
 		sort.Strings(known)
 		return invalid("notification_channel.type %q is not a known channel type (the sandbox knows %s)", ch.Type, strings.Join(known, ", "))
 	}
-	if len(ch.DisplayName) > 512 {
-		return invalid("notification_channel.display_name is limited to 512 characters")
+	// "The display name is limited to 512 Unicode characters." "This [description] may not exceed 1024
+	// Unicode characters."
+	if n := utf8.RuneCountInString(ch.DisplayName); n > 512 {
+		return invalid("notification_channel.display_name is limited to 512 characters, got %d", n)
+	}
+	if n := utf8.RuneCountInString(ch.Description); n > 1024 {
+		return invalid("notification_channel.description is limited to 1024 characters, got %d", n)
 	}
 	if err := validateUserLabels("notification_channel.user_labels", ch.UserLabels); err != nil {
 		return err
