@@ -789,3 +789,55 @@ func TestCreateJob_maxRetriesAndTimeoutBounds(t *testing.T) {
 		t.Fatalf("max_retries 10 and timeout 168h are allowed: %v", err)
 	}
 }
+
+// Google Cloud label requirements (which Service.labels and Job.labels link to): "No more than 64 labels
+// can be associated with a given resource", keys and values "must both be under 128 bytes". The
+// server-owned cloud.googleapis.com/location label does not count against the 64.
+func TestCreate_labelCountAndBytesLimits(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	labels := func(n int) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < n; i++ {
+			m["k"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
+		}
+		return m
+	}
+	for name, l := range map[string]map[string]string{
+		"65 labels":          labels(65),
+		"key of 129 bytes":   {strings.Repeat("日", 43): "v"}, // 43 characters (at most 63 are allowed)
+		"value of 129 bytes": {"k": strings.Repeat("日", 43)},
+		"template 65 labels": nil,
+	} {
+		s := service("x:1")
+		s.Labels = l
+		if l == nil {
+			s.Template.Labels = labels(65)
+		}
+		_, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("service, %s: %v, want InvalidArgument", name, err)
+		}
+		job := &runpb.Job{Labels: l, Template: &runpb.ExecutionTemplate{Template: &runpb.TaskTemplate{Containers: []*runpb.Container{{Image: "x:1"}}}}}
+		if l == nil {
+			job.Template.Labels = labels(65)
+		}
+		_, err = c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "job", Job: job, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("job, %s: %v, want InvalidArgument", name, err)
+		}
+	}
+	s := service("x:1")
+	s.Labels = labels(64)
+	svc := create(t, c, "agent", s)
+	if len(svc.GetLabels()) != 65 || svc.GetLabels()["cloud.googleapis.com/location"] == "" {
+		t.Fatalf("64 user labels and the location label: got %d labels", len(svc.GetLabels()))
+	}
+	// Sending back the resource with its server-owned label and 64 user labels is accepted.
+	op, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{Service: svc})
+	if err != nil {
+		t.Fatalf("update with 64 user labels: %v", err)
+	}
+	if _, err := op.Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -60,7 +60,21 @@ func validateID(kind, id string, maxLen int) error {
 	return nil
 }
 
+// maxLabels is the number of user labels a resource may carry: "No more than 64 labels can be associated with
+// a given resource", keys and values "must both be under 128 bytes" (Google Cloud label requirements, which
+// Service.labels links to).
+const maxLabels = 64
+
 func validateMeta(field string, labels, annotations map[string]string, serverOwned map[string]string) error {
+	user := 0
+	for k := range labels {
+		if !reservedKey(k) {
+			user++
+		}
+	}
+	if user > maxLabels {
+		return invalid(field+".labels", "%d labels were given: no more than %d labels can be associated with a resource.", user, maxLabels)
+	}
 	for k, v := range labels {
 		if reservedKey(k) && serverOwned[k] != v {
 			return invalid(field+".labels", "Label %q uses a reserved namespace: labels in the run.googleapis.com, "+
@@ -69,9 +83,9 @@ func validateMeta(field string, labels, annotations map[string]string, serverOwn
 		if reservedKey(k) {
 			continue
 		}
-		if !labelKeyRE.MatchString(k) || !labelValueRE.MatchString(v) {
+		if !labelKeyRE.MatchString(k) || !labelValueRE.MatchString(v) || len(k) >= 128 || len(v) >= 128 {
 			return invalid(field+".labels", "Invalid label %q=%q: keys start with a lowercase letter and use at most 63 "+
-				"lowercase letters, digits, underscores and dashes; values use the same characters.", k, v)
+				"lowercase letters, digits, underscores and dashes; values use the same characters; both are under 128 bytes.", k, v)
 		}
 	}
 	for k := range annotations {
