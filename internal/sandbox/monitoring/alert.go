@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
 
 type alertServer struct {
@@ -134,7 +136,7 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 	var p *monitoringpb.AlertPolicy
 	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
 		p = clone(old)
-		if err := applyMask(p, in, policyMaskPaths(paths), policyOutputOnly); err != nil {
+		if err := kit.ApplyMask(p, in, policyMaskPaths(paths), policyOutputOnly); err != nil {
 			return nil, err
 		}
 	} else {

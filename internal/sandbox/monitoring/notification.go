@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
 
 type channelServer struct {
@@ -243,7 +245,7 @@ func (c *channelServer) UpdateNotificationChannel(_ context.Context, req *monito
 	var ch *monitoringpb.NotificationChannel
 	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
 		ch = clone(old)
-		if err := applyMask(ch, in, paths, channelOutputOnly); err != nil {
+		if err := kit.ApplyMask(ch, in, paths, channelOutputOnly); err != nil {
 			return nil, err
 		}
 	} else {

@@ -433,6 +433,11 @@ func TestJob_updateMaskChangesOnlyListedFields(t *testing.T) {
 		Job: &schedulerpb.Job{Name: j.Name}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"no_such_field"}},
 	})
 	wantCode(t, err, codes.InvalidArgument, "unknown mask path")
+	// A path into a field neither the job nor the request sets is still checked against the schema.
+	_, err = e.client.UpdateJob(ctx, &schedulerpb.UpdateJobRequest{
+		Job: &schedulerpb.Job{Name: j.Name}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"app_engine_http_target.no_such_field"}},
+	})
+	wantCode(t, err, codes.InvalidArgument, "unknown nested mask path under an unset field")
 	_, err = e.client.UpdateJob(ctx, &schedulerpb.UpdateJobRequest{
 		Job: &schedulerpb.Job{Name: parent + "/jobs/missing", Schedule: "0 * * * *"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"schedule"}},
 	})

@@ -30,7 +30,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -462,14 +461,9 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 			}
 		}
 	}
-	for _, p := range paths {
-		top, _, _ := strings.Cut(p, ".")
-		if jobOutputOnly[top] {
-			continue // "Any value specified for an output only field will be ignored."
-		}
-		if err := copyPath(j.ProtoReflect(), in.ProtoReflect(), strings.Split(p, ".")); err != nil {
-			return nil, invalid("update_mask path %q: %v", p, err)
-		}
+	// Output-only paths are ignored: "Any value specified for an output only field will be ignored."
+	if err := kit.ApplyMask(j, in, paths, jobOutputOnly); err != nil {
+		return nil, err
 	}
 	if err := validateJob(j); err != nil {
 		return nil, err
@@ -488,40 +482,6 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 		return nil, err
 	}
 	return clone(j), nil
-}
-
-func copyPath(dst, src protoreflect.Message, parts []string) error {
-	fd := dst.Descriptor().Fields().ByName(protoreflect.Name(parts[0]))
-	if fd == nil {
-		return fmt.Errorf("no field %s in %s", parts[0], dst.Descriptor().FullName())
-	}
-	if len(parts) == 1 {
-		if src.Has(fd) {
-			dst.Set(fd, src.Get(fd))
-		} else if od := fd.ContainingOneof(); od == nil || dst.WhichOneof(od) == fd {
-			dst.Clear(fd)
-		}
-		return nil
-	}
-	if fd.IsMap() {
-		if len(parts) != 2 {
-			return errors.New("a map path names exactly one key")
-		}
-		key := protoreflect.ValueOfString(parts[1]).MapKey()
-		if v := src.Get(fd).Map().Get(key); v.IsValid() {
-			dst.Mutable(fd).Map().Set(key, v)
-		} else if dst.Has(fd) {
-			dst.Mutable(fd).Map().Clear(key)
-		}
-		return nil
-	}
-	if fd.IsList() || fd.Message() == nil {
-		return fmt.Errorf("cannot select inside %s", fd.Name())
-	}
-	if !src.Has(fd) && !dst.Has(fd) {
-		return nil
-	}
-	return copyPath(dst.Mutable(fd).Message(), src.Get(fd).Message(), parts[1:])
 }
 
 func (s *Server) DeleteJob(_ context.Context, req *schedulerpb.DeleteJobRequest) (*emptypb.Empty, error) {
