@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/cloudrun"
 )
@@ -839,5 +840,36 @@ func TestCreate_labelCountAndBytesLimits(t *testing.T) {
 	}
 	if _, err := op.Wait(ctxT(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// UpdateServiceRequest.update_mask ("The list of fields to be updated"): the listed fields come from the
+// request and the others stay; an unknown path is INVALID_ARGUMENT; an output-only path is ignored.
+func TestUpdateService_updateMaskSetsOnlyListedFieldsAndRefusesUnknownPaths(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	s := service("x:1")
+	s.Description = "first"
+	svc := create(t, c, "agent", s)
+	for _, p := range []string{"no_such_field", "template.no_such_field", "template.containers.image", "labels.a.b", ""} {
+		_, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{Service: &runpb.Service{Name: svc.Name},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{p}}})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("mask path %q: %v, want InvalidArgument", p, err)
+		}
+	}
+	op, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{
+		Service:    &runpb.Service{Name: svc.Name, Labels: map[string]string{"team": "ai"}, Uri: "https://elsewhere", Description: "ignored"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"labels.team", "uri"}}})
+	if err != nil {
+		t.Fatalf("labels-only update without a template: %v", err)
+	}
+	got, err := op.Wait(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetLabels()["team"] != "ai" || got.GetDescription() != "first" || got.GetUri() != svc.GetUri() ||
+		got.GetTemplate().GetContainers()[0].GetImage() != "x:1" || got.GetLatestCreatedRevision() != svc.GetLatestCreatedRevision() {
+		t.Fatalf("after a labels.team mask: labels %v, description %q, uri %q, image %q, revision %q (was %q)", got.GetLabels(),
+			got.GetDescription(), got.GetUri(), got.GetTemplate().GetContainers()[0].GetImage(), got.GetLatestCreatedRevision(), svc.GetLatestCreatedRevision())
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
 
 // Server-owned metadata the emulator adds to every service, as Google does.
@@ -408,6 +410,15 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 		return nil, err
 	}
 	in := proto.Clone(req.GetService()).(*runpb.Service)
+	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
+		// "The list of fields to be updated": the listed fields come from the request, the others stay as
+		// they are (AIP-134); output-only fields named are ignored, unknown paths refused.
+		merged := proto.Clone(cur).(*runpb.Service)
+		if err := kit.ApplyMask(merged, in, paths, kit.OutputOnly(merged)); err != nil {
+			return nil, err
+		}
+		in = merged
+	}
 	if err := validateService(in, serverOwnedMeta(cur)); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package kit
 import (
 	"strings"
 
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -89,4 +90,21 @@ func checkPath(md protoreflect.MessageDescriptor, parts []string) error {
 		return maskError("cannot select inside " + string(fd.Name()))
 	}
 	return checkPath(fd.Message(), parts[1:])
+}
+
+// OutputOnly is the set of top-level fields of m that its proto marks OUTPUT_ONLY or IDENTIFIER
+// (google.api.field_behavior): the fields an update_mask may name but a request cannot change.
+func OutputOnly(m proto.Message) map[string]bool {
+	out := map[string]bool{}
+	fds := m.ProtoReflect().Descriptor().Fields()
+	for i := 0; i < fds.Len(); i++ {
+		fd := fds.Get(i)
+		behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
+		for _, b := range behaviors {
+			if b == annotations.FieldBehavior_OUTPUT_ONLY || b == annotations.FieldBehavior_IDENTIFIER {
+				out[string(fd.Name())] = true
+			}
+		}
+	}
+	return out
 }
