@@ -190,6 +190,10 @@ func (s *Server) validate(project string, m, prior *loggingpb.LogMetric) error {
 		}
 		declared[l.GetKey()] = l
 	}
+	// "You can create up to 10 user-defined labels per metric." (Configure labels on log-based metrics)
+	if len(declared) > maxLabels {
+		return status.Errorf(codes.InvalidArgument, "A log-based metric can have at most %d user-defined labels, got %d", maxLabels, len(declared))
+	}
 	if len(declared) != len(m.GetLabelExtractors()) {
 		return status.Error(codes.InvalidArgument, "Number of label descriptors must match number of label extractors")
 	}
@@ -226,7 +230,11 @@ func (s *Server) validate(project string, m, prior *loggingpb.LogMetric) error {
 				m.GetName(), pd.GetMetricKind(), pd.GetValueType(), d.GetMetricKind(), d.GetValueType())
 		}
 		for _, old := range pd.GetLabels() {
-			if l := declared[old.GetKey()]; l != nil && l.GetValueType() != old.GetValueType() {
+			// "After you create a label, you can't delete it."
+			if declared[old.GetKey()] == nil {
+				return status.Errorf(codes.InvalidArgument, "The label %s of metric %s cannot be deleted", old.GetKey(), m.GetName())
+			}
+			if l := declared[old.GetKey()]; l.GetValueType() != old.GetValueType() {
 				return status.Errorf(codes.InvalidArgument, "The label %s of metric %s cannot be changed from %s to %s",
 					old.GetKey(), m.GetName(), old.GetValueType(), l.GetValueType())
 			}
@@ -237,6 +245,9 @@ func (s *Server) validate(project string, m, prior *loggingpb.LogMetric) error {
 	}
 	return nil
 }
+
+// maxLabels is the number of user-defined labels a log-based metric may have.
+const maxLabels = 10
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
