@@ -23,7 +23,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -68,26 +67,18 @@ func New(opts Options) (*Server, error) {
 	if err := s.store.Load(&st); err != nil {
 		return nil, fmt.Errorf("logging: load state: %w", err)
 	}
-	for k, raw := range st.Metrics {
-		m := &loggingpb.LogMetric{}
-		if err := protojson.Unmarshal(raw, m); err != nil {
-			return nil, fmt.Errorf("logging: load %s: %w", k, err)
-		}
-		s.metrics[k] = m
+	if err := kit.UnmarshalProtoMap("logging", st.Metrics, s.metrics, func() *loggingpb.LogMetric { return &loggingpb.LogMetric{} }); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
 func (s *Server) saveLocked() error {
-	st := persisted{Metrics: map[string]json.RawMessage{}}
-	for k, m := range s.metrics {
-		b, err := protojson.Marshal(m)
-		if err != nil {
-			return err
-		}
-		st.Metrics[k] = b
+	metrics, err := kit.MarshalProtoMap(s.metrics)
+	if err != nil {
+		return err
 	}
-	if err := s.store.Save(&st); err != nil {
+	if err := s.store.Save(&persisted{Metrics: metrics}); err != nil {
 		return status.Errorf(codes.Internal, "sandbox: saving logging state: %v", err)
 	}
 	return nil

@@ -28,7 +28,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -119,12 +118,8 @@ func New(opts Options) (*Server, error) {
 	if err := s.store.Load(&st); err != nil {
 		return nil, fmt.Errorf("scheduler: load state: %w", err)
 	}
-	for name, raw := range st.Jobs {
-		j := &schedulerpb.Job{}
-		if err := protojson.Unmarshal(raw, j); err != nil {
-			return nil, fmt.Errorf("scheduler: load %s: %w", name, err)
-		}
-		s.jobs[name] = j
+	if err := kit.UnmarshalProtoMap("scheduler", st.Jobs, s.jobs, func() *schedulerpb.Job { return &schedulerpb.Job{} }); err != nil {
+		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Tick > 0 {
@@ -154,15 +149,11 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) saveLocked() error {
-	st := persisted{Jobs: map[string]json.RawMessage{}}
-	for name, j := range s.jobs {
-		b, err := protojson.Marshal(j)
-		if err != nil {
-			return err
-		}
-		st.Jobs[name] = b
+	jobs, err := kit.MarshalProtoMap(s.jobs)
+	if err != nil {
+		return err
 	}
-	if err := s.store.Save(&st); err != nil {
+	if err := s.store.Save(&persisted{Jobs: jobs}); err != nil {
 		return status.Errorf(codes.Internal, "sandbox: saving scheduler state: %v", err)
 	}
 	return nil
