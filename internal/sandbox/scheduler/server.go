@@ -169,6 +169,19 @@ func notFound(name string) error {
 	return status.Errorf(codes.NotFound, "Job not found: %s", name)
 }
 
+// jobLocked is the job called name, after checking the name: INVALID_ARGUMENT for a malformed name,
+// NOT_FOUND for a missing job. The caller holds s.mu.
+func (s *Server) jobLocked(name string) (*schedulerpb.Job, error) {
+	if _, err := parseJobName(name); err != nil {
+		return nil, err
+	}
+	j, ok := s.jobs[name]
+	if !ok {
+		return nil, notFound(name)
+	}
+	return j, nil
+}
+
 // parseJobName checks projects/P/locations/L/jobs/ID.
 func parseJobName(name string) (parent string, err error) {
 	parent, id, ok := strings.Cut(name, "/jobs/")
@@ -374,14 +387,11 @@ func (s *Server) CreateJob(_ context.Context, req *schedulerpb.CreateJobRequest)
 }
 
 func (s *Server) GetJob(_ context.Context, req *schedulerpb.GetJobRequest) (*schedulerpb.Job, error) {
-	if _, err := parseJobName(req.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, ok := s.jobs[req.GetName()]
-	if !ok {
-		return nil, notFound(req.GetName())
+	j, err := s.jobLocked(req.GetName())
+	if err != nil {
+		return nil, err
 	}
 	return clone(j), nil
 }
@@ -432,14 +442,11 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 	if in == nil {
 		return nil, invalid("job is required")
 	}
-	if _, err := parseJobName(in.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.jobs[in.GetName()]
-	if !ok {
-		return nil, notFound(in.GetName())
+	old, err := s.jobLocked(in.GetName())
+	if err != nil {
+		return nil, err
 	}
 	j := clone(old)
 	paths := req.GetUpdateMask().GetPaths()
@@ -476,13 +483,10 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 }
 
 func (s *Server) DeleteJob(_ context.Context, req *schedulerpb.DeleteJobRequest) (*emptypb.Empty, error) {
-	if _, err := parseJobName(req.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.jobs[req.GetName()]; !ok {
-		return nil, notFound(req.GetName())
+	if _, err := s.jobLocked(req.GetName()); err != nil {
+		return nil, err
 	}
 	delete(s.jobs, req.GetName())
 	s.endRetriesLocked(req.GetName())
@@ -503,14 +507,11 @@ func (s *Server) ResumeJob(_ context.Context, req *schedulerpb.ResumeJobRequest)
 // setState moves a job from one state to another: "A job must be in ENABLED to be paused", "must be in
 // PAUSED to be resumed".
 func (s *Server) setState(name string, from, to schedulerpb.Job_State) (*schedulerpb.Job, error) {
-	if _, err := parseJobName(name); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, ok := s.jobs[name]
-	if !ok {
-		return nil, notFound(name)
+	j, err := s.jobLocked(name)
+	if err != nil {
+		return nil, err
 	}
 	if j.State != from {
 		return nil, status.Errorf(codes.FailedPrecondition, "Job %s is %s; it must be %s to become %s", name, j.State, from, to)
@@ -534,14 +535,11 @@ func (s *Server) setState(name string, from, to schedulerpb.Job_State) (*schedul
 // RunJob forces a job to run now: "Cloud Scheduler will dispatch the job, even if the job is already
 // running." The attempt runs in the background; its outcome shows in last_attempt_time and status.
 func (s *Server) RunJob(_ context.Context, req *schedulerpb.RunJobRequest) (*schedulerpb.Job, error) {
-	if _, err := parseJobName(req.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, ok := s.jobs[req.GetName()]
-	if !ok {
-		return nil, notFound(req.GetName())
+	j, err := s.jobLocked(req.GetName())
+	if err != nil {
+		return nil, err
 	}
 	if s.closed {
 		return nil, status.Error(codes.Unavailable, "sandbox: scheduler is shutting down")
