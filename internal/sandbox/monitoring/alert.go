@@ -117,12 +117,8 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 	if in == nil {
 		return nil, status.Error(codes.InvalidArgument, "alert_policy is required")
 	}
-	project, _, err := parseChild(in.GetName(), "alertPolicies")
-	if err != nil {
-		return nil, err
-	}
 	s := a.s
-	done, err := s.beginPolicyWrite(project)
+	project, done, err := s.beginPolicyWriteOn(in.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -158,12 +154,8 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 }
 
 func (a *alertServer) DeleteAlertPolicy(_ context.Context, req *monitoringpb.DeleteAlertPolicyRequest) (*emptypb.Empty, error) {
-	project, _, err := parseChild(req.GetName(), "alertPolicies")
-	if err != nil {
-		return nil, err
-	}
 	s := a.s
-	done, err := s.beginPolicyWrite(project)
+	_, done, err := s.beginPolicyWriteOn(req.GetName())
 	if err != nil {
 		return nil, err
 	}

@@ -210,6 +210,16 @@ func page(keys []string, size int32, token string, maxSize int) ([]string, strin
 
 func clone[M proto.Message](m M) M { return proto.Clone(m).(M) }
 
+// beginPolicyWriteOn checks the name of an existing policy (projects/P/alertPolicies/ID) and admits a write
+// of it as beginPolicyWrite does; it returns the policy's project.
+func (s *Server) beginPolicyWriteOn(name string) (project string, done func(), err error) {
+	if project, _, err = parseChild(name, "alertPolicies"); err != nil {
+		return "", nil, err
+	}
+	done, err = s.beginPolicyWrite(project)
+	return project, done, err
+}
+
 // beginPolicyWrite admits one alert policy write in project, or refuses it as the live API does when
 // too many are in flight ("Error 409: Too many concurrent edits to the project configuration. Please try
 // again.", status ABORTED: GoogleCloudPlatform/cloud-foundation-toolkit#787, hashicorp/terraform-provider-google#5187).
