@@ -204,13 +204,9 @@ func (a *jobsAPI) ListJobs(_ context.Context, req *runpb.ListJobsRequest) (*runp
 	}
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
-	var list []*runpb.Job
-	for name, j := range a.s.jobs {
-		if strings.HasPrefix(name, req.GetParent()+"/jobs/") {
-			list = append(list, j)
-		}
-	}
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.jobs, func(name string, _ *runpb.Job) bool {
+		return strings.HasPrefix(name, req.GetParent()+"/jobs/")
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -226,16 +222,12 @@ func (a *jobsAPI) UpdateJob(ctx context.Context, req *runpb.UpdateJobRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	_, ok := s.jobs[req.GetJob().GetName()]
-	s.mu.Unlock()
-	if !ok {
-		if !req.GetAllowMissing() {
-			return nil, notFoundJob(req.GetJob().GetName())
-		}
+	if op, missing, err := createIfMissing(s, s.jobs, req.GetJob().GetName(), req.GetAllowMissing(), notFoundJob, func() (*longrunningpb.Operation, error) {
 		in := proto.Clone(req.GetJob()).(*runpb.Job)
 		in.Name = ""
 		return a.CreateJob(ctx, &runpb.CreateJobRequest{Parent: parent, JobId: id, Job: in, ValidateOnly: req.GetValidateOnly()})
+	}); missing {
+		return op, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -623,13 +615,9 @@ func (a *executionsAPI) ListExecutions(_ context.Context, req *runpb.ListExecuti
 	if all {
 		prefix = strings.TrimSuffix(req.GetParent(), "-")
 	}
-	var list []*runpb.Execution
-	for n, ex := range a.s.execs {
-		if strings.HasPrefix(n, prefix) && (!all || strings.Contains(n, "/executions/")) {
-			list = append(list, ex)
-		}
-	}
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.execs, func(n string, _ *runpb.Execution) bool {
+		return strings.HasPrefix(n, prefix) && (!all || strings.Contains(n, "/executions/"))
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

@@ -222,13 +222,9 @@ func (a *revisionsAPI) ListRevisions(_ context.Context, req *runpb.ListRevisions
 			return nil, notFoundService(req.GetParent())
 		}
 	}
-	var list []*runpb.Revision
-	for _, r := range a.s.revisions {
-		if r.GetService() == req.GetParent() || (p[5] == "-" && strings.HasPrefix(r.GetService(), strings.Join(p[:4], "/")+"/services/")) {
-			list = append(list, r)
-		}
-	}
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.revisions, func(_ string, r *runpb.Revision) bool {
+		return r.GetService() == req.GetParent() || (p[5] == "-" && strings.HasPrefix(r.GetService(), strings.Join(p[:4], "/")+"/services/"))
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

@@ -362,15 +362,11 @@ func (a *servicesAPI) ListServices(_ context.Context, req *runpb.ListServicesReq
 	}
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
-	var list []*runpb.Service
-	for name, svc := range a.s.services {
-		q := strings.Split(name, "/")
-		if q[1] == p[1] && (p[3] == "-" || q[3] == p[3]) {
-			list = append(list, svc)
-		}
-	}
 	// Sorted by creation time, descending.
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.services, func(name string, _ *runpb.Service) bool {
+		q := strings.Split(name, "/")
+		return q[1] == p[1] && (p[3] == "-" || q[3] == p[3])
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -386,16 +382,12 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	_, ok := s.services[req.GetService().GetName()]
-	s.mu.Unlock()
-	if !ok {
-		if !req.GetAllowMissing() {
-			return nil, notFoundService(req.GetService().GetName())
-		}
+	if op, missing, err := createIfMissing(s, s.services, req.GetService().GetName(), req.GetAllowMissing(), notFoundService, func() (*longrunningpb.Operation, error) {
 		in := proto.Clone(req.GetService()).(*runpb.Service)
 		in.Name = ""
 		return a.CreateService(ctx, &runpb.CreateServiceRequest{Parent: parent, ServiceId: id, Service: in, ValidateOnly: req.GetValidateOnly()})
+	}); missing {
+		return op, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
