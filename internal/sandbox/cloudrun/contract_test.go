@@ -873,3 +873,29 @@ func TestUpdateService_updateMaskSetsOnlyListedFieldsAndRefusesUnknownPaths(t *t
 			got.GetDescription(), got.GetUri(), got.GetTemplate().GetContainers()[0].GetImage(), got.GetLatestCreatedRevision(), svc.GetLatestCreatedRevision())
 	}
 }
+
+// Container.name: "Name of the container specified as a DNS_LABEL (RFC 1123)": lowercase letters, digits
+// and '-', starting and ending with a letter or digit, at most 63 characters; an unnamed container is fine.
+func TestCreate_containerNameIsADNSLabel(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	for _, name := range []string{"Agent", "agent_1", "-agent", "agent-", "a.b", strings.Repeat("a", 64)} {
+		s := service("x:1")
+		s.Template.Containers[0].Name = name
+		_, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("service container %q: %v, want InvalidArgument", name, err)
+		}
+		job := &runpb.Job{Template: &runpb.ExecutionTemplate{Template: &runpb.TaskTemplate{Containers: []*runpb.Container{{Name: name, Image: "x:1"}}}}}
+		_, err = c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "job", Job: job, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("job container %q: %v, want InvalidArgument", name, err)
+		}
+	}
+	for _, name := range []string{"", "agent", "gmp-collector", "1st", strings.Repeat("a", 63)} {
+		s := service("x:1")
+		s.Template.Containers[0].Name = name
+		if _, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s, ValidateOnly: true}); err != nil {
+			t.Errorf("service container %q: %v", name, err)
+		}
+	}
+}

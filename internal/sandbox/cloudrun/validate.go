@@ -25,6 +25,9 @@ var (
 	labelKeyRE   = regexp.MustCompile(`^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$`)
 	labelValueRE = regexp.MustCompile(`^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$`)
 	envNameRE    = regexp.MustCompile(`^[^=]+$`)
+	// A DNS label (RFC 1123), as Kubernetes checks container names: lowercase letters, digits and '-',
+	// beginning and ending with a letter or digit; at most 63 characters (checked apart).
+	dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 )
 
 // reservedNamespaces are the label and annotation namespaces that the v2 API refuses in requests.
@@ -119,6 +122,11 @@ func parseQuantity(q string) (float64, bool) {
 func validateContainer(field string, c *runpb.Container, concurrency int32, minMemory float64) error {
 	if c.GetImage() == "" {
 		return invalid(field+".image", "Container image is required.")
+	}
+	// Container.name: "Name of the container specified as a DNS_LABEL (RFC 1123)."
+	if n := c.GetName(); n != "" && (len(n) > 63 || !dnsLabelRE.MatchString(n)) {
+		return invalid(field+".name", "Invalid container name %q: it must be a DNS label (RFC 1123): at most 63 lowercase letters, digits and '-', "+
+			"starting and ending with a letter or digit.", n)
 	}
 	for _, e := range c.GetEnv() {
 		if e.GetName() == "" || !envNameRE.MatchString(e.GetName()) {
