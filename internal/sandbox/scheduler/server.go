@@ -302,6 +302,25 @@ func validateJob(j *schedulerpb.Job) error {
 			return invalid("Pubsub message must contain either non-empty data, or at least one attribute")
 		}
 	case *schedulerpb.Job_AppEngineHttpTarget:
+		a := t.AppEngineHttpTarget
+		// AppEngineHttpTarget.http_method: "PATCH and OPTIONS are not permitted."
+		if a.HttpMethod == schedulerpb.HttpMethod_PATCH || a.HttpMethod == schedulerpb.HttpMethod_OPTIONS {
+			return invalid("app_engine_http_target.http_method %s is not permitted (PATCH and OPTIONS are not)", a.HttpMethod)
+		}
+		// relative_uri: "must begin with "/" ... No spaces are allowed, and the maximum length allowed is
+		// 2083 characters." (empty means "/")
+		if u := a.RelativeUri; u != "" && (!strings.HasPrefix(u, "/") || strings.ContainsAny(u, " \t\n") || len(u) > 2083) {
+			return invalid("app_engine_http_target.relative_uri must begin with \"/\", contain no spaces and have at most 2083 characters, got %q", u)
+		}
+		// body: "allowed only if the HTTP method is POST or PUT. It will result in invalid argument error to
+		// set a body on a job with an incompatible HttpMethod." (unset means POST)
+		if len(a.Body) > 0 {
+			switch a.HttpMethod {
+			case schedulerpb.HttpMethod_POST, schedulerpb.HttpMethod_PUT, schedulerpb.HttpMethod_HTTP_METHOD_UNSPECIFIED:
+			default:
+				return invalid("app_engine_http_target.body is allowed only with POST or PUT, not %s", a.HttpMethod)
+			}
+		}
 		// "If the request deadline is set, it must be in the interval [15 seconds, 24 hours 15 seconds]."
 		if d := j.AttemptDeadline; d != nil && d.AsDuration() != 0 &&
 			(d.AsDuration() < 15*time.Second || d.AsDuration() > 24*time.Hour+15*time.Second) {
