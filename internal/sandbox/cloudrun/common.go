@@ -119,3 +119,16 @@ func createIfMissing[T any](s *Server, all map[string]T, name string, allowMissi
 	op, err = create()
 	return op, true, err
 }
+
+// deleteLaterLocked ends a Delete call: after the operation delay, remove deletes the resource and returns
+// what the operation answers (the deleted resource), and op ends with it; the state is saved now.
+func (s *Server) deleteLaterLocked(op *longrunningpb.Operation, remove func() proto.Message) (*longrunningpb.Operation, error) {
+	s.afterLocked(s.delayLocked(), func() {
+		resp := remove()
+		if stored := s.ops[op.Name]; stored != nil {
+			s.finishOpLocked(stored, resp, nil)
+		}
+	})
+	s.save()
+	return op, nil
+}

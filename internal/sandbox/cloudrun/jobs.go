@@ -290,7 +290,7 @@ func (a *jobsAPI) DeleteJob(_ context.Context, req *runpb.DeleteJobRequest) (*lo
 	op := s.newOpLocked(parent, "job", snap)
 	s.jobs[req.GetName()] = snap
 	name := req.GetName()
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		delete(s.jobs, name)
 		delete(s.policies, name)
 		for en, ex := range s.execs {
@@ -298,12 +298,8 @@ func (a *jobsAPI) DeleteJob(_ context.Context, req *runpb.DeleteJobRequest) (*lo
 				delete(s.execs, en)
 			}
 		}
-		if stored := s.ops[op.Name]; stored != nil {
-			s.finishOpLocked(stored, snap, nil)
-		}
+		return snap
 	})
-	s.save()
-	return op, nil
 }
 
 func (a *jobsAPI) RunJob(ctx context.Context, req *runpb.RunJobRequest) (*longrunningpb.Operation, error) {
@@ -646,14 +642,10 @@ func (a *executionsAPI) DeleteExecution(_ context.Context, req *runpb.DeleteExec
 	}
 	op := s.newOpLocked(parent, "exec", snap)
 	name := ex.Name
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		delete(s.execs, name)
-		if stored := s.ops[op.Name]; stored != nil {
-			s.finishOpLocked(stored, snap, nil)
-		}
+		return snap
 	})
-	s.save()
-	return op, nil
 }
 
 func (a *executionsAPI) CancelExecution(_ context.Context, req *runpb.CancelExecutionRequest) (*longrunningpb.Operation, error) {

@@ -262,12 +262,8 @@ func (a *revisionsAPI) DeleteRevision(_ context.Context, req *runpb.DeleteRevisi
 	}
 	op := s.newOpLocked(parent, "rev", snap)
 	name := req.GetName()
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		delete(s.revisions, name)
-		if stored := s.ops[op.Name]; stored != nil {
-			s.finishOpLocked(stored, snap, nil)
-		}
+		return snap
 	})
-	s.save()
-	return op, nil
 }

@@ -501,20 +501,16 @@ func (a *servicesAPI) DeleteService(_ context.Context, req *runpb.DeleteServiceR
 	snap.Etag = etagOf(snap)
 	s.services[req.GetName()] = snap
 	name := req.GetName()
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		last := s.services[name]
 		delete(s.services, name)
 		delete(s.policies, name)
 		s.deleteRevisionsOfLocked(name)
-		if stored := s.ops[op.Name]; stored != nil {
-			if last == nil {
-				last = snap
-			}
-			s.finishOpLocked(stored, proto.Clone(last), nil)
+		if last == nil {
+			last = snap
 		}
+		return proto.Clone(last)
 	})
-	s.save()
-	return op, nil
 }
 
 // ---- IAM (shared by services and jobs) ----
