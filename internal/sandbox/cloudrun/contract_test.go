@@ -899,3 +899,24 @@ func TestCreate_containerNameIsADNSLabel(t *testing.T) {
 		}
 	}
 }
+
+// Cloud Run quotas and limits: "Maximum number of tasks in a single job: 10,000" (cannot be increased),
+// for the job's task_count and for a run's task_count override.
+func TestJob_taskCountAtMostTenThousand(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	j := job("example.com/worker:v1")
+	j.Template.TaskCount = 10001
+	_, err := c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "worker", Job: j, ValidateOnly: true})
+	wantCode(t, err, codes.InvalidArgument, "10000")
+	j.Template.TaskCount = 10000
+	op, err := c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "worker", Job: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := op.Wait(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.jobs.RunJob(ctxT(t), &runpb.RunJobRequest{Name: created.GetName(), Overrides: &runpb.RunJobRequest_Overrides{TaskCount: 10001}})
+	wantCode(t, err, codes.InvalidArgument, "10000")
+}

@@ -84,6 +84,9 @@ func validateJob(job *runpb.Job, serverOwned map[string]string) error {
 	if et.GetTaskCount() < 0 || et.GetParallelism() < 0 {
 		return invalid("job.template.task_count", "task_count and parallelism cannot be negative.")
 	}
+	if err := checkTaskCount("job.template.task_count", et.GetTaskCount()); err != nil {
+		return err
+	}
 	// "Set maximum retries for jobs": "Specify the number of retries using an integer from 0 to 10."
 	if r := et.GetTemplate().GetMaxRetries(); r < 0 || r > 10 {
 		return invalid("job.template.template.max_retries", "max_retries must be between 0 and 10, got %d.", r)
@@ -102,6 +105,17 @@ func validateJob(job *runpb.Job, serverOwned map[string]string) error {
 		if err := validateContainer(fmt.Sprintf("job.template.template.containers[%d]", i), c, 1, minMem); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// maxTasks is the largest task count of a job execution: "Maximum number of tasks in a single job:
+// 10,000", not increasable (Cloud Run quotas and limits).
+const maxTasks = 10000
+
+func checkTaskCount(field string, n int32) error {
+	if n > maxTasks {
+		return invalid(field, "task_count %d is above the maximum of %d tasks in a single job.", n, maxTasks)
 	}
 	return nil
 }
@@ -337,6 +351,9 @@ func (s *Server) runJob(req *runpb.RunJobRequest) (*longrunningpb.Operation, err
 	tmpl := proto.Clone(job.Template.Template).(*runpb.TaskTemplate)
 	taskCount := job.Template.TaskCount
 	if o := req.GetOverrides(); o != nil {
+		if err := checkTaskCount("overrides.task_count", o.TaskCount); err != nil {
+			return nil, err
+		}
 		if o.TaskCount > 0 {
 			taskCount = o.TaskCount
 		}
