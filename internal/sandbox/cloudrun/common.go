@@ -20,9 +20,16 @@ type listed interface {
 	GetCreateTime() *timestamppb.Timestamp
 }
 
-// newestFirstPage sorts list by creation time, newest first (then by name), and returns copies of the
-// page that size and token select, with the next page token.
-func newestFirstPage[T listed](list []T, size int32, token string) ([]T, string, error) {
+// newestFirstPage returns copies of the page that size and token select among the resources of all that
+// keep accepts (keep is given each one's name and value), sorted by creation time, newest first (then by
+// name), with the next page token.
+func newestFirstPage[T listed](all map[string]T, keep func(name string, x T) bool, size int32, token string) ([]T, string, error) {
+	var list []T
+	for name, x := range all {
+		if keep(name, x) {
+			list = append(list, x)
+		}
+	}
 	sort.Slice(list, func(i, j int) bool {
 		ti, tj := list[i].GetCreateTime().AsTime(), list[j].GetCreateTime().AsTime()
 		if ti.Equal(tj) {
@@ -93,4 +100,35 @@ func stampMeta(name string, labels, annotations *map[string]string, opID string)
 	}
 	(*annotations)[AnnotationOperationID] = opID
 	(*labels)[LabelLocation] = strings.Split(name, "/")[3]
+}
+
+// createIfMissing is the start of an Update that may create (allow_missing): when the resource called name
+// is not in all, it is created with create (allowMissing) or the answer is NOT_FOUND, and missing is true;
+// when it exists, missing is false and the caller goes on with the update.
+func createIfMissing[T any](s *Server, all map[string]T, name string, allowMissing bool, notFound func(string) error,
+	create func() (*longrunningpb.Operation, error)) (op *longrunningpb.Operation, missing bool, err error) {
+	s.mu.Lock()
+	_, ok := all[name]
+	s.mu.Unlock()
+	if ok {
+		return nil, false, nil
+	}
+	if !allowMissing {
+		return nil, true, notFound(name)
+	}
+	op, err = create()
+	return op, true, err
+}
+
+// deleteLaterLocked ends a Delete call: after the operation delay, remove deletes the resource and returns
+// what the operation answers (the deleted resource), and op ends with it; the state is saved now.
+func (s *Server) deleteLaterLocked(op *longrunningpb.Operation, remove func() proto.Message) (*longrunningpb.Operation, error) {
+	s.afterLocked(s.delayLocked(), func() {
+		resp := remove()
+		if stored := s.ops[op.Name]; stored != nil {
+			s.finishOpLocked(stored, resp, nil)
+		}
+	})
+	s.save()
+	return op, nil
 }

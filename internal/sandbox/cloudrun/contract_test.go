@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/cloudrun"
 )
@@ -788,4 +789,134 @@ func TestCreateJob_maxRetriesAndTimeoutBounds(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("max_retries 10 and timeout 168h are allowed: %v", err)
 	}
+}
+
+// Google Cloud label requirements (which Service.labels and Job.labels link to): "No more than 64 labels
+// can be associated with a given resource", keys and values "must both be under 128 bytes". The
+// server-owned cloud.googleapis.com/location label does not count against the 64.
+func TestCreate_labelCountAndBytesLimits(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	labels := func(n int) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < n; i++ {
+			m["k"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
+		}
+		return m
+	}
+	for name, l := range map[string]map[string]string{
+		"65 labels":          labels(65),
+		"key of 129 bytes":   {strings.Repeat("日", 43): "v"}, // 43 characters (at most 63 are allowed)
+		"value of 129 bytes": {"k": strings.Repeat("日", 43)},
+		"template 65 labels": nil,
+	} {
+		s := service("x:1")
+		s.Labels = l
+		if l == nil {
+			s.Template.Labels = labels(65)
+		}
+		_, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("service, %s: %v, want InvalidArgument", name, err)
+		}
+		job := &runpb.Job{Labels: l, Template: &runpb.ExecutionTemplate{Template: &runpb.TaskTemplate{Containers: []*runpb.Container{{Image: "x:1"}}}}}
+		if l == nil {
+			job.Template.Labels = labels(65)
+		}
+		_, err = c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "job", Job: job, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("job, %s: %v, want InvalidArgument", name, err)
+		}
+	}
+	s := service("x:1")
+	s.Labels = labels(64)
+	svc := create(t, c, "agent", s)
+	if len(svc.GetLabels()) != 65 || svc.GetLabels()["cloud.googleapis.com/location"] == "" {
+		t.Fatalf("64 user labels and the location label: got %d labels", len(svc.GetLabels()))
+	}
+	// Sending back the resource with its server-owned label and 64 user labels is accepted.
+	op, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{Service: svc})
+	if err != nil {
+		t.Fatalf("update with 64 user labels: %v", err)
+	}
+	if _, err := op.Wait(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// UpdateServiceRequest.update_mask ("The list of fields to be updated"): the listed fields come from the
+// request and the others stay; an unknown path is INVALID_ARGUMENT; an output-only path is ignored.
+func TestUpdateService_updateMaskSetsOnlyListedFieldsAndRefusesUnknownPaths(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	s := service("x:1")
+	s.Description = "first"
+	svc := create(t, c, "agent", s)
+	for _, p := range []string{"no_such_field", "template.no_such_field", "template.containers.image", "labels.a.b", ""} {
+		_, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{Service: &runpb.Service{Name: svc.Name},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{p}}})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("mask path %q: %v, want InvalidArgument", p, err)
+		}
+	}
+	op, err := c.svc.UpdateService(ctxT(t), &runpb.UpdateServiceRequest{
+		Service:    &runpb.Service{Name: svc.Name, Labels: map[string]string{"team": "ai"}, Uri: "https://elsewhere", Description: "ignored"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"labels.team", "uri"}}})
+	if err != nil {
+		t.Fatalf("labels-only update without a template: %v", err)
+	}
+	got, err := op.Wait(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetLabels()["team"] != "ai" || got.GetDescription() != "first" || got.GetUri() != svc.GetUri() ||
+		got.GetTemplate().GetContainers()[0].GetImage() != "x:1" || got.GetLatestCreatedRevision() != svc.GetLatestCreatedRevision() {
+		t.Fatalf("after a labels.team mask: labels %v, description %q, uri %q, image %q, revision %q (was %q)", got.GetLabels(),
+			got.GetDescription(), got.GetUri(), got.GetTemplate().GetContainers()[0].GetImage(), got.GetLatestCreatedRevision(), svc.GetLatestCreatedRevision())
+	}
+}
+
+// Container.name: "Name of the container specified as a DNS_LABEL (RFC 1123)": lowercase letters, digits
+// and '-', starting and ending with a letter or digit, at most 63 characters; an unnamed container is fine.
+func TestCreate_containerNameIsADNSLabel(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	for _, name := range []string{"Agent", "agent_1", "-agent", "agent-", "a.b", strings.Repeat("a", 64)} {
+		s := service("x:1")
+		s.Template.Containers[0].Name = name
+		_, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("service container %q: %v, want InvalidArgument", name, err)
+		}
+		job := &runpb.Job{Template: &runpb.ExecutionTemplate{Template: &runpb.TaskTemplate{Containers: []*runpb.Container{{Name: name, Image: "x:1"}}}}}
+		_, err = c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "job", Job: job, ValidateOnly: true})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("job container %q: %v, want InvalidArgument", name, err)
+		}
+	}
+	for _, name := range []string{"", "agent", "gmp-collector", "1st", strings.Repeat("a", 63)} {
+		s := service("x:1")
+		s.Template.Containers[0].Name = name
+		if _, err := c.svc.CreateService(ctxT(t), &runpb.CreateServiceRequest{Parent: parent, ServiceId: "agent", Service: s, ValidateOnly: true}); err != nil {
+			t.Errorf("service container %q: %v", name, err)
+		}
+	}
+}
+
+// Cloud Run quotas and limits: "Maximum number of tasks in a single job: 10,000" (cannot be increased),
+// for the job's task_count and for a run's task_count override.
+func TestJob_taskCountAtMostTenThousand(t *testing.T) {
+	_, c := start(t, cloudrun.Options{})
+	j := job("example.com/worker:v1")
+	j.Template.TaskCount = 10001
+	_, err := c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "worker", Job: j, ValidateOnly: true})
+	wantCode(t, err, codes.InvalidArgument, "10000")
+	j.Template.TaskCount = 10000
+	op, err := c.jobs.CreateJob(ctxT(t), &runpb.CreateJobRequest{Parent: parent, JobId: "worker", Job: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := op.Wait(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.jobs.RunJob(ctxT(t), &runpb.RunJobRequest{Name: created.GetName(), Overrides: &runpb.RunJobRequest_Overrides{TaskCount: 10001}})
+	wantCode(t, err, codes.InvalidArgument, "10000")
 }

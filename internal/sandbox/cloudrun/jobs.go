@@ -84,6 +84,9 @@ func validateJob(job *runpb.Job, serverOwned map[string]string) error {
 	if et.GetTaskCount() < 0 || et.GetParallelism() < 0 {
 		return invalid("job.template.task_count", "task_count and parallelism cannot be negative.")
 	}
+	if err := checkTaskCount("job.template.task_count", et.GetTaskCount()); err != nil {
+		return err
+	}
 	// "Set maximum retries for jobs": "Specify the number of retries using an integer from 0 to 10."
 	if r := et.GetTemplate().GetMaxRetries(); r < 0 || r > 10 {
 		return invalid("job.template.template.max_retries", "max_retries must be between 0 and 10, got %d.", r)
@@ -102,6 +105,17 @@ func validateJob(job *runpb.Job, serverOwned map[string]string) error {
 		if err := validateContainer(fmt.Sprintf("job.template.template.containers[%d]", i), c, 1, minMem); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// maxTasks is the largest task count of a job execution: "Maximum number of tasks in a single job:
+// 10,000", not increasable (Cloud Run quotas and limits).
+const maxTasks = 10000
+
+func checkTaskCount(field string, n int32) error {
+	if n > maxTasks {
+		return invalid(field, "task_count %d is above the maximum of %d tasks in a single job.", n, maxTasks)
 	}
 	return nil
 }
@@ -204,13 +218,9 @@ func (a *jobsAPI) ListJobs(_ context.Context, req *runpb.ListJobsRequest) (*runp
 	}
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
-	var list []*runpb.Job
-	for name, j := range a.s.jobs {
-		if strings.HasPrefix(name, req.GetParent()+"/jobs/") {
-			list = append(list, j)
-		}
-	}
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.jobs, func(name string, _ *runpb.Job) bool {
+		return strings.HasPrefix(name, req.GetParent()+"/jobs/")
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -226,16 +236,12 @@ func (a *jobsAPI) UpdateJob(ctx context.Context, req *runpb.UpdateJobRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	_, ok := s.jobs[req.GetJob().GetName()]
-	s.mu.Unlock()
-	if !ok {
-		if !req.GetAllowMissing() {
-			return nil, notFoundJob(req.GetJob().GetName())
-		}
+	if op, missing, err := createIfMissing(s, s.jobs, req.GetJob().GetName(), req.GetAllowMissing(), notFoundJob, func() (*longrunningpb.Operation, error) {
 		in := proto.Clone(req.GetJob()).(*runpb.Job)
 		in.Name = ""
 		return a.CreateJob(ctx, &runpb.CreateJobRequest{Parent: parent, JobId: id, Job: in, ValidateOnly: req.GetValidateOnly()})
+	}); missing {
+		return op, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -298,7 +304,7 @@ func (a *jobsAPI) DeleteJob(_ context.Context, req *runpb.DeleteJobRequest) (*lo
 	op := s.newOpLocked(parent, "job", snap)
 	s.jobs[req.GetName()] = snap
 	name := req.GetName()
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		delete(s.jobs, name)
 		delete(s.policies, name)
 		for en, ex := range s.execs {
@@ -306,12 +312,8 @@ func (a *jobsAPI) DeleteJob(_ context.Context, req *runpb.DeleteJobRequest) (*lo
 				delete(s.execs, en)
 			}
 		}
-		if stored := s.ops[op.Name]; stored != nil {
-			s.finishOpLocked(stored, snap, nil)
-		}
+		return snap
 	})
-	s.save()
-	return op, nil
 }
 
 func (a *jobsAPI) RunJob(ctx context.Context, req *runpb.RunJobRequest) (*longrunningpb.Operation, error) {
@@ -349,6 +351,9 @@ func (s *Server) runJob(req *runpb.RunJobRequest) (*longrunningpb.Operation, err
 	tmpl := proto.Clone(job.Template.Template).(*runpb.TaskTemplate)
 	taskCount := job.Template.TaskCount
 	if o := req.GetOverrides(); o != nil {
+		if err := checkTaskCount("overrides.task_count", o.TaskCount); err != nil {
+			return nil, err
+		}
 		if o.TaskCount > 0 {
 			taskCount = o.TaskCount
 		}
@@ -623,13 +628,9 @@ func (a *executionsAPI) ListExecutions(_ context.Context, req *runpb.ListExecuti
 	if all {
 		prefix = strings.TrimSuffix(req.GetParent(), "-")
 	}
-	var list []*runpb.Execution
-	for n, ex := range a.s.execs {
-		if strings.HasPrefix(n, prefix) && (!all || strings.Contains(n, "/executions/")) {
-			list = append(list, ex)
-		}
-	}
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.execs, func(n string, _ *runpb.Execution) bool {
+		return strings.HasPrefix(n, prefix) && (!all || strings.Contains(n, "/executions/"))
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -658,14 +659,10 @@ func (a *executionsAPI) DeleteExecution(_ context.Context, req *runpb.DeleteExec
 	}
 	op := s.newOpLocked(parent, "exec", snap)
 	name := ex.Name
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		delete(s.execs, name)
-		if stored := s.ops[op.Name]; stored != nil {
-			s.finishOpLocked(stored, snap, nil)
-		}
+		return snap
 	})
-	s.save()
-	return op, nil
 }
 
 func (a *executionsAPI) CancelExecution(_ context.Context, req *runpb.CancelExecutionRequest) (*longrunningpb.Operation, error) {

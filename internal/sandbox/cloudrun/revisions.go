@@ -222,13 +222,9 @@ func (a *revisionsAPI) ListRevisions(_ context.Context, req *runpb.ListRevisions
 			return nil, notFoundService(req.GetParent())
 		}
 	}
-	var list []*runpb.Revision
-	for _, r := range a.s.revisions {
-		if r.GetService() == req.GetParent() || (p[5] == "-" && strings.HasPrefix(r.GetService(), strings.Join(p[:4], "/")+"/services/")) {
-			list = append(list, r)
-		}
-	}
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.revisions, func(_ string, r *runpb.Revision) bool {
+		return r.GetService() == req.GetParent() || (p[5] == "-" && strings.HasPrefix(r.GetService(), strings.Join(p[:4], "/")+"/services/"))
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -266,12 +262,8 @@ func (a *revisionsAPI) DeleteRevision(_ context.Context, req *runpb.DeleteRevisi
 	}
 	op := s.newOpLocked(parent, "rev", snap)
 	name := req.GetName()
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		delete(s.revisions, name)
-		if stored := s.ops[op.Name]; stored != nil {
-			s.finishOpLocked(stored, snap, nil)
-		}
+		return snap
 	})
-	s.save()
-	return op, nil
 }

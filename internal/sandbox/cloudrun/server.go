@@ -21,7 +21,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -139,26 +138,11 @@ type persisted struct {
 	Ops       map[string]json.RawMessage `json:"operations"`
 }
 
+// marshalMap is m in protojson by key; a message that does not marshal (none in practice) leaves the map
+// empty rather than failing the save.
 func marshalMap[T proto.Message](m map[string]T) map[string]json.RawMessage {
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		b, err := protojson.Marshal(v)
-		if err == nil {
-			out[k] = b
-		}
-	}
+	out, _ := kit.MarshalProtoMap(m)
 	return out
-}
-
-func unmarshalMap[T proto.Message](in map[string]json.RawMessage, out map[string]T, mk func() T) error {
-	for k, raw := range in {
-		v := mk()
-		if err := protojson.Unmarshal(raw, v); err != nil {
-			return fmt.Errorf("cloudrun state %s: %w", k, err)
-		}
-		out[k] = v
-	}
-	return nil
 }
 
 func (s *Server) saveLocked() error {
@@ -177,22 +161,22 @@ func (s *Server) load() error {
 	if err := s.store.Load(&p); err != nil {
 		return err
 	}
-	if err := unmarshalMap(p.Services, s.services, func() *runpb.Service { return &runpb.Service{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("cloudrun", p.Services, s.services, func() *runpb.Service { return &runpb.Service{} }); err != nil {
 		return err
 	}
-	if err := unmarshalMap(p.Revisions, s.revisions, func() *runpb.Revision { return &runpb.Revision{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("cloudrun", p.Revisions, s.revisions, func() *runpb.Revision { return &runpb.Revision{} }); err != nil {
 		return err
 	}
-	if err := unmarshalMap(p.Policies, s.policies, func() *iampb.Policy { return &iampb.Policy{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("cloudrun", p.Policies, s.policies, func() *iampb.Policy { return &iampb.Policy{} }); err != nil {
 		return err
 	}
-	if err := unmarshalMap(p.Jobs, s.jobs, func() *runpb.Job { return &runpb.Job{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("cloudrun", p.Jobs, s.jobs, func() *runpb.Job { return &runpb.Job{} }); err != nil {
 		return err
 	}
-	if err := unmarshalMap(p.Execs, s.execs, func() *runpb.Execution { return &runpb.Execution{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("cloudrun", p.Execs, s.execs, func() *runpb.Execution { return &runpb.Execution{} }); err != nil {
 		return err
 	}
-	if err := unmarshalMap(p.Ops, s.ops, func() *longrunningpb.Operation { return &longrunningpb.Operation{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("cloudrun", p.Ops, s.ops, func() *longrunningpb.Operation { return &longrunningpb.Operation{} }); err != nil {
 		return err
 	}
 	// Work that was in flight when the sandbox stopped is settled now: rollouts finish, running

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
 
 // Server-owned metadata the emulator adds to every service, as Google does.
@@ -360,15 +362,11 @@ func (a *servicesAPI) ListServices(_ context.Context, req *runpb.ListServicesReq
 	}
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
-	var list []*runpb.Service
-	for name, svc := range a.s.services {
-		q := strings.Split(name, "/")
-		if q[1] == p[1] && (p[3] == "-" || q[3] == p[3]) {
-			list = append(list, svc)
-		}
-	}
 	// Sorted by creation time, descending.
-	items, next, err := newestFirstPage(list, req.GetPageSize(), req.GetPageToken())
+	items, next, err := newestFirstPage(a.s.services, func(name string, _ *runpb.Service) bool {
+		q := strings.Split(name, "/")
+		return q[1] == p[1] && (p[3] == "-" || q[3] == p[3])
+	}, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -384,16 +382,12 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	_, ok := s.services[req.GetService().GetName()]
-	s.mu.Unlock()
-	if !ok {
-		if !req.GetAllowMissing() {
-			return nil, notFoundService(req.GetService().GetName())
-		}
+	if op, missing, err := createIfMissing(s, s.services, req.GetService().GetName(), req.GetAllowMissing(), notFoundService, func() (*longrunningpb.Operation, error) {
 		in := proto.Clone(req.GetService()).(*runpb.Service)
 		in.Name = ""
 		return a.CreateService(ctx, &runpb.CreateServiceRequest{Parent: parent, ServiceId: id, Service: in, ValidateOnly: req.GetValidateOnly()})
+	}); missing {
+		return op, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -408,6 +402,15 @@ func (a *servicesAPI) UpdateService(ctx context.Context, req *runpb.UpdateServic
 		return nil, err
 	}
 	in := proto.Clone(req.GetService()).(*runpb.Service)
+	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
+		// "The list of fields to be updated": the listed fields come from the request, the others stay as
+		// they are (AIP-134); output-only fields named are ignored, unknown paths refused.
+		merged := proto.Clone(cur).(*runpb.Service)
+		if err := kit.ApplyMask(merged, in, paths, kit.OutputOnly(merged)); err != nil {
+			return nil, err
+		}
+		in = merged
+	}
 	if err := validateService(in, serverOwnedMeta(cur)); err != nil {
 		return nil, err
 	}
@@ -498,20 +501,16 @@ func (a *servicesAPI) DeleteService(_ context.Context, req *runpb.DeleteServiceR
 	snap.Etag = etagOf(snap)
 	s.services[req.GetName()] = snap
 	name := req.GetName()
-	s.afterLocked(s.delayLocked(), func() {
+	return s.deleteLaterLocked(op, func() proto.Message {
 		last := s.services[name]
 		delete(s.services, name)
 		delete(s.policies, name)
 		s.deleteRevisionsOfLocked(name)
-		if stored := s.ops[op.Name]; stored != nil {
-			if last == nil {
-				last = snap
-			}
-			s.finishOpLocked(stored, proto.Clone(last), nil)
+		if last == nil {
+			last = snap
 		}
+		return proto.Clone(last)
 	})
-	s.save()
-	return op, nil
 }
 
 // ---- IAM (shared by services and jobs) ----

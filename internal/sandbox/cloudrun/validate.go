@@ -25,6 +25,9 @@ var (
 	labelKeyRE   = regexp.MustCompile(`^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$`)
 	labelValueRE = regexp.MustCompile(`^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$`)
 	envNameRE    = regexp.MustCompile(`^[^=]+$`)
+	// A DNS label (RFC 1123), as Kubernetes checks container names: lowercase letters, digits and '-',
+	// beginning and ending with a letter or digit; at most 63 characters (checked apart).
+	dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 )
 
 // reservedNamespaces are the label and annotation namespaces that the v2 API refuses in requests.
@@ -60,7 +63,21 @@ func validateID(kind, id string, maxLen int) error {
 	return nil
 }
 
+// maxLabels is the number of user labels a resource may carry: "No more than 64 labels can be associated with
+// a given resource", keys and values "must both be under 128 bytes" (Google Cloud label requirements, which
+// Service.labels links to).
+const maxLabels = 64
+
 func validateMeta(field string, labels, annotations map[string]string, serverOwned map[string]string) error {
+	user := 0
+	for k := range labels {
+		if !reservedKey(k) {
+			user++
+		}
+	}
+	if user > maxLabels {
+		return invalid(field+".labels", "%d labels were given: no more than %d labels can be associated with a resource.", user, maxLabels)
+	}
 	for k, v := range labels {
 		if reservedKey(k) && serverOwned[k] != v {
 			return invalid(field+".labels", "Label %q uses a reserved namespace: labels in the run.googleapis.com, "+
@@ -69,9 +86,9 @@ func validateMeta(field string, labels, annotations map[string]string, serverOwn
 		if reservedKey(k) {
 			continue
 		}
-		if !labelKeyRE.MatchString(k) || !labelValueRE.MatchString(v) {
+		if !labelKeyRE.MatchString(k) || !labelValueRE.MatchString(v) || len(k) >= 128 || len(v) >= 128 {
 			return invalid(field+".labels", "Invalid label %q=%q: keys start with a lowercase letter and use at most 63 "+
-				"lowercase letters, digits, underscores and dashes; values use the same characters.", k, v)
+				"lowercase letters, digits, underscores and dashes; values use the same characters; both are under 128 bytes.", k, v)
 		}
 	}
 	for k := range annotations {
@@ -105,6 +122,11 @@ func parseQuantity(q string) (float64, bool) {
 func validateContainer(field string, c *runpb.Container, concurrency int32, minMemory float64) error {
 	if c.GetImage() == "" {
 		return invalid(field+".image", "Container image is required.")
+	}
+	// Container.name: "Name of the container specified as a DNS_LABEL (RFC 1123)."
+	if n := c.GetName(); n != "" && (len(n) > 63 || !dnsLabelRE.MatchString(n)) {
+		return invalid(field+".name", "Invalid container name %q: it must be a DNS label (RFC 1123): at most 63 lowercase letters, digits and '-', "+
+			"starting and ending with a letter or digit.", n)
 	}
 	for _, e := range c.GetEnv() {
 		if e.GetName() == "" || !envNameRE.MatchString(e.GetName()) {

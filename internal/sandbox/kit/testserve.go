@@ -25,3 +25,33 @@ func (k *Kit) ServeForTest(t testing.TB, register func(*grpc.Server), closeFn fu
 	})
 	return lis.Addr().String()
 }
+
+// Emulator is a gRPC emulator of the sandbox: it registers its services on a server and closes (writing
+// its state) when the server stops.
+type Emulator interface {
+	Register(*grpc.Server)
+	Close() error
+}
+
+// TestServer is an emulator serving gRPC on a loopback port for the duration of a test.
+type TestServer[S Emulator] struct {
+	Addr   string // host:port
+	Server S
+	Kit    *Kit
+}
+
+// StartTestServer builds an emulator with build, given k (a kit without faults or latency when k is nil),
+// and serves it as ServeForTest does, on 127.0.0.1:0 until the test ends. name says which emulator failed
+// to build.
+func StartTestServer[S Emulator](t testing.TB, name string, k *Kit, build func(*Kit) (S, error)) *TestServer[S] {
+	t.Helper()
+	if k == nil {
+		k = New(0, 0, 1)
+	}
+	srv, err := build(k)
+	if err != nil {
+		t.Fatalf("%s emulator: %v", name, err)
+	}
+	addr := k.ServeForTest(t, srv.Register, srv.Close)
+	return &TestServer[S]{Addr: addr, Server: srv, Kit: k}
+}

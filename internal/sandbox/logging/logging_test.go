@@ -138,6 +138,21 @@ func TestLogMetric_labelExtractorsMustMatchDeclaredLabels(t *testing.T) {
 	if err := create(labelled("a", map[string]string{"service": `REGEXP_EXTRACT(textPayload, "svc=(\w+)")`}, svc)); err != nil {
 		t.Errorf("a declared label with a one-group regex: %v", err)
 	}
+	// "You can create up to 10 user-defined labels per metric."
+	many := func(n int) *loggingpb.LogMetric {
+		ex := map[string]string{}
+		var ls []*label.LabelDescriptor
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf("l%d", i)
+			ex[k] = "EXTRACT(jsonPayload." + k + ")"
+			ls = append(ls, &label.LabelDescriptor{Key: k})
+		}
+		return labelled(fmt.Sprintf("many%d", n), ex, ls...)
+	}
+	wantCode(t, create(many(11)), codes.InvalidArgument, "at most 10 user-defined labels")
+	if err := create(many(10)); err != nil {
+		t.Errorf("10 labels: %v", err)
+	}
 	// A descriptor without kind and type is refused (GoogleCloudPlatform/magic-modules#2134).
 	m := labelled("b", nil)
 	m.MetricDescriptor.MetricKind = metric.MetricDescriptor_METRIC_KIND_UNSPECIFIED
@@ -192,6 +207,9 @@ func TestLogMetric_updateUpsertsAndKeepsKindTypeAndLabelTypes(t *testing.T) {
 		&label.LabelDescriptor{Key: "service", ValueType: label.LabelDescriptor_INT64})
 	_, err = c.UpdateLogMetric(ctx, &loggingpb.UpdateLogMetricRequest{MetricName: name, Metric: changed})
 	wantCode(t, err, codes.InvalidArgument, "label service of metric errors cannot be changed")
+	// "After you create a label, you can't delete it."
+	_, err = c.UpdateLogMetric(ctx, &loggingpb.UpdateLogMetricRequest{MetricName: name, Metric: labelled("errors", nil)})
+	wantCode(t, err, codes.InvalidArgument, "label service of metric errors cannot be deleted")
 	dist := labelled("errors", nil)
 	dist.MetricDescriptor.ValueType = metric.MetricDescriptor_DOUBLE
 	_, err = c.UpdateLogMetric(ctx, &loggingpb.UpdateLogMetricRequest{MetricName: name, Metric: dist})

@@ -23,7 +23,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -68,26 +67,18 @@ func New(opts Options) (*Server, error) {
 	if err := s.store.Load(&st); err != nil {
 		return nil, fmt.Errorf("logging: load state: %w", err)
 	}
-	for k, raw := range st.Metrics {
-		m := &loggingpb.LogMetric{}
-		if err := protojson.Unmarshal(raw, m); err != nil {
-			return nil, fmt.Errorf("logging: load %s: %w", k, err)
-		}
-		s.metrics[k] = m
+	if err := kit.UnmarshalProtoMap("logging", st.Metrics, s.metrics, func() *loggingpb.LogMetric { return &loggingpb.LogMetric{} }); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
 func (s *Server) saveLocked() error {
-	st := persisted{Metrics: map[string]json.RawMessage{}}
-	for k, m := range s.metrics {
-		b, err := protojson.Marshal(m)
-		if err != nil {
-			return err
-		}
-		st.Metrics[k] = b
+	metrics, err := kit.MarshalProtoMap(s.metrics)
+	if err != nil {
+		return err
 	}
-	if err := s.store.Save(&st); err != nil {
+	if err := s.store.Save(&persisted{Metrics: metrics}); err != nil {
 		return status.Errorf(codes.Internal, "sandbox: saving logging state: %v", err)
 	}
 	return nil
@@ -190,6 +181,10 @@ func (s *Server) validate(project string, m, prior *loggingpb.LogMetric) error {
 		}
 		declared[l.GetKey()] = l
 	}
+	// "You can create up to 10 user-defined labels per metric." (Configure labels on log-based metrics)
+	if len(declared) > maxLabels {
+		return status.Errorf(codes.InvalidArgument, "A log-based metric can have at most %d user-defined labels, got %d", maxLabels, len(declared))
+	}
 	if len(declared) != len(m.GetLabelExtractors()) {
 		return status.Error(codes.InvalidArgument, "Number of label descriptors must match number of label extractors")
 	}
@@ -226,7 +221,11 @@ func (s *Server) validate(project string, m, prior *loggingpb.LogMetric) error {
 				m.GetName(), pd.GetMetricKind(), pd.GetValueType(), d.GetMetricKind(), d.GetValueType())
 		}
 		for _, old := range pd.GetLabels() {
-			if l := declared[old.GetKey()]; l != nil && l.GetValueType() != old.GetValueType() {
+			// "After you create a label, you can't delete it."
+			if declared[old.GetKey()] == nil {
+				return status.Errorf(codes.InvalidArgument, "The label %s of metric %s cannot be deleted", old.GetKey(), m.GetName())
+			}
+			if l := declared[old.GetKey()]; l.GetValueType() != old.GetValueType() {
 				return status.Errorf(codes.InvalidArgument, "The label %s of metric %s cannot be changed from %s to %s",
 					old.GetKey(), m.GetName(), old.GetValueType(), l.GetValueType())
 			}
@@ -237,6 +236,9 @@ func (s *Server) validate(project string, m, prior *loggingpb.LogMetric) error {
 	}
 	return nil
 }
+
+// maxLabels is the number of user-defined labels a log-based metric may have.
+const maxLabels = 10
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
 
 type alertServer struct {
@@ -115,12 +117,8 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 	if in == nil {
 		return nil, status.Error(codes.InvalidArgument, "alert_policy is required")
 	}
-	project, _, err := parseChild(in.GetName(), "alertPolicies")
-	if err != nil {
-		return nil, err
-	}
 	s := a.s
-	done, err := s.beginPolicyWrite(project)
+	project, done, err := s.beginPolicyWriteOn(in.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +132,7 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 	var p *monitoringpb.AlertPolicy
 	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
 		p = clone(old)
-		if err := applyMask(p, in, policyMaskPaths(paths), policyOutputOnly); err != nil {
+		if err := kit.ApplyMask(p, in, policyMaskPaths(paths), policyOutputOnly); err != nil {
 			return nil, err
 		}
 	} else {
@@ -156,12 +154,8 @@ func (a *alertServer) UpdateAlertPolicy(_ context.Context, req *monitoringpb.Upd
 }
 
 func (a *alertServer) DeleteAlertPolicy(_ context.Context, req *monitoringpb.DeleteAlertPolicyRequest) (*emptypb.Empty, error) {
-	project, _, err := parseChild(req.GetName(), "alertPolicies")
-	if err != nil {
-		return nil, err
-	}
 	s := a.s
-	done, err := s.beginPolicyWrite(project)
+	_, done, err := s.beginPolicyWriteOn(req.GetName())
 	if err != nil {
 		return nil, err
 	}

@@ -449,6 +449,19 @@ func TestNotificationChannel_typeAndRequiredLabels(t *testing.T) {
 	wantCode(t, create("pagerduty", map[string]string{}), codes.InvalidArgument, "pagerduty without service_key")
 	wantCode(t, create("webhook_tokenauth", map[string]string{"url": "not a url"}), codes.InvalidArgument, "webhook with a bad url")
 	wantCode(t, create("email", map[string]string{"email_address": "a@example.com", "color": "red"}), codes.InvalidArgument, "unknown label")
+	// display_name: at most 512 Unicode characters; description: at most 1024 (characters, not bytes).
+	withText := func(display, description string) error {
+		_, err := c.channels.CreateNotificationChannel(context.Background(), &monitoringpb.CreateNotificationChannelRequest{
+			Name: project, NotificationChannel: &monitoringpb.NotificationChannel{Type: "email", DisplayName: display,
+				Description: description, Labels: map[string]string{"email_address": "a@example.com"}},
+		})
+		return err
+	}
+	wantCode(t, withText(strings.Repeat("d", 513), ""), codes.InvalidArgument, "display_name of 513 characters")
+	wantCode(t, withText("d", strings.Repeat("x", 1025)), codes.InvalidArgument, "description of 1025 characters")
+	if err := withText(strings.Repeat("ü", 512), strings.Repeat("é", 1024)); err != nil {
+		t.Fatalf("512-character display_name and 1024-character description (more bytes than characters): %v", err)
+	}
 	for typ, labels := range map[string]map[string]string{
 		"email":             {"email_address": "a@example.com"},
 		"slack":             {"channel_name": "#alerts", "auth_token": "xoxb-1"},

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"google.golang.org/genproto/googleapis/api"
@@ -15,6 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 )
 
 type channelServer struct {
@@ -242,7 +245,7 @@ func (c *channelServer) UpdateNotificationChannel(_ context.Context, req *monito
 	var ch *monitoringpb.NotificationChannel
 	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
 		ch = clone(old)
-		if err := applyMask(ch, in, paths, channelOutputOnly); err != nil {
+		if err := kit.ApplyMask(ch, in, paths, channelOutputOnly); err != nil {
 			return nil, err
 		}
 	} else {
@@ -321,8 +324,13 @@ func validateChannel(ch *monitoringpb.NotificationChannel) error {
 		sort.Strings(known)
 		return invalid("notification_channel.type %q is not a known channel type (the sandbox knows %s)", ch.Type, strings.Join(known, ", "))
 	}
-	if len(ch.DisplayName) > 512 {
-		return invalid("notification_channel.display_name is limited to 512 characters")
+	// "The display name is limited to 512 Unicode characters." "This [description] may not exceed 1024
+	// Unicode characters."
+	if n := utf8.RuneCountInString(ch.DisplayName); n > 512 {
+		return invalid("notification_channel.display_name is limited to 512 characters, got %d", n)
+	}
+	if n := utf8.RuneCountInString(ch.Description); n > 1024 {
+		return invalid("notification_channel.description is limited to 1024 characters, got %d", n)
 	}
 	if err := validateUserLabels("notification_channel.user_labels", ch.UserLabels); err != nil {
 		return err

@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -102,58 +101,35 @@ func New(opts Options) (*Server, error) {
 	if err := s.store.Load(&st); err != nil {
 		return nil, fmt.Errorf("monitoring: load state: %w", err)
 	}
-	if err := loadMap(st.Policies, s.policies, func() *monitoringpb.AlertPolicy { return &monitoringpb.AlertPolicy{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("monitoring", st.Policies, s.policies, func() *monitoringpb.AlertPolicy { return &monitoringpb.AlertPolicy{} }); err != nil {
 		return nil, err
 	}
-	if err := loadMap(st.Channels, s.channels, func() *monitoringpb.NotificationChannel { return &monitoringpb.NotificationChannel{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("monitoring", st.Channels, s.channels, func() *monitoringpb.NotificationChannel { return &monitoringpb.NotificationChannel{} }); err != nil {
 		return nil, err
 	}
-	if err := loadMap(st.Descriptors, s.descriptors, func() *metric.MetricDescriptor { return &metric.MetricDescriptor{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("monitoring", st.Descriptors, s.descriptors, func() *metric.MetricDescriptor { return &metric.MetricDescriptor{} }); err != nil {
 		return nil, err
 	}
-	if err := loadMap(st.Series, s.series, func() *monitoringpb.TimeSeries { return &monitoringpb.TimeSeries{} }); err != nil {
+	if err := kit.UnmarshalProtoMap("monitoring", st.Series, s.series, func() *monitoringpb.TimeSeries { return &monitoringpb.TimeSeries{} }); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-func loadMap[M proto.Message](in map[string]json.RawMessage, out map[string]M, mk func() M) error {
-	for k, raw := range in {
-		m := mk()
-		if err := protojson.Unmarshal(raw, m); err != nil {
-			return fmt.Errorf("monitoring: load %s: %w", k, err)
-		}
-		out[k] = m
-	}
-	return nil
-}
-
-func saveMap[M proto.Message](in map[string]M) (map[string]json.RawMessage, error) {
-	out := make(map[string]json.RawMessage, len(in))
-	for k, m := range in {
-		b, err := protojson.Marshal(m)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = b
-	}
-	return out, nil
 }
 
 // saveLocked writes the state file; the caller holds s.mu.
 func (s *Server) saveLocked() error {
 	var st persisted
 	var err error
-	if st.Policies, err = saveMap(s.policies); err != nil {
+	if st.Policies, err = kit.MarshalProtoMap(s.policies); err != nil {
 		return err
 	}
-	if st.Channels, err = saveMap(s.channels); err != nil {
+	if st.Channels, err = kit.MarshalProtoMap(s.channels); err != nil {
 		return err
 	}
-	if st.Descriptors, err = saveMap(s.descriptors); err != nil {
+	if st.Descriptors, err = kit.MarshalProtoMap(s.descriptors); err != nil {
 		return err
 	}
-	if st.Series, err = saveMap(s.series); err != nil {
+	if st.Series, err = kit.MarshalProtoMap(s.series); err != nil {
 		return err
 	}
 	if err := s.store.Save(&st); err != nil {
@@ -233,6 +209,16 @@ func page(keys []string, size int32, token string, maxSize int) ([]string, strin
 }
 
 func clone[M proto.Message](m M) M { return proto.Clone(m).(M) }
+
+// beginPolicyWriteOn checks the name of an existing policy (projects/P/alertPolicies/ID) and admits a write
+// of it as beginPolicyWrite does; it returns the policy's project.
+func (s *Server) beginPolicyWriteOn(name string) (project string, done func(), err error) {
+	if project, _, err = parseChild(name, "alertPolicies"); err != nil {
+		return "", nil, err
+	}
+	done, err = s.beginPolicyWrite(project)
+	return project, done, err
+}
 
 // beginPolicyWrite admits one alert policy write in project, or refuses it as the live API does when
 // too many are in flight ("Error 409: Too many concurrent edits to the project configuration. Please try

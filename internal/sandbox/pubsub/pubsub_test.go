@@ -122,8 +122,8 @@ func TestPush_deliversWithVerifiableOIDCToken(t *testing.T) {
 	ep := &endpoint{code: 204}
 	hs := httptest.NewServer(ep)
 	defer hs.Close()
-	tc, _ := setup(t, ts, "ok", hs.URL, 5)
-	publish(t, tc, "projects/p/topics/ok", "task-1")
+	tc, _ := setup(t, ts, "okay", hs.URL, 5)
+	publish(t, tc, "projects/p/topics/okay", "task-1")
 	deadline := time.Now().Add(5 * time.Second)
 	for ep.count() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -137,7 +137,7 @@ func TestPush_deliversWithVerifiableOIDCToken(t *testing.T) {
 		t.Fatalf("claims %v", c)
 	}
 	msg, _ := ep.bodies[0]["message"].(map[string]any)
-	if d, _ := base64.StdEncoding.DecodeString(msg["data"].(string)); string(d) != "task-1" || ep.bodies[0]["subscription"] != "projects/p/subscriptions/ok" {
+	if d, _ := base64.StdEncoding.DecodeString(msg["data"].(string)); string(d) != "task-1" || ep.bodies[0]["subscription"] != "projects/p/subscriptions/okay" {
 		t.Fatalf("body %v", ep.bodies[0])
 	}
 }
@@ -176,24 +176,24 @@ func TestSubscription_refusesWhatTheAPIRefuses(t *testing.T) {
 	ts := pubsub.StartTestServer(t, pubsub.Options{})
 	tc, sc := clients(t, ts.Addr)
 	ctx := context.Background()
-	if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/t"}); err != nil {
+	if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/tasks"}); err != nil {
 		t.Fatal(err)
 	}
 	for name, s := range map[string]*pb.Subscription{
-		"attempts": {DeadLetterPolicy: &pb.DeadLetterPolicy{DeadLetterTopic: "projects/p/topics/t", MaxDeliveryAttempts: 4}},
+		"attempts": {DeadLetterPolicy: &pb.DeadLetterPolicy{DeadLetterTopic: "projects/p/topics/tasks", MaxDeliveryAttempts: 4}},
 		"backoff":  {RetryPolicy: &pb.RetryPolicy{MinimumBackoff: durationpb.New(601 * time.Second)}},
 		"minmax":   {RetryPolicy: &pb.RetryPolicy{MinimumBackoff: durationpb.New(20 * time.Second), MaximumBackoff: durationpb.New(10 * time.Second)}},
 		"endpoint": {PushConfig: &pb.PushConfig{PushEndpoint: "not a url"}},
 	} {
-		s.Name, s.Topic = "projects/p/subscriptions/"+name, "projects/p/topics/t"
+		s.Name, s.Topic = "projects/p/subscriptions/"+name, "projects/p/topics/tasks"
 		if _, err := sc.CreateSubscription(ctx, s); status.Code(err) != codes.InvalidArgument {
 			t.Errorf("%s: %v, want InvalidArgument", name, err)
 		}
 	}
-	if _, err := sc.CreateSubscription(ctx, &pb.Subscription{Name: "projects/p/subscriptions/s", Topic: "projects/p/topics/t"}); err != nil {
+	if _, err := sc.CreateSubscription(ctx, &pb.Subscription{Name: "projects/p/subscriptions/sub", Topic: "projects/p/topics/tasks"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := sc.UpdateSubscription(ctx, &pb.UpdateSubscriptionRequest{Subscription: &pb.Subscription{Name: "projects/p/subscriptions/s", Filter: "attributes:x"},
+	_, err := sc.UpdateSubscription(ctx, &pb.UpdateSubscriptionRequest{Subscription: &pb.Subscription{Name: "projects/p/subscriptions/sub", Filter: "attributes:x"},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"filter"}}})
 	if status.Code(err) != codes.InvalidArgument {
 		t.Errorf("filter update: %v, want InvalidArgument", err)
@@ -207,34 +207,69 @@ func TestIAM_policiesOnTopicsAndSubscriptions(t *testing.T) {
 	if _, err := tc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: "projects/p/topics/none"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("policy of a missing topic: %v", err)
 	}
-	if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/t"}); err != nil {
+	if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/tasks"}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := tc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: "projects/p/topics/t"})
+	p, err := tc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: "projects/p/topics/tasks"})
 	if err != nil || len(p.GetBindings()) != 0 {
 		t.Fatalf("%v %v", p, err)
 	}
 	p.Bindings = []*iampb.Binding{{Role: "roles/pubsub.publisher", Members: []string{"serviceAccount:A@p.iam.gserviceaccount.com"}}}
-	if _, err := tc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: "projects/p/topics/t", Policy: p}); err != nil {
+	if _, err := tc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: "projects/p/topics/tasks", Policy: p}); err != nil {
 		t.Fatal(err)
 	}
 	// The etag read first is stale now.
-	if _, err := tc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: "projects/p/topics/t", Policy: p}); status.Code(err) != codes.Aborted {
+	if _, err := tc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: "projects/p/topics/tasks", Policy: p}); status.Code(err) != codes.Aborted {
 		t.Fatalf("stale etag: %v", err)
 	}
-	if !ts.Server.HasBinding("projects/p/topics/t", "roles/pubsub.publisher", "serviceAccount:a@p.iam.gserviceaccount.com") {
+	if !ts.Server.HasBinding("projects/p/topics/tasks", "roles/pubsub.publisher", "serviceAccount:a@p.iam.gserviceaccount.com") {
 		t.Fatal("binding not kept (with the email lower-cased)")
 	}
-	if err := tc.DeleteTopic(ctx, &pb.DeleteTopicRequest{Topic: "projects/p/topics/t"}); err != nil {
+	if err := tc.DeleteTopic(ctx, &pb.DeleteTopicRequest{Topic: "projects/p/topics/tasks"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/t"}); err != nil {
+	if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/tasks"}); err != nil {
 		t.Fatal(err)
 	}
-	if ts.Server.HasBinding("projects/p/topics/t", "roles/pubsub.publisher", "serviceAccount:a@p.iam.gserviceaccount.com") {
+	if ts.Server.HasBinding("projects/p/topics/tasks", "roles/pubsub.publisher", "serviceAccount:a@p.iam.gserviceaccount.com") {
 		t.Fatal("a deleted topic's policy survives into a new topic of the same name")
 	}
 	if _, err := sc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: "projects/p/subscriptions/none", Policy: &iampb.Policy{}}); status.Code(err) != codes.NotFound {
 		t.Fatalf("policy of a missing subscription: %v", err)
+	}
+}
+
+// Topic and subscription ids follow pubsub.proto's Topic.name / Subscription.name rules (a letter first,
+// letters, digits and -_.~+%, 3 to 255 characters, not starting with "goog"); the API refuses any other
+// name with INVALID_ARGUMENT, where pstest alone accepts it.
+func TestNames_refusedAsTheAPIRefuses(t *testing.T) {
+	ts := pubsub.StartTestServer(t, pubsub.Options{})
+	tc, sc := clients(t, ts.Addr)
+	ctx := context.Background()
+	for _, id := range []string{"ab", "1abc", "goog-topic", "with space", "a/b/c", strings.Repeat("a", 256)} {
+		if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/" + id}); status.Code(err) != codes.InvalidArgument ||
+			!strings.Contains(err.Error(), "Invalid resource name given") {
+			t.Errorf("topic %q: %v, want InvalidArgument", id, err)
+		}
+	}
+	if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/subscriptions/abc"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("a subscription name as a topic: %v, want InvalidArgument", err)
+	}
+	for _, id := range []string{"abc", "A.b~c+d%e_f-g", strings.Repeat("a", 255)} {
+		if _, err := tc.CreateTopic(ctx, &pb.Topic{Name: "projects/p/topics/" + id}); err != nil {
+			t.Errorf("topic %q: %v", id, err)
+		}
+	}
+	for name, s := range map[string]*pb.Subscription{
+		"short id":          {Name: "projects/p/subscriptions/ab", Topic: "projects/p/topics/abc"},
+		"topic name":        {Name: "projects/p/subscriptions/abc", Topic: "abc"},
+		"dead-letter topic": {Name: "projects/p/subscriptions/abc", Topic: "projects/p/topics/abc", DeadLetterPolicy: &pb.DeadLetterPolicy{DeadLetterTopic: "projects/p/topics/x"}},
+	} {
+		if _, err := sc.CreateSubscription(ctx, s); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
+		}
+	}
+	if _, err := sc.CreateSubscription(ctx, &pb.Subscription{Name: "projects/p/subscriptions/abc", Topic: "projects/p/topics/abc"}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +113,15 @@ type publisher struct {
 	s *Server
 }
 
+// CreateTopic refuses a topic name the API refuses, then lets pstest create it (pstest checks only that a
+// name is given).
+func (p *publisher) CreateTopic(ctx context.Context, t *pb.Topic) (*pb.Topic, error) {
+	if err := checkName(t.GetName(), "topics"); err != nil {
+		return nil, err
+	}
+	return p.GServer.CreateTopic(ctx, t)
+}
+
 func (p *publisher) DeleteTopic(ctx context.Context, req *pb.DeleteTopicRequest) (*emptypb.Empty, error) {
 	r, err := p.GServer.DeleteTopic(ctx, req)
 	if err == nil {
@@ -127,6 +137,12 @@ type subscriber struct {
 }
 
 func (u *subscriber) CreateSubscription(ctx context.Context, req *pb.Subscription) (*pb.Subscription, error) {
+	if err := checkName(req.GetName(), "subscriptions"); err != nil {
+		return nil, err
+	}
+	if err := checkName(req.GetTopic(), "topics"); err != nil {
+		return nil, err
+	}
 	if err := checkSubscription(req); err != nil {
 		return nil, err
 	}
@@ -156,6 +172,25 @@ func (u *subscriber) DeleteSubscription(ctx context.Context, req *pb.DeleteSubsc
 	return r, err
 }
 
+// resourceIDRE is a topic or subscription id as pubsub.proto describes Topic.name and Subscription.name:
+// "must start with a letter, and contain only letters ([A-Za-z]), numbers ([0-9]), dashes (-), underscores
+// (_), periods (.), tildes (~), plus (+) or percent signs (%). It must be between 3 and 255 characters in
+// length, and it must not start with "goog"."
+var resourceIDRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.~+%-]{2,254}$`)
+
+// checkName refuses a name that is not projects/{project}/{kind}/{id} with a valid id, with the live API's
+// INVALID_ARGUMENT text (gofr-dev/gofr#1257: "Invalid resource name given (name=projects/zs-products/topics/).
+// Refer to https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more information.").
+func checkName(name, kind string) error {
+	p := strings.Split(name, "/")
+	if len(p) != 4 || p[0] != "projects" || p[1] == "" || p[2] != kind || !resourceIDRE.MatchString(p[3]) ||
+		strings.HasPrefix(p[3], "goog") {
+		return status.Errorf(codes.InvalidArgument, "Invalid resource name given (name=%s). Refer to "+
+			"https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more information.", name)
+	}
+	return nil
+}
+
 // checkSubscription refuses what pubsub.proto documents as out of range and pstest accepts.
 func checkSubscription(sub *pb.Subscription) error {
 	if rp := sub.GetRetryPolicy(); rp != nil {
@@ -174,6 +209,11 @@ func checkSubscription(sub *pb.Subscription) error {
 		}
 	}
 	if dl := sub.GetDeadLetterPolicy(); dl != nil {
+		if t := dl.GetDeadLetterTopic(); t != "" {
+			if err := checkName(t, "topics"); err != nil {
+				return err
+			}
+		}
 		// "max_delivery_attempts ... The value must be between 5 and 100. ... If this parameter is 0, a
 		// default value of 5 is used."
 		if n := dl.GetMaxDeliveryAttempts(); n != 0 && (n < 5 || n > 100) {

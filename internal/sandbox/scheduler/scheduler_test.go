@@ -433,6 +433,11 @@ func TestJob_updateMaskChangesOnlyListedFields(t *testing.T) {
 		Job: &schedulerpb.Job{Name: j.Name}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"no_such_field"}},
 	})
 	wantCode(t, err, codes.InvalidArgument, "unknown mask path")
+	// A path into a field neither the job nor the request sets is still checked against the schema.
+	_, err = e.client.UpdateJob(ctx, &schedulerpb.UpdateJobRequest{
+		Job: &schedulerpb.Job{Name: j.Name}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"app_engine_http_target.no_such_field"}},
+	})
+	wantCode(t, err, codes.InvalidArgument, "unknown nested mask path under an unset field")
 	_, err = e.client.UpdateJob(ctx, &schedulerpb.UpdateJobRequest{
 		Job: &schedulerpb.Job{Name: parent + "/jobs/missing", Schedule: "0 * * * *"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"schedule"}},
 	})
@@ -549,6 +554,32 @@ func TestJob_appEngineAttemptDeadlineBounds(t *testing.T) {
 	}
 	e.create(t, ae("day", 24*time.Hour))
 	e.create(t, ae("default", 0))
+}
+
+// AppEngineHttpTarget: "PATCH and OPTIONS are not permitted"; relative_uri "must begin with "/" ... No
+// spaces are allowed, and the maximum length allowed is 2083 characters"; a body "is allowed only if the
+// HTTP method is POST or PUT. It will result in invalid argument error ..." (PATCH is fine for HttpTarget).
+func TestJob_appEngineTargetMethodURIAndBodyRules(t *testing.T) {
+	e := start(t, "", time.Now())
+	ae := func(id string, a *schedulerpb.AppEngineHttpTarget) *schedulerpb.Job {
+		return &schedulerpb.Job{Name: parent + "/jobs/" + id, Schedule: "0 * * * *",
+			Target: &schedulerpb.Job_AppEngineHttpTarget{AppEngineHttpTarget: a}}
+	}
+	for name, a := range map[string]*schedulerpb.AppEngineHttpTarget{
+		"PATCH":             {HttpMethod: schedulerpb.HttpMethod_PATCH},
+		"OPTIONS":           {HttpMethod: schedulerpb.HttpMethod_OPTIONS},
+		"relative uri":      {RelativeUri: "cron"},
+		"space in uri":      {RelativeUri: "/cron job"},
+		"uri of 2084 chars": {RelativeUri: "/" + strings.Repeat("a", 2083)},
+		"body with GET":     {HttpMethod: schedulerpb.HttpMethod_GET, Body: []byte("x")},
+		"body with DELETE":  {HttpMethod: schedulerpb.HttpMethod_DELETE, Body: []byte("x")},
+	} {
+		_, err := e.client.CreateJob(context.Background(), &schedulerpb.CreateJobRequest{Parent: parent, Job: ae("bad", a)})
+		wantCode(t, err, codes.InvalidArgument, "App Engine target, "+name)
+	}
+	e.create(t, ae("root", &schedulerpb.AppEngineHttpTarget{}))
+	e.create(t, ae("put", &schedulerpb.AppEngineHttpTarget{HttpMethod: schedulerpb.HttpMethod_PUT, RelativeUri: "/cron?x=1#f", Body: []byte("x")}))
+	e.create(t, ae("long", &schedulerpb.AppEngineHttpTarget{RelativeUri: "/" + strings.Repeat("a", 2082)}))
 }
 
 // A Cloud Run job's run endpoint is a Google API: the attempt carries an OAuth access token of the job's

@@ -28,9 +28,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -120,12 +118,8 @@ func New(opts Options) (*Server, error) {
 	if err := s.store.Load(&st); err != nil {
 		return nil, fmt.Errorf("scheduler: load state: %w", err)
 	}
-	for name, raw := range st.Jobs {
-		j := &schedulerpb.Job{}
-		if err := protojson.Unmarshal(raw, j); err != nil {
-			return nil, fmt.Errorf("scheduler: load %s: %w", name, err)
-		}
-		s.jobs[name] = j
+	if err := kit.UnmarshalProtoMap("scheduler", st.Jobs, s.jobs, func() *schedulerpb.Job { return &schedulerpb.Job{} }); err != nil {
+		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Tick > 0 {
@@ -155,15 +149,11 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) saveLocked() error {
-	st := persisted{Jobs: map[string]json.RawMessage{}}
-	for name, j := range s.jobs {
-		b, err := protojson.Marshal(j)
-		if err != nil {
-			return err
-		}
-		st.Jobs[name] = b
+	jobs, err := kit.MarshalProtoMap(s.jobs)
+	if err != nil {
+		return err
 	}
-	if err := s.store.Save(&st); err != nil {
+	if err := s.store.Save(&persisted{Jobs: jobs}); err != nil {
 		return status.Errorf(codes.Internal, "sandbox: saving scheduler state: %v", err)
 	}
 	return nil
@@ -177,6 +167,19 @@ func invalid(format string, args ...any) error {
 
 func notFound(name string) error {
 	return status.Errorf(codes.NotFound, "Job not found: %s", name)
+}
+
+// jobLocked is the job called name, after checking the name: INVALID_ARGUMENT for a malformed name,
+// NOT_FOUND for a missing job. The caller holds s.mu.
+func (s *Server) jobLocked(name string) (*schedulerpb.Job, error) {
+	if _, err := parseJobName(name); err != nil {
+		return nil, err
+	}
+	j, ok := s.jobs[name]
+	if !ok {
+		return nil, notFound(name)
+	}
+	return j, nil
 }
 
 // parseJobName checks projects/P/locations/L/jobs/ID.
@@ -299,6 +302,25 @@ func validateJob(j *schedulerpb.Job) error {
 			return invalid("Pubsub message must contain either non-empty data, or at least one attribute")
 		}
 	case *schedulerpb.Job_AppEngineHttpTarget:
+		a := t.AppEngineHttpTarget
+		// AppEngineHttpTarget.http_method: "PATCH and OPTIONS are not permitted."
+		if a.HttpMethod == schedulerpb.HttpMethod_PATCH || a.HttpMethod == schedulerpb.HttpMethod_OPTIONS {
+			return invalid("app_engine_http_target.http_method %s is not permitted (PATCH and OPTIONS are not)", a.HttpMethod)
+		}
+		// relative_uri: "must begin with "/" ... No spaces are allowed, and the maximum length allowed is
+		// 2083 characters." (empty means "/")
+		if u := a.RelativeUri; u != "" && (!strings.HasPrefix(u, "/") || strings.ContainsAny(u, " \t\n") || len(u) > 2083) {
+			return invalid("app_engine_http_target.relative_uri must begin with \"/\", contain no spaces and have at most 2083 characters, got %q", u)
+		}
+		// body: "allowed only if the HTTP method is POST or PUT. It will result in invalid argument error to
+		// set a body on a job with an incompatible HttpMethod." (unset means POST)
+		if len(a.Body) > 0 {
+			switch a.HttpMethod {
+			case schedulerpb.HttpMethod_POST, schedulerpb.HttpMethod_PUT, schedulerpb.HttpMethod_HTTP_METHOD_UNSPECIFIED:
+			default:
+				return invalid("app_engine_http_target.body is allowed only with POST or PUT, not %s", a.HttpMethod)
+			}
+		}
 		// "If the request deadline is set, it must be in the interval [15 seconds, 24 hours 15 seconds]."
 		if d := j.AttemptDeadline; d != nil && d.AsDuration() != 0 &&
 			(d.AsDuration() < 15*time.Second || d.AsDuration() > 24*time.Hour+15*time.Second) {
@@ -384,14 +406,11 @@ func (s *Server) CreateJob(_ context.Context, req *schedulerpb.CreateJobRequest)
 }
 
 func (s *Server) GetJob(_ context.Context, req *schedulerpb.GetJobRequest) (*schedulerpb.Job, error) {
-	if _, err := parseJobName(req.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, ok := s.jobs[req.GetName()]
-	if !ok {
-		return nil, notFound(req.GetName())
+	j, err := s.jobLocked(req.GetName())
+	if err != nil {
+		return nil, err
 	}
 	return clone(j), nil
 }
@@ -442,14 +461,11 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 	if in == nil {
 		return nil, invalid("job is required")
 	}
-	if _, err := parseJobName(in.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.jobs[in.GetName()]
-	if !ok {
-		return nil, notFound(in.GetName())
+	old, err := s.jobLocked(in.GetName())
+	if err != nil {
+		return nil, err
 	}
 	j := clone(old)
 	paths := req.GetUpdateMask().GetPaths()
@@ -462,14 +478,9 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 			}
 		}
 	}
-	for _, p := range paths {
-		top, _, _ := strings.Cut(p, ".")
-		if jobOutputOnly[top] {
-			continue // "Any value specified for an output only field will be ignored."
-		}
-		if err := copyPath(j.ProtoReflect(), in.ProtoReflect(), strings.Split(p, ".")); err != nil {
-			return nil, invalid("update_mask path %q: %v", p, err)
-		}
+	// Output-only paths are ignored: "Any value specified for an output only field will be ignored."
+	if err := kit.ApplyMask(j, in, paths, jobOutputOnly); err != nil {
+		return nil, err
 	}
 	if err := validateJob(j); err != nil {
 		return nil, err
@@ -490,48 +501,11 @@ func (s *Server) UpdateJob(_ context.Context, req *schedulerpb.UpdateJobRequest)
 	return clone(j), nil
 }
 
-func copyPath(dst, src protoreflect.Message, parts []string) error {
-	fd := dst.Descriptor().Fields().ByName(protoreflect.Name(parts[0]))
-	if fd == nil {
-		return fmt.Errorf("no field %s in %s", parts[0], dst.Descriptor().FullName())
-	}
-	if len(parts) == 1 {
-		if src.Has(fd) {
-			dst.Set(fd, src.Get(fd))
-		} else if od := fd.ContainingOneof(); od == nil || dst.WhichOneof(od) == fd {
-			dst.Clear(fd)
-		}
-		return nil
-	}
-	if fd.IsMap() {
-		if len(parts) != 2 {
-			return errors.New("a map path names exactly one key")
-		}
-		key := protoreflect.ValueOfString(parts[1]).MapKey()
-		if v := src.Get(fd).Map().Get(key); v.IsValid() {
-			dst.Mutable(fd).Map().Set(key, v)
-		} else if dst.Has(fd) {
-			dst.Mutable(fd).Map().Clear(key)
-		}
-		return nil
-	}
-	if fd.IsList() || fd.Message() == nil {
-		return fmt.Errorf("cannot select inside %s", fd.Name())
-	}
-	if !src.Has(fd) && !dst.Has(fd) {
-		return nil
-	}
-	return copyPath(dst.Mutable(fd).Message(), src.Get(fd).Message(), parts[1:])
-}
-
 func (s *Server) DeleteJob(_ context.Context, req *schedulerpb.DeleteJobRequest) (*emptypb.Empty, error) {
-	if _, err := parseJobName(req.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.jobs[req.GetName()]; !ok {
-		return nil, notFound(req.GetName())
+	if _, err := s.jobLocked(req.GetName()); err != nil {
+		return nil, err
 	}
 	delete(s.jobs, req.GetName())
 	s.endRetriesLocked(req.GetName())
@@ -552,14 +526,11 @@ func (s *Server) ResumeJob(_ context.Context, req *schedulerpb.ResumeJobRequest)
 // setState moves a job from one state to another: "A job must be in ENABLED to be paused", "must be in
 // PAUSED to be resumed".
 func (s *Server) setState(name string, from, to schedulerpb.Job_State) (*schedulerpb.Job, error) {
-	if _, err := parseJobName(name); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, ok := s.jobs[name]
-	if !ok {
-		return nil, notFound(name)
+	j, err := s.jobLocked(name)
+	if err != nil {
+		return nil, err
 	}
 	if j.State != from {
 		return nil, status.Errorf(codes.FailedPrecondition, "Job %s is %s; it must be %s to become %s", name, j.State, from, to)
@@ -583,14 +554,11 @@ func (s *Server) setState(name string, from, to schedulerpb.Job_State) (*schedul
 // RunJob forces a job to run now: "Cloud Scheduler will dispatch the job, even if the job is already
 // running." The attempt runs in the background; its outcome shows in last_attempt_time and status.
 func (s *Server) RunJob(_ context.Context, req *schedulerpb.RunJobRequest) (*schedulerpb.Job, error) {
-	if _, err := parseJobName(req.GetName()); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j, ok := s.jobs[req.GetName()]
-	if !ok {
-		return nil, notFound(req.GetName())
+	j, err := s.jobLocked(req.GetName())
+	if err != nil {
+		return nil, err
 	}
 	if s.closed {
 		return nil, status.Error(codes.Unavailable, "sandbox: scheduler is shutting down")

@@ -1,20 +1,22 @@
-package monitoring
+package kit
 
 import (
 	"strings"
 
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// applyMask sets each field named by paths in dst to its value in src, or clears it when src leaves it
-// unset, as the Update methods document ("each listed field in the existing ... is set to the value of
-// the corresponding field in the supplied ..., or to the field's default value if the field is not in
-// the supplied ..."). A path may go into nested messages (documentation.content) and name one map key
-// (user_labels.team). Paths in outputOnly are accepted and ignored. An unknown path is INVALID_ARGUMENT.
-func applyMask(dst, src proto.Message, paths []string, outputOnly map[string]bool) error {
+// ApplyMask applies an update_mask the way Google's Update methods document it (AIP-134): each field
+// named by paths is set in dst to its value in src, or cleared when src leaves it unset. A path may go
+// into nested messages (documentation.content) and name one key of a string-keyed map (user_labels.team).
+// Paths whose first segment is in outputOnly are accepted and ignored ("Any value specified for an output
+// only field will be ignored"). An empty or unknown path, or one that selects inside a list or a scalar,
+// is INVALID_ARGUMENT, also when neither message sets the field.
+func ApplyMask(dst, src proto.Message, paths []string, outputOnly map[string]bool) error {
 	for _, p := range paths {
 		top, _, _ := strings.Cut(p, ".")
 		if outputOnly[top] {
@@ -42,7 +44,8 @@ func copyPath(dst, src protoreflect.Message, parts []string) error {
 	if len(parts) == 1 {
 		if src.Has(fd) {
 			dst.Set(fd, src.Get(fd))
-		} else {
+		} else if od := fd.ContainingOneof(); od == nil || dst.WhichOneof(od) == fd {
+			// A oneof member the request leaves unset clears only itself, not the member dst has.
 			dst.Clear(fd)
 		}
 		return nil
@@ -63,7 +66,7 @@ func copyPath(dst, src protoreflect.Message, parts []string) error {
 		return maskError("cannot select inside " + string(fd.Name()))
 	}
 	if !src.Has(fd) && !dst.Has(fd) {
-		// Still validate the rest of the path against the schema.
+		// Still check the rest of the path against the schema.
 		return checkPath(fd.Message(), parts[1:])
 	}
 	return copyPath(dst.Mutable(fd).Message(), src.Get(fd).Message(), parts[1:])
@@ -74,11 +77,34 @@ func checkPath(md protoreflect.MessageDescriptor, parts []string) error {
 	if fd == nil {
 		return maskError("no field " + parts[0] + " in " + string(md.FullName()))
 	}
-	if len(parts) == 1 || fd.IsMap() {
+	if len(parts) == 1 {
+		return nil
+	}
+	if fd.IsMap() {
+		if len(parts) != 2 || fd.MapKey().Kind() != protoreflect.StringKind {
+			return maskError("a map path names exactly one key")
+		}
 		return nil
 	}
 	if fd.IsList() || fd.Message() == nil {
 		return maskError("cannot select inside " + string(fd.Name()))
 	}
 	return checkPath(fd.Message(), parts[1:])
+}
+
+// OutputOnly is the set of top-level fields of m that its proto marks OUTPUT_ONLY or IDENTIFIER
+// (google.api.field_behavior): the fields an update_mask may name but a request cannot change.
+func OutputOnly(m proto.Message) map[string]bool {
+	out := map[string]bool{}
+	fds := m.ProtoReflect().Descriptor().Fields()
+	for i := 0; i < fds.Len(); i++ {
+		fd := fds.Get(i)
+		behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
+		for _, b := range behaviors {
+			if b == annotations.FieldBehavior_OUTPUT_ONLY || b == annotations.FieldBehavior_IDENTIFIER {
+				out[string(fd.Name())] = true
+			}
+		}
+	}
+	return out
 }
