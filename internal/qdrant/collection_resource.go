@@ -3,6 +3,7 @@
 package qdrant
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	pb "github.com/qdrant/go-client/qdrant"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -590,35 +592,42 @@ func (r *collectionResource) readInto(ctx context.Context, a *api, m *collection
 	if name == "" {
 		name = m.ID.ValueString()
 	}
-	var info *pb.CollectionInfo
-	err := retry(ctx, func(ctx context.Context) error {
-		var err error
-		info, err = a.client.GetCollectionInfo(ctx, name)
-		return err
+	// The three reads do not depend on each other: they run at once, each retried on its own (two calls
+	// in one retry budget fail together far more often), so a refresh waits for the slowest, not the sum.
+	var (
+		info                    *pb.CollectionInfo
+		cinfo                   *pb.CollectionClusterInfoResponse
+		aliases                 []string
+		infoErr, cinfoErr, aErr error
+		g                       errgroup.Group
+	)
+	g.Go(func() error {
+		infoErr = retry(ctx, func(ctx context.Context) (err error) { info, err = a.client.GetCollectionInfo(ctx, name); return err })
+		return nil
 	})
-	if shared.IsNotFound(err) {
-		return false
-	}
-	if err != nil {
-		diags.AddError("Cannot read Qdrant collection", describe("read", name, err))
-		return false
-	}
-	var cinfo *pb.CollectionClusterInfoResponse
-	var aliases []string
-	// Each call is retried on its own: two calls in one retry budget fail together far more often.
-	err = retry(ctx, func(ctx context.Context) error {
-		var err error
-		cinfo, err = a.client.GetCollectionClusterInfo(ctx, name)
-		return err
+	g.Go(func() error {
+		cinfoErr = retry(ctx, func(ctx context.Context) (err error) {
+			cinfo, err = a.client.GetCollectionClusterInfo(ctx, name)
+			return err
+		})
+		return nil
 	})
-	if err == nil {
-		err = retry(ctx, func(ctx context.Context) error {
-			var err error
+	g.Go(func() error {
+		aErr = retry(ctx, func(ctx context.Context) (err error) {
 			aliases, err = a.client.ListCollectionAliases(ctx, name)
 			return err
 		})
+		return nil
+	})
+	_ = g.Wait()
+	if shared.IsNotFound(infoErr) {
+		return false
 	}
-	if err != nil {
+	if infoErr != nil {
+		diags.AddError("Cannot read Qdrant collection", describe("read", name, infoErr))
+		return false
+	}
+	if err := cmp.Or(cinfoErr, aErr); err != nil {
 		diags.AddError("Cannot read Qdrant collection", describe("read the shards and aliases of", name, err))
 		return false
 	}
