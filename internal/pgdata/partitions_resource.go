@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/jackc/pgx/v5"
@@ -322,49 +323,58 @@ func names(ps []partition) []string {
 }
 
 func (r *partitionsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan partitionsModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	t, d := plan.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
-	defer cancel()
-	r.apply(ctx, &plan, nil, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.write(ctx, req.Plan, nil, &resp.State, &resp.Diagnostics)
 }
 
 func (r *partitionsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan partitionsModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	t, d := plan.Timeouts.Update(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
-	defer cancel()
-	var planned []partition
-	if !plan.Partitions.IsUnknown() && !plan.Partitions.IsNull() {
-		planned, d = partitionsFrom(ctx, plan.Partitions)
-		resp.Diagnostics.Append(d...)
-		if planned == nil {
-			planned = []partition{}
-		}
-	}
-	r.apply(ctx, &plan, planned, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.write(ctx, req.Plan, &req.State, &resp.State, &resp.Diagnostics)
 }
 
-// apply makes the database what m says, then reads it back into m.
-func (r *partitionsResource) apply(ctx context.Context, m *partitionsModel, planned []partition, diags *diag.Diagnostics) {
+// write is Create (prior nil) and Update: it applies the plan and records the result in state. Until the
+// partition set is committed nothing has changed, and the state stays what it was (none for a create);
+// once it is, the resource is recorded at once, with what is not read yet null, so that a failure after
+// that (pg_cron, the read-back) leaves it in state, tainted, rather than a set that no state knows of
+// and that the maintenance function keeps running.
+func (r *partitionsResource) write(ctx context.Context, planned tfsdk.Plan, prior *tfsdk.State, state *tfsdk.State, diags *diag.Diagnostics) {
+	var plan partitionsModel
+	diags.Append(planned.Get(ctx, &plan)...)
+	if diags.HasError() {
+		return
+	}
+	t, d := plan.Timeouts.Create(ctx, 5*time.Minute)
+	if prior != nil {
+		t, d = plan.Timeouts.Update(ctx, 5*time.Minute)
+	}
+	diags.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, t)
+	defer cancel()
+	var want []partition // nil on create: the window at the clock
+	if prior != nil && !plan.Partitions.IsUnknown() && !plan.Partitions.IsNull() {
+		want, d = partitionsFrom(ctx, plan.Partitions)
+		diags.Append(d...)
+		if want == nil {
+			want = []partition{}
+		}
+	}
+	committed := func() {
+		written := plan
+		written.ID = types.StringValue(written.Schema.ValueString() + "." + written.Table.ValueString())
+		shared.NullUnknowns(ctx, &written)
+		diags.Append(state.Set(ctx, &written)...)
+	}
+	if prior != nil {
+		state.Raw = prior.Raw.Copy() // not the plan: unchanged until the set is committed
+	}
+	r.apply(ctx, &plan, want, committed, diags)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(state.Set(ctx, &plan)...)
+}
+
+// apply makes the database what m says, calls committed once the partition set is committed, then reads
+// the database back into m.
+func (r *partitionsResource) apply(ctx context.Context, m *partitionsModel, planned []partition, committed func(), diags *diag.Diagnostics) {
 	p := r.pool(diags)
 	if p == nil {
 		return
@@ -384,6 +394,7 @@ func (r *partitionsResource) apply(ctx context.Context, m *partitionsModel, plan
 		diags.AddError("Cannot maintain the partitions of "+target, redactErr(err))
 		return
 	}
+	committed()
 	job, hasCron, err := cronJob(ctx, p)
 	switch {
 	case err != nil:
