@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	pb "github.com/qdrant/go-client/qdrant"
@@ -411,19 +412,33 @@ func (s spec) vectorsDiff() *pb.VectorsConfigDiff {
 
 // ---- CRUD ----
 
-func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan collectionModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	a := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || a == nil {
-		return
+// begin is how Create and Update start: the plan read into plan, the client, ctx bounded by the
+// operation's timeout (10 minutes unless set) and the plan's spec. a is nil when they must stop; cancel
+// is always to be called.
+func (r *collectionResource) begin(ctx context.Context, planned tfsdk.Plan, update bool, plan *collectionModel,
+	diags *diag.Diagnostics) (_ context.Context, cancel context.CancelFunc, a *api, s spec) {
+	diags.Append(planned.Get(ctx, plan)...)
+	a = r.client(diags)
+	if diags.HasError() || a == nil {
+		return ctx, func() {}, nil, s
 	}
 	timeout, d := plan.Timeouts.Create(ctx, 10*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	if update {
+		timeout, d = plan.Timeouts.Update(ctx, 10*time.Minute)
+	}
+	diags.Append(d...)
+	ctx, cancel = context.WithTimeout(ctx, timeout)
+	if s = specOf(ctx, *plan, diags); diags.HasError() {
+		return ctx, cancel, nil, s
+	}
+	return ctx, cancel, a, s
+}
+
+func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan collectionModel
+	ctx, cancel, a, s := r.begin(ctx, req.Plan, false, &plan, &resp.Diagnostics)
 	defer cancel()
-	s := specOf(ctx, plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if a == nil {
 		return
 	}
 	name := plan.Name.ValueString()
@@ -740,18 +755,10 @@ func quantValue(q *pb.QuantizationConfig) types.Object {
 
 func (r *collectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state collectionModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	a := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || a == nil {
-		return
-	}
-	timeout, d := plan.Timeouts.Update(ctx, 10*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, a, s := r.begin(ctx, req.Plan, true, &plan, &resp.Diagnostics)
 	defer cancel()
-	s := specOf(ctx, plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if a == nil {
 		return
 	}
 	name := plan.Name.ValueString()
