@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -341,15 +342,19 @@ func (r *partitionsResource) write(ctx context.Context, planned tfsdk.Plan, prio
 	if diags.HasError() {
 		return
 	}
-	t, d := plan.Timeouts.Create(ctx, 5*time.Minute)
+	timeout := timeouts.Value.Create
 	if prior != nil {
-		t, d = plan.Timeouts.Update(ctx, 5*time.Minute)
+		timeout = timeouts.Value.Update
+		state.Raw = prior.Raw.Copy() // not the plan: unchanged until the set is committed
 	}
-	diags.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
+	ctx, cancel, p := r.begin(ctx, plan.Timeouts, timeout, 5*time.Minute, diags)
 	defer cancel()
+	if p == nil {
+		return
+	}
 	var want []partition // nil on create: the window at the clock
 	if prior != nil && !plan.Partitions.IsUnknown() && !plan.Partitions.IsNull() {
+		var d diag.Diagnostics
 		want, d = partitionsFrom(ctx, plan.Partitions)
 		diags.Append(d...)
 		if want == nil {
@@ -362,23 +367,28 @@ func (r *partitionsResource) write(ctx context.Context, planned tfsdk.Plan, prio
 		shared.NullUnknowns(ctx, &written)
 		diags.Append(state.Set(ctx, &written)...)
 	}
-	if prior != nil {
-		state.Raw = prior.Raw.Copy() // not the plan: unchanged until the set is committed
-	}
-	r.apply(ctx, &plan, want, committed, diags)
+	r.apply(ctx, p, &plan, want, committed, diags)
 	if diags.HasError() {
 		return
 	}
 	diags.Append(state.Set(ctx, &plan)...)
 }
 
+// begin bounds ctx by the operation's timeout (def unless set) and returns the pool; p is nil when the
+// operation must stop, and cancel is always to be called.
+func (r *partitionsResource) begin(ctx context.Context, tv timeouts.Value,
+	timeout func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration,
+	diags *diag.Diagnostics) (_ context.Context, cancel context.CancelFunc, p *pgxpool.Pool) {
+	t, d := timeout(tv, ctx, def)
+	diags.Append(d...)
+	ctx, cancel = context.WithTimeout(ctx, t)
+	return ctx, cancel, r.pool(diags)
+}
+
 // apply makes the database what m says, calls committed once the partition set is committed, then reads
 // the database back into m.
-func (r *partitionsResource) apply(ctx context.Context, m *partitionsModel, planned []partition, committed func(), diags *diag.Diagnostics) {
-	p := r.pool(diags)
-	if p == nil {
-		return
-	}
+func (r *partitionsResource) apply(ctx context.Context, p *pgxpool.Pool, m *partitionsModel, planned []partition, committed func(),
+	diags *diag.Diagnostics) {
 	schemaName, table := m.Schema.ValueString(), m.Table.ValueString()
 	set := partitionSet{Column: m.Column.ValueString(), Interval: m.Interval.ValueString(), Premake: m.Premake.ValueInt64(),
 		Retention: m.Retention.ValueStringPointer(), RetentionAction: m.RetentionAction.ValueString(),
@@ -478,11 +488,8 @@ func (r *partitionsResource) Read(ctx context.Context, req resource.ReadRequest,
 	if r.dsnUnknown() {
 		return // keep the prior state: there is nowhere to read from until apply
 	}
-	t, d := m.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
+	ctx, cancel, p := r.begin(ctx, m.Timeouts, timeouts.Value.Read, 2*time.Minute, &resp.Diagnostics)
 	defer cancel()
-	p := r.pool(&resp.Diagnostics)
 	if p == nil {
 		return
 	}
@@ -501,11 +508,8 @@ func (r *partitionsResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	t, d := m.Timeouts.Delete(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
+	ctx, cancel, p := r.begin(ctx, m.Timeouts, timeouts.Value.Delete, 5*time.Minute, &resp.Diagnostics)
 	defer cancel()
-	p := r.pool(&resp.Diagnostics)
 	if p == nil {
 		return
 	}

@@ -7,18 +7,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
-	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 )
 
 // A create that fails after the partition set was committed (here pg_cron refuses the job) records the
 // resource, tainted, with what was not read null: it is in state, so removing it from the configuration
 // removes the set, instead of leaving one no state knows of that the maintenance function keeps running.
 func TestAccPostgresPartitions_createFailingAfterCommitIsRecorded(t *testing.T) {
-	acctest.PreCheck(t)
-	d := &db{t: t, DSN: acctest.PostgresWithCron(t)}
-	d.Exec(`create table refused_events (created_at timestamptz not null) partition by range (created_at)`)
-	restore := pgdata.SetClock(at("2026-03-10T12:00:00Z"))
-	defer restore()
+	d := cronDB(t).setUp(`create table refused_events (created_at timestamptz not null) partition by range (created_at)`, "2026-03-10T12:00:00Z")
 	d.Exec(`create or replace function public.refuse_cron_job() returns trigger language plpgsql as
 		$$ begin raise exception 'no new cron jobs today'; end $$`)
 	d.Exec(`create trigger refuse_cron_job before insert on cron.job for each row execute function public.refuse_cron_job()`)
