@@ -324,28 +324,27 @@ func names(ps []partition) []string {
 }
 
 func (r *partitionsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.write(ctx, req.Plan, nil, &resp.State, &resp.Diagnostics)
+	r.write(ctx, req.Plan, false, &resp.State, &resp.Diagnostics)
 }
 
 func (r *partitionsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.write(ctx, req.Plan, &req.State, &resp.State, &resp.Diagnostics)
+	r.write(ctx, req.Plan, true, &resp.State, &resp.Diagnostics)
 }
 
-// write is Create (prior nil) and Update: it applies the plan and records the result in state. Until the
-// partition set is committed nothing has changed, and the state stays what it was (none for a create);
-// once it is, the resource is recorded at once, with what is not read yet null, so that a failure after
+// write is Create and Update: it applies the plan and records the result in state. Until the partition
+// set is committed nothing has changed, and the state stays what it was (none for a create, the prior
+// state for an update: the framework's default); once it is, the resource is recorded at once, with what is not read yet null, so that a failure after
 // that (pg_cron, the read-back) leaves it in state, tainted, rather than a set that no state knows of
 // and that the maintenance function keeps running.
-func (r *partitionsResource) write(ctx context.Context, planned tfsdk.Plan, prior *tfsdk.State, state *tfsdk.State, diags *diag.Diagnostics) {
+func (r *partitionsResource) write(ctx context.Context, planned tfsdk.Plan, update bool, state *tfsdk.State, diags *diag.Diagnostics) {
 	var plan partitionsModel
 	diags.Append(planned.Get(ctx, &plan)...)
 	if diags.HasError() {
 		return
 	}
 	timeout := timeouts.Value.Create
-	if prior != nil {
+	if update {
 		timeout = timeouts.Value.Update
-		state.Raw = prior.Raw.Copy() // not the plan: unchanged until the set is committed
 	}
 	ctx, cancel, p := r.begin(ctx, plan.Timeouts, timeout, 5*time.Minute, diags)
 	defer cancel()
@@ -353,7 +352,7 @@ func (r *partitionsResource) write(ctx context.Context, planned tfsdk.Plan, prio
 		return
 	}
 	var want []partition // nil on create: the window at the clock
-	if prior != nil && !plan.Partitions.IsUnknown() && !plan.Partitions.IsNull() {
+	if update && !plan.Partitions.IsUnknown() && !plan.Partitions.IsNull() {
 		var d diag.Diagnostics
 		want, d = partitionsFrom(ctx, plan.Partitions)
 		diags.Append(d...)

@@ -92,3 +92,44 @@ func TestAccQdrantCollection_refreshReadsRetryEachOnItsOwn(t *testing.T) {
 		},
 	})
 }
+
+// An update refused on every attempt of its budget leaves the prior state (the framework's default for an
+// Update that sets none), not the plan, whose status and shards are unknown until read; the next apply
+// makes the update. A guard: the resource was already right here.
+func TestAccQdrantCollection_failedUpdateKeepsWhatIsThere(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sandbox.Options{})
+	var known acctest.KnownStates
+	wider := `
+resource "alfred_qdrant_collection" "c" {
+  name            = "notes"
+  vectors         = { "" = { size = 4, distance = "Cosine" } }
+  hnsw    = { m = 48 }
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: known.Factories(),
+		CheckDestroy:             func(*terraform.State) error { return c.gone("notes") },
+		Steps: []resource.TestStep{
+			{Config: c.provider() + minimalCreate},
+			{
+				PreConfig: func() {
+					for range 8 { // shared.DefaultBackoff's attempts
+						c.Kit.FailNext("/qdrant.Collections/Update", kit.FaultUnavailable)
+					}
+				},
+				Config:      c.provider() + wider,
+				ExpectError: regexp.MustCompile(`Cannot update Qdrant collection`),
+			},
+			{
+				Config: c.provider() + wider,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_qdrant_collection.c", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(known.Check,
+					resource.TestCheckResourceAttr("alfred_qdrant_collection.c", "hnsw.m", "48")),
+			},
+		},
+	})
+}
