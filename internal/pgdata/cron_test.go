@@ -7,18 +7,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
-	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 )
 
 // With pg_cron in the database (a real pg_cron, preloaded by a cluster of its own), apply schedules the
 // maintenance function; a job removed outside Terraform shows in the plan and is scheduled again; destroy
 // unschedules it once no partition set is left.
 func TestAccPostgresPartitions_schedulesMaintenanceWithPgCron(t *testing.T) {
-	acctest.PreCheck(t)
-	d := &db{t: t, DSN: acctest.PostgresWithCron(t)}
-	d.Exec(`create table cron_events (created_at timestamptz not null) partition by range (created_at)`)
-	restore := pgdata.SetClock(at("2026-03-10T12:00:00Z"))
-	defer restore()
+	d := cronDB(t).setUp(`create table cron_events (created_at timestamptz not null) partition by range (created_at)`, "2026-03-10T12:00:00Z")
 	cfg := providerHCL(d.DSN) + `
 resource "alfred_postgres_partitions" "events" {
   table    = "cron_events"

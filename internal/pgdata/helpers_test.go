@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
+	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 )
 
 func TestMain(m *testing.M) { acctest.Main(m) }
@@ -27,6 +28,21 @@ func newDB(t *testing.T) *db {
 	t.Helper()
 	acctest.PreCheck(t)
 	return &db{t: t, DSN: acctest.NewDatabase(t)}
+}
+
+// cronDB is the database of the run's pg_cron cluster, shared by the tests that use pg_cron.
+func cronDB(t *testing.T) *db {
+	t.Helper()
+	acctest.PreCheck(t)
+	return &db{t: t, DSN: acctest.PostgresWithCron(t)}
+}
+
+// setUp runs ddl (the application's table) and sets the provider's clock to now until the test ends.
+func (d *db) setUp(ddl, now string) *db {
+	d.t.Helper()
+	d.Exec(ddl)
+	d.t.Cleanup(pgdata.SetClock(at(now)))
+	return d
 }
 
 func (d *db) conn() (*pgx.Conn, context.Context, func()) {

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
-	"github.com/alfred-platform/terraform-provider-alfred/internal/pgdata"
 )
 
 // holdLock takes an ACCESS EXCLUSIVE lock on events in an open transaction, as a long migration of the
@@ -44,10 +43,7 @@ func holdLock(t *testing.T, dsn string) (release func()) {
 // DDL waits for a lock at most lock_timeout per statement and is repeated until the resource's timeout: a
 // lock held for a few seconds delays the apply, one held past the timeout fails it with a message saying so.
 func TestAccPostgresPartitions_ddlWaitsBoundedByLockTimeout(t *testing.T) {
-	d := newDB(t)
-	d.Exec(eventsTable)
-	restore := pgdata.SetClock(at("2026-03-10T12:00:00Z"))
-	defer restore()
+	d := newDB(t).setUp(eventsTable, "2026-03-10T12:00:00Z")
 	var release func()
 	t.Cleanup(func() {
 		if release != nil {

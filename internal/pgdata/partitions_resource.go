@@ -21,9 +21,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -322,53 +324,70 @@ func names(ps []partition) []string {
 }
 
 func (r *partitionsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan partitionsModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	t, d := plan.Timeouts.Create(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
-	defer cancel()
-	r.apply(ctx, &plan, nil, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.write(ctx, req.Plan, false, &resp.State, &resp.Diagnostics)
 }
 
 func (r *partitionsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan partitionsModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	t, d := plan.Timeouts.Update(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
-	defer cancel()
-	var planned []partition
-	if !plan.Partitions.IsUnknown() && !plan.Partitions.IsNull() {
-		planned, d = partitionsFrom(ctx, plan.Partitions)
-		resp.Diagnostics.Append(d...)
-		if planned == nil {
-			planned = []partition{}
-		}
-	}
-	r.apply(ctx, &plan, planned, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.write(ctx, req.Plan, true, &resp.State, &resp.Diagnostics)
 }
 
-// apply makes the database what m says, then reads it back into m.
-func (r *partitionsResource) apply(ctx context.Context, m *partitionsModel, planned []partition, diags *diag.Diagnostics) {
-	p := r.pool(diags)
+// write is Create and Update: it applies the plan and records the result in state. Until the partition
+// set is committed nothing has changed, and the state stays what it was (none for a create, the prior
+// state for an update: the framework's default); once it is, the resource is recorded at once, with what is not read yet null, so that a failure after
+// that (pg_cron, the read-back) leaves it in state, tainted, rather than a set that no state knows of
+// and that the maintenance function keeps running.
+func (r *partitionsResource) write(ctx context.Context, planned tfsdk.Plan, update bool, state *tfsdk.State, diags *diag.Diagnostics) {
+	var plan partitionsModel
+	diags.Append(planned.Get(ctx, &plan)...)
+	if diags.HasError() {
+		return
+	}
+	timeout := timeouts.Value.Create
+	if update {
+		timeout = timeouts.Value.Update
+	}
+	ctx, cancel, p := r.begin(ctx, plan.Timeouts, timeout, 5*time.Minute, diags)
+	defer cancel()
 	if p == nil {
 		return
 	}
+	var want []partition // nil on create: the window at the clock
+	if update && !plan.Partitions.IsUnknown() && !plan.Partitions.IsNull() {
+		var d diag.Diagnostics
+		want, d = partitionsFrom(ctx, plan.Partitions)
+		diags.Append(d...)
+		if want == nil {
+			want = []partition{}
+		}
+	}
+	committed := func() {
+		written := plan
+		written.ID = types.StringValue(written.Schema.ValueString() + "." + written.Table.ValueString())
+		shared.NullUnknowns(ctx, &written)
+		diags.Append(state.Set(ctx, &written)...)
+	}
+	r.apply(ctx, p, &plan, want, committed, diags)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(state.Set(ctx, &plan)...)
+}
+
+// begin bounds ctx by the operation's timeout (def unless set) and returns the pool; p is nil when the
+// operation must stop, and cancel is always to be called.
+func (r *partitionsResource) begin(ctx context.Context, tv timeouts.Value,
+	timeout func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration,
+	diags *diag.Diagnostics) (_ context.Context, cancel context.CancelFunc, p *pgxpool.Pool) {
+	t, d := timeout(tv, ctx, def)
+	diags.Append(d...)
+	ctx, cancel = context.WithTimeout(ctx, t)
+	return ctx, cancel, r.pool(diags)
+}
+
+// apply makes the database what m says, calls committed once the partition set is committed, then reads
+// the database back into m.
+func (r *partitionsResource) apply(ctx context.Context, p *pgxpool.Pool, m *partitionsModel, planned []partition, committed func(),
+	diags *diag.Diagnostics) {
 	schemaName, table := m.Schema.ValueString(), m.Table.ValueString()
 	set := partitionSet{Column: m.Column.ValueString(), Interval: m.Interval.ValueString(), Premake: m.Premake.ValueInt64(),
 		Retention: m.Retention.ValueStringPointer(), RetentionAction: m.RetentionAction.ValueString(),
@@ -384,6 +403,7 @@ func (r *partitionsResource) apply(ctx context.Context, m *partitionsModel, plan
 		diags.AddError("Cannot maintain the partitions of "+target, redactErr(err))
 		return
 	}
+	committed()
 	job, hasCron, err := cronJob(ctx, p)
 	switch {
 	case err != nil:
@@ -467,11 +487,8 @@ func (r *partitionsResource) Read(ctx context.Context, req resource.ReadRequest,
 	if r.dsnUnknown() {
 		return // keep the prior state: there is nowhere to read from until apply
 	}
-	t, d := m.Timeouts.Read(ctx, 2*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
+	ctx, cancel, p := r.begin(ctx, m.Timeouts, timeouts.Value.Read, 2*time.Minute, &resp.Diagnostics)
 	defer cancel()
-	p := r.pool(&resp.Diagnostics)
 	if p == nil {
 		return
 	}
@@ -490,11 +507,8 @@ func (r *partitionsResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	t, d := m.Timeouts.Delete(ctx, 5*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, t)
+	ctx, cancel, p := r.begin(ctx, m.Timeouts, timeouts.Value.Delete, 5*time.Minute, &resp.Diagnostics)
 	defer cancel()
-	p := r.pool(&resp.Diagnostics)
 	if p == nil {
 		return
 	}

@@ -38,10 +38,7 @@ const eventsAddr = "alfred_postgres_partitions.events"
 const whereRows = `select id || '@' || tableoid::regclass::text from events`
 
 func TestAccPostgresPartitions_rowsLandInPartitionsAndMovedWindowAddsAndRetires(t *testing.T) {
-	d := newDB(t)
-	d.Exec(eventsTable)
-	restore := pgdata.SetClock(at("2026-03-10T12:00:00Z"))
-	defer restore()
+	d := newDB(t).setUp(eventsTable, "2026-03-10T12:00:00Z")
 	cfg := partitionsHCL(d.DSN, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -234,10 +231,7 @@ resource "alfred_postgres_partitions" "metrics" {
 }
 
 func TestAccPostgresPartitions_refusesColumnOrIntervalChange(t *testing.T) {
-	d := newDB(t)
-	d.Exec(eventsTable)
-	restore := pgdata.SetClock(at("2026-03-10T12:00:00Z"))
-	defer restore()
+	d := newDB(t).setUp(eventsTable, "2026-03-10T12:00:00Z")
 	layout := `select inhrelid::regclass::text from pg_inherits where inhparent = 'events'::regclass`
 	want := append(days("events", "2026-03-07", 6), "events_default")
 	resource.Test(t, resource.TestCase{
@@ -295,10 +289,7 @@ resource "alfred_postgres_partitions" "t" {
 // A partition dropped outside Terraform inside the window shows in the plan and is re-created; a table
 // dropped outside Terraform leaves the state.
 func TestAccPostgresPartitions_driftIsRepaired(t *testing.T) {
-	d := newDB(t)
-	d.Exec(eventsTable)
-	restore := pgdata.SetClock(at("2026-03-10T12:00:00Z"))
-	defer restore()
+	d := newDB(t).setUp(eventsTable, "2026-03-10T12:00:00Z")
 	cfg := partitionsHCL(d.DSN, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,

@@ -3,6 +3,7 @@
 package qdrant
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -16,9 +17,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	pb "github.com/qdrant/go-client/qdrant"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -409,19 +412,33 @@ func (s spec) vectorsDiff() *pb.VectorsConfigDiff {
 
 // ---- CRUD ----
 
-func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan collectionModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	a := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || a == nil {
-		return
+// begin is how Create and Update start: the plan read into plan, the client, ctx bounded by the
+// operation's timeout (10 minutes unless set) and the plan's spec. a is nil when they must stop; cancel
+// is always to be called.
+func (r *collectionResource) begin(ctx context.Context, planned tfsdk.Plan, update bool, plan *collectionModel,
+	diags *diag.Diagnostics) (_ context.Context, cancel context.CancelFunc, a *api, s spec) {
+	diags.Append(planned.Get(ctx, plan)...)
+	a = r.client(diags)
+	if diags.HasError() || a == nil {
+		return ctx, func() {}, nil, s
 	}
 	timeout, d := plan.Timeouts.Create(ctx, 10*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	if update {
+		timeout, d = plan.Timeouts.Update(ctx, 10*time.Minute)
+	}
+	diags.Append(d...)
+	ctx, cancel = context.WithTimeout(ctx, timeout)
+	if s = specOf(ctx, *plan, diags); diags.HasError() {
+		return ctx, cancel, nil, s
+	}
+	return ctx, cancel, a, s
+}
+
+func (r *collectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan collectionModel
+	ctx, cancel, a, s := r.begin(ctx, req.Plan, false, &plan, &resp.Diagnostics)
 	defer cancel()
-	s := specOf(ctx, plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if a == nil {
 		return
 	}
 	name := plan.Name.ValueString()
@@ -590,35 +607,42 @@ func (r *collectionResource) readInto(ctx context.Context, a *api, m *collection
 	if name == "" {
 		name = m.ID.ValueString()
 	}
-	var info *pb.CollectionInfo
-	err := retry(ctx, func(ctx context.Context) error {
-		var err error
-		info, err = a.client.GetCollectionInfo(ctx, name)
-		return err
+	// The three reads do not depend on each other: they run at once, each retried on its own (two calls
+	// in one retry budget fail together far more often), so a refresh waits for the slowest, not the sum.
+	var (
+		info                    *pb.CollectionInfo
+		cinfo                   *pb.CollectionClusterInfoResponse
+		aliases                 []string
+		infoErr, cinfoErr, aErr error
+		g                       errgroup.Group
+	)
+	g.Go(func() error {
+		infoErr = retry(ctx, func(ctx context.Context) (err error) { info, err = a.client.GetCollectionInfo(ctx, name); return err })
+		return nil
 	})
-	if shared.IsNotFound(err) {
-		return false
-	}
-	if err != nil {
-		diags.AddError("Cannot read Qdrant collection", describe("read", name, err))
-		return false
-	}
-	var cinfo *pb.CollectionClusterInfoResponse
-	var aliases []string
-	// Each call is retried on its own: two calls in one retry budget fail together far more often.
-	err = retry(ctx, func(ctx context.Context) error {
-		var err error
-		cinfo, err = a.client.GetCollectionClusterInfo(ctx, name)
-		return err
+	g.Go(func() error {
+		cinfoErr = retry(ctx, func(ctx context.Context) (err error) {
+			cinfo, err = a.client.GetCollectionClusterInfo(ctx, name)
+			return err
+		})
+		return nil
 	})
-	if err == nil {
-		err = retry(ctx, func(ctx context.Context) error {
-			var err error
+	g.Go(func() error {
+		aErr = retry(ctx, func(ctx context.Context) (err error) {
 			aliases, err = a.client.ListCollectionAliases(ctx, name)
 			return err
 		})
+		return nil
+	})
+	_ = g.Wait()
+	if shared.IsNotFound(infoErr) {
+		return false
 	}
-	if err != nil {
+	if infoErr != nil {
+		diags.AddError("Cannot read Qdrant collection", describe("read", name, infoErr))
+		return false
+	}
+	if err := cmp.Or(cinfoErr, aErr); err != nil {
 		diags.AddError("Cannot read Qdrant collection", describe("read the shards and aliases of", name, err))
 		return false
 	}
@@ -731,18 +755,10 @@ func quantValue(q *pb.QuantizationConfig) types.Object {
 
 func (r *collectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state collectionModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	a := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || a == nil {
-		return
-	}
-	timeout, d := plan.Timeouts.Update(ctx, 10*time.Minute)
-	resp.Diagnostics.Append(d...)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, a, s := r.begin(ctx, req.Plan, true, &plan, &resp.Diagnostics)
 	defer cancel()
-	s := specOf(ctx, plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if a == nil {
 		return
 	}
 	name := plan.Name.ValueString()

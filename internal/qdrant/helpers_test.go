@@ -25,7 +25,7 @@ type cluster struct {
 	client *pb.Client
 }
 
-func newCluster(t *testing.T, opts sandbox.Options) *cluster {
+func newCluster(t testing.TB, opts sandbox.Options) *cluster {
 	t.Helper()
 	if opts.APIKey == "" {
 		opts.APIKey = testKey

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -105,8 +106,16 @@ func setStrings(ctx context.Context, s types.Set, diags *diag.Diagnostics) []str
 	return out
 }
 
-// apply writes the planned settings and reads them back into the state.
-func (r *networkSecurityResource) apply(ctx context.Context, plan networkSecurityModel, state stateSetter, diags *diag.Diagnostics) {
+// apply writes the planned settings and reads them back into the state (Create and Update alike). Once
+// a setting is written the resource is in state, the plan with what is not read yet null: a failure
+// after that (the second write, the read-back) leaves it there, tainted by Terraform on a create, and
+// the next refresh reads the truth.
+func (r *networkSecurityResource) apply(ctx context.Context, planned tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
+	var plan networkSecurityModel
+	diags.Append(planned.Get(ctx, &plan)...)
+	if diags.HasError() {
+		return
+	}
 	c := clientFor(r.data, networkSecurityType, diags)
 	if c == nil {
 		return
@@ -121,6 +130,10 @@ func (r *networkSecurityResource) apply(ctx context.Context, plan networkSecurit
 		diags.AddError("Could not set SSL enforcement", describe("set the SSL enforcement of project "+ref, err))
 		return
 	}
+	written := plan
+	written.ID = types.StringValue(ref)
+	shared.NullUnknowns(ctx, &written)
+	diags.Append(state.Set(ctx, written)...)
 	if err := c.ApplyNetworkRestrictions(ctx, ref, v4, v6); err != nil {
 		diags.AddError("Could not apply network restrictions", describe("apply the network restrictions of project "+ref, err))
 		return
@@ -131,10 +144,6 @@ func (r *networkSecurityResource) apply(ctx context.Context, plan networkSecurit
 		return
 	}
 	diags.Append(state.Set(ctx, got)...)
-}
-
-type stateSetter interface {
-	Set(context.Context, any) diag.Diagnostics
 }
 
 // read reads the settings; on failure it returns the error and a summary for the diagnostic.
@@ -154,21 +163,11 @@ func (r *networkSecurityResource) read(ctx context.Context, c *Client, ref strin
 }
 
 func (r *networkSecurityResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan networkSecurityModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.apply(ctx, plan, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *networkSecurityResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan networkSecurityModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.apply(ctx, plan, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *networkSecurityResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -74,9 +74,24 @@ func (s *sandbox) expectNet(ssl bool, v4, v6 string) resource.TestCheckFunc {
 	}
 }
 
+func withPreConfig(step resource.TestStep, pre func()) resource.TestStep {
+	step.PreConfig = pre
+	return step
+}
+
 func TestAccSupabaseNetworkSecurity_applyUpdateImportAndDriftRepaired(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t, sbx.Options{})
+	narrowed := resource.TestStep{
+		Config: netHCL(s, `
+  ssl_enforcement  = false
+  allowed_cidrs    = ["198.51.100.0/24"]
+  allowed_cidrs_v6 = []`),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(netAddr, plancheck.ResourceActionUpdate),
+		}},
+		Check: s.expectNet(false, "198.51.100.0/24", ""),
+	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -93,38 +108,18 @@ func TestAccSupabaseNetworkSecurity_applyUpdateImportAndDriftRepaired(t *testing
 					s.expectNet(true, "10.0.0.0/8,192.0.2.0/24", "2001:db8::/32"),
 				),
 			},
-			{
-				// In place: SSL off, other IPv4 ranges, no IPv6 at all.
-				Config: netHCL(s, `
-  ssl_enforcement  = false
-  allowed_cidrs    = ["198.51.100.0/24"]
-  allowed_cidrs_v6 = []`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(netAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: s.expectNet(false, "198.51.100.0/24", ""),
-			},
+			narrowed, // in place: SSL off, other IPv4 ranges, no IPv6 at all
 			{ResourceName: netAddr, ImportState: true, ImportStateId: ref, ImportStateVerify: true},
-			{
+			withPreConfig(narrowed, func() {
 				// Changed outside Terraform: the plan shows it and the apply puts it back.
-				PreConfig: func() {
-					if code, b := s.do("PUT", "/v1/projects/"+ref+"/ssl-enforcement", map[string]any{"requestedConfig": map[string]bool{"database": true}}); code != 200 {
-						t.Fatalf("ssl: %d %s", code, b)
-					}
-					if code, b := s.do("POST", "/v1/projects/"+ref+"/network-restrictions/apply",
-						map[string]any{"dbAllowedCidrs": []string{"198.51.100.0/24", "0.0.0.0/0"}, "dbAllowedCidrsV6": []string{"::/0"}}); code != 201 {
-						t.Fatalf("apply: %d %s", code, b)
-					}
-				},
-				Config: netHCL(s, `
-  ssl_enforcement  = false
-  allowed_cidrs    = ["198.51.100.0/24"]
-  allowed_cidrs_v6 = []`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(netAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: s.expectNet(false, "198.51.100.0/24", ""),
-			},
+				if code, b := s.do("PUT", "/v1/projects/"+ref+"/ssl-enforcement", map[string]any{"requestedConfig": map[string]bool{"database": true}}); code != 200 {
+					t.Fatalf("ssl: %d %s", code, b)
+				}
+				if code, b := s.do("POST", "/v1/projects/"+ref+"/network-restrictions/apply",
+					map[string]any{"dbAllowedCidrs": []string{"198.51.100.0/24", "0.0.0.0/0"}, "dbAllowedCidrsV6": []string{"::/0"}}); code != 201 {
+					t.Fatalf("apply: %d %s", code, b)
+				}
+			}),
 		},
 	})
 }

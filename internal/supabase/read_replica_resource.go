@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -115,24 +116,34 @@ func (r *readReplicaResource) ModifyPlan(ctx context.Context, req resource.Modif
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
 }
 
+// begin is how Create and Delete start: the model read (from the plan, or the state), the client, and ctx
+// bounded by the operation's timeout (30 minutes unless set). c is nil when they must stop; cancel is
+// always to be called.
+func (r *readReplicaResource) begin(ctx context.Context, get func(context.Context, any) diag.Diagnostics, m *readReplicaModel,
+	timeout func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics),
+	diags *diag.Diagnostics) (_ context.Context, cancel context.CancelFunc, c *Client) {
+	noop := func() {}
+	if diags.Append(get(ctx, m)...); diags.HasError() {
+		return ctx, noop, nil
+	}
+	if c = clientFor(r.data, readReplicaType, diags); c == nil {
+		return ctx, noop, nil
+	}
+	t, d := timeout(m.Timeouts, ctx, 30*time.Minute)
+	if diags.Append(d...); diags.HasError() {
+		return ctx, noop, nil
+	}
+	ctx, cancel = context.WithTimeout(ctx, t)
+	return ctx, cancel, c
+}
+
 func (r *readReplicaResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan readReplicaModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(r.data, readReplicaType, &resp.Diagnostics)
+	ctx, cancel, c := r.begin(ctx, req.Plan.Get, &plan, timeouts.Value.Create, &resp.Diagnostics)
+	defer cancel()
 	if c == nil {
 		return
 	}
-	timeout, d := plan.Timeouts.Create(ctx, 30*time.Minute)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
 	ref, region := plan.ProjectRef.ValueString(), plan.Region.ValueString()
 	id, err := c.SetupReplica(ctx, ref, region, plan.AllowOthersInRegion.ValueBool())
 	var inRegion *ReplicaInRegionError
@@ -257,21 +268,11 @@ func (r *readReplicaResource) Update(ctx context.Context, req resource.UpdateReq
 
 func (r *readReplicaResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state readReplicaModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c := clientFor(r.data, readReplicaType, &resp.Diagnostics)
+	ctx, cancel, c := r.begin(ctx, req.State.Get, &state, timeouts.Value.Delete, &resp.Diagnostics)
+	defer cancel()
 	if c == nil {
 		return
 	}
-	timeout, d := state.Timeouts.Delete(ctx, 30*time.Minute)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	ref, id := state.ProjectRef.ValueString(), state.Identifier.ValueString()
 	if err := c.RemoveReplica(ctx, ref, id); err != nil {
 		resp.Diagnostics.AddError("Could not remove the read replica", describe("remove read replica "+id+" of project "+ref, err))

@@ -30,6 +30,29 @@ resource "alfred_supabase_read_replica" "eu" {
 `, ref, region, extra)
 }
 
+// replacedStep is the step after which the replica *old (read when the step runs) is replaced by a new
+// ACTIVE_HEALTHY one, the only one listed: before runs first, and the plan must do action.
+func (s *sandbox) replacedStep(region string, old *string, action plancheck.ResourceActionType, before func()) resource.TestStep {
+	var replacement string
+	return resource.TestStep{
+		PreConfig: before,
+		Config:    replicaHCL(s, region, ""),
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(replicaAddr, action),
+		}},
+		Check: resource.ComposeAggregateTestCheckFunc(
+			resource.TestCheckResourceAttr(replicaAddr, "status", "ACTIVE_HEALTHY"),
+			resource.TestCheckResourceAttrWith(replicaAddr, "identifier", capture(&replacement)),
+			func(*terraform.State) error {
+				if rs := s.mustReplicas(); replacement == *old || len(rs) != 1 || rs[0].Identifier != replacement {
+					return fmt.Errorf("old %s, replacement %s, listed %+v", *old, replacement, rs)
+				}
+				return nil
+			},
+		),
+	}
+}
+
 func stateID(st *terraform.State) string {
 	return st.RootModule().Resources[replicaAddr].Primary.ID
 }
@@ -124,7 +147,7 @@ func TestAccSupabaseReadReplica_createTimeoutIsHonoured(t *testing.T) {
 func TestAccSupabaseReadReplica_failedSetupIsAnErrorAndTheNextApplyReplacesIt(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t, sbx.Options{FailRegions: []string{"ap-south-1"}, RemoveAfter: 500 * time.Millisecond})
-	var failed, replacement string
+	var failed string
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -134,33 +157,16 @@ func TestAccSupabaseReadReplica_failedSetupIsAnErrorAndTheNextApplyReplacesIt(t 
 				Config:      replicaHCL(s, "ap-south-1", ""),
 				ExpectError: words("ended in INIT_READ_REPLICA_FAILED"),
 			},
-			{
-				PreConfig: func() {
-					rs := s.mustReplicas()
-					if len(rs) != 1 || rs[0].Status != "INIT_READ_REPLICA_FAILED" {
-						t.Fatalf("after the failed apply the API lists %+v", rs)
-					}
-					failed = rs[0].Identifier
-					if err := s.Srv.SetFailRegions(nil); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: replicaHCL(s, "ap-south-1", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(replicaAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(replicaAddr, "status", "ACTIVE_HEALTHY"),
-					resource.TestCheckResourceAttrWith(replicaAddr, "identifier", capture(&replacement)),
-					func(*terraform.State) error {
-						rs := s.mustReplicas()
-						if replacement == failed || len(rs) != 1 || rs[0].Identifier != replacement {
-							return fmt.Errorf("failed %s, replacement %s, listed %+v", failed, replacement, rs)
-						}
-						return nil
-					},
-				),
-			},
+			s.replacedStep("ap-south-1", &failed, plancheck.ResourceActionDestroyBeforeCreate, func() {
+				rs := s.mustReplicas()
+				if len(rs) != 1 || rs[0].Status != "INIT_READ_REPLICA_FAILED" {
+					t.Fatalf("after the failed apply the API lists %+v", rs)
+				}
+				failed = rs[0].Identifier
+				if err := s.Srv.SetFailRegions(nil); err != nil {
+					t.Fatal(err)
+				}
+			}),
 		},
 	})
 }
@@ -170,7 +176,7 @@ func TestAccSupabaseReadReplica_failedSetupIsAnErrorAndTheNextApplyReplacesIt(t 
 func TestAccSupabaseReadReplica_statusesShownAndAFailedReplicaIsReplaced(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t, sbx.Options{RemoveAfter: 500 * time.Millisecond})
-	var first, second string
+	var first string
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -192,27 +198,11 @@ func TestAccSupabaseReadReplica_statusesShownAndAFailedReplicaIsReplaced(t *test
 				}},
 				Check: resource.TestCheckResourceAttr(replicaAddr, "status", "RESTARTING"),
 			},
-			{
-				PreConfig: func() {
-					if err := s.Srv.SetReplicaStatus(first, "INIT_READ_REPLICA_FAILED"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: replicaHCL(s, "us-west-2", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(replicaAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(replicaAddr, "status", "ACTIVE_HEALTHY"),
-					resource.TestCheckResourceAttrWith(replicaAddr, "identifier", capture(&second)),
-					func(*terraform.State) error {
-						if second == first {
-							return fmt.Errorf("the failed replica %s was kept", first)
-						}
-						return nil
-					},
-				),
-			},
+			s.replacedStep("us-west-2", &first, plancheck.ResourceActionDestroyBeforeCreate, func() {
+				if err := s.Srv.SetReplicaStatus(first, "INIT_READ_REPLICA_FAILED"); err != nil {
+					t.Fatal(err)
+				}
+			}),
 		},
 	})
 }
@@ -220,7 +210,7 @@ func TestAccSupabaseReadReplica_statusesShownAndAFailedReplicaIsReplaced(t *test
 func TestAccSupabaseReadReplica_removedOutsideTerraformIsRecreated(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t, sbx.Options{RemoveAfter: 500 * time.Millisecond})
-	var first, second string
+	var first string
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { acctest.PreCheck(t) },
 		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
@@ -230,23 +220,7 @@ func TestAccSupabaseReadReplica_removedOutsideTerraformIsRecreated(t *testing.T)
 				Config: replicaHCL(s, "eu-central-1", ""),
 				Check:  resource.TestCheckResourceAttrWith(replicaAddr, "identifier", capture(&first)),
 			},
-			{
-				PreConfig: func() { s.removeOutside(first) },
-				Config:    replicaHCL(s, "eu-central-1", ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(replicaAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(replicaAddr, "status", "ACTIVE_HEALTHY"),
-					resource.TestCheckResourceAttrWith(replicaAddr, "identifier", capture(&second)),
-					func(*terraform.State) error {
-						if rs := s.mustReplicas(); second == first || len(rs) != 1 || rs[0].Identifier != second {
-							return fmt.Errorf("first %s, second %s, listed %+v", first, second, rs)
-						}
-						return nil
-					},
-				),
-			},
+			s.replacedStep("eu-central-1", &first, plancheck.ResourceActionCreate, func() { s.removeOutside(first) }),
 		},
 	})
 }
