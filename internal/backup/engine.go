@@ -7,7 +7,6 @@ package backup
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,11 +16,9 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/klauspost/compress/zstd"
 	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
@@ -273,47 +270,11 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 		growPipe(f)
 	}
 	obj := &Object{Kind: "postgres", Name: db, Key: e.Store.setPrefix(setID) + "postgres/" + db + ".dump.zst.tink"}
-	pr, pw := io.Pipe()
-	prog := e.progress()
-	prog.Start("backup "+db, -1)
-	var wg sync.WaitGroup
-	var plain int64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := func() error {
-			enc, err := e.Key.NewEncryptingWriter(pw, aad(setID, obj.Kind, db))
-			if err != nil {
-				return err
-			}
-			zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(4<<20))
-			if err != nil {
-				return err
-			}
-			cw := &countingWriter{w: zw, p: prog}
-			// 1 MiB reads (io.Copy's are 32 KiB): fewer wake-ups; the struct hides os.File's WriteTo, which would
-			// ignore the buffer.
-			if _, err := io.CopyBuffer(cw, struct{ io.Reader }{dumpOut}, make([]byte, dumpPipeBytes)); err != nil {
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-				return err
-			}
-			plain = cw.n
-			if err := cmd.Wait(); err != nil {
-				return fmt.Errorf("pg_dump: %v: %s", err, strings.TrimSpace(stderr.String()))
-			}
-			if err := zw.Close(); err != nil {
-				return err
-			}
-			return enc.Close()
-		}()
-		pw.CloseWithError(err)
-	}()
 	if err := cmd.Start(); err != nil {
-		pw.CloseWithError(err)
-		wg.Wait()
 		return nil, err
 	}
+	dump := &exitReader{r: dumpOut, cmd: cmd, stderr: &stderr}
+	defer dump.stop()
 	// The table stats read the same snapshot on the exporting connection, in parallel with the dump.
 	type statsResult struct {
 		tables []TableStat
@@ -330,14 +291,10 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 		ts, err := tableStats(statsCtx, tx, nil)
 		statsCh <- statsResult{ts, err}
 	}()
-	hr := &hashingReader{r: pr, h: sha256.New()}
-	upErr := e.Store.upload(ctx, obj.Key, hr)
+	upErr := e.sealAndUpload(ctx, setID, obj, dump, "backup "+db)
 	if upErr != nil {
-		pr.CloseWithError(upErr)
 		cancelStats()
 	}
-	wg.Wait()
-	prog.Done()
 	stats := <-statsCh
 	if upErr != nil {
 		return nil, upErr
@@ -345,6 +302,35 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	if stats.err != nil {
 		return nil, fmt.Errorf("taking table checksums: %w", stats.err)
 	}
-	obj.Size, obj.SHA256, obj.PlainBytes, obj.Tables, obj.NoTableStats = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain, stats.tables, !withStats
+	obj.Tables, obj.NoTableStats = stats.tables, !withStats
 	return obj, nil
+}
+
+// exitReader reads a command's stdout and, at its end, waits for the command: a failed exit is the
+// stream's error (with its stderr), so that a dump cut short never uploads as a whole one.
+type exitReader struct {
+	r      io.Reader
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+	waited bool
+}
+
+func (x *exitReader) Read(b []byte) (int, error) {
+	n, err := x.r.Read(b)
+	if err == io.EOF {
+		x.waited = true
+		if werr := x.cmd.Wait(); werr != nil {
+			return n, fmt.Errorf("pg_dump: %v: %s", werr, strings.TrimSpace(x.stderr.String()))
+		}
+	}
+	return n, err
+}
+
+// stop kills the command if its stream was not read to the end (the upload failed) and reaps it.
+func (x *exitReader) stop() {
+	if !x.waited {
+		x.waited = true
+		_ = x.cmd.Process.Kill()
+		_ = x.cmd.Wait()
+	}
 }
