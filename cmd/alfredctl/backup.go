@@ -178,7 +178,7 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 	restore.Flags().StringSliceVar(&f.databases, "database", nil, "database inside the set to restore")
 	restore.Flags().StringSliceVar(&f.qdrant.collections, "qdrant-collection", nil, "Qdrant collection inside the set to restore (instead of --database), onto the cluster of ALFRED_QDRANT_URL")
 	restore.Flags().StringVar(&f.target, "target", "", "database or collection to restore into (default: the original name, which needs --force)")
-	restore.Flags().BoolVar(&f.force, "force", false, "replace the target database if it exists")
+	restore.Flags().BoolVar(&f.force, "force", false, "replace the target database or collection if it exists (a collection is restored into a scratch collection and checked first)")
 
 	verify := &cobra.Command{
 		Use: "verify SET", Short: "Restore a set into scratch databases and compare every table", Args: cobra.ExactArgs(1),
