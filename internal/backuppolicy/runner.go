@@ -155,19 +155,30 @@ func (c *clients) deleteJob(ctx context.Context, name string) error {
 	return err
 }
 
+// retryWrite retries a read-then-write fn on the writes' failures; read (the read, retried on a budget of
+// its own) is fn's first step: when its retries are used up, the whole stops (one budget for both would
+// let failed reads use up the write's attempts).
+func retryWrite(ctx context.Context, fn func(ctx context.Context, read func(error) error) error) error {
+	var readErr error
+	return shared.Retry(ctx, shared.DefaultBackoff, func(err error) bool { return readErr == nil && shared.RetryableGRPC(err) },
+		func(ctx context.Context) error {
+			return fn(ctx, func(err error) error { readErr = err; return err })
+		})
+}
+
 // putSchedulerJob creates the scheduler job or replaces its spec (GetJob first, so a retry after a lost
 // reply updates instead of failing on ALREADY_EXISTS).
 func (c *clients) putSchedulerJob(ctx context.Context, j *schedulerpb.Job) (*schedulerpb.Job, error) {
 	var out *schedulerpb.Job
-	err := retry(ctx, func(ctx context.Context) error {
-		_, err := c.sched.GetJob(ctx, &schedulerpb.GetJobRequest{Name: j.GetName()})
+	err := retryWrite(ctx, func(ctx context.Context, readFailed func(error) error) error {
+		_, err := c.getSchedulerJob(ctx, j.GetName())
 		switch {
 		case shared.IsNotFound(err):
 			parent := j.GetName()[:strings.LastIndex(j.GetName(), "/jobs/")]
 			out, err = c.sched.CreateJob(ctx, &schedulerpb.CreateJobRequest{Parent: parent, Job: j})
 			return err
 		case err != nil:
-			return err
+			return readFailed(err)
 		}
 		out, err = c.sched.UpdateJob(ctx, &schedulerpb.UpdateJobRequest{Job: j})
 		return err
@@ -222,14 +233,15 @@ func (c *clients) jobPolicy(ctx context.Context, job string) (*iampb.Policy, err
 }
 
 // grant binds role to member on the job's IAM policy (read-modify-write with the policy's etag; a
-// concurrent change is ABORTED and retried from a fresh read), then reads the policy until the binding is
+// concurrent change is ABORTED and retried from a fresh read, a lost reply found done by that read; the
+// read has a retry budget of its own), then reads the policy until the binding is
 // visible: IAM changes propagate, and a schedule whose account cannot run the job would fail every night
 // without anyone noticing, so the apply fails instead.
 func (c *clients) grant(ctx context.Context, job, role, member string) error {
-	err := retry(ctx, func(ctx context.Context) error {
-		p, err := c.jobs.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: job})
+	err := retryWrite(ctx, func(ctx context.Context, readFailed func(error) error) error {
+		p, err := c.jobPolicy(ctx, job)
 		if err != nil {
-			return err
+			return readFailed(err)
 		}
 		for _, b := range p.GetBindings() {
 			if b.GetRole() == role && b.GetCondition() == nil && slices.ContainsFunc(b.GetMembers(), func(m string) bool { return strings.EqualFold(m, member) }) {
