@@ -31,6 +31,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -302,31 +303,26 @@ func (r *policyResource) planQdrantEnv(ctx context.Context, req resource.ModifyP
 }
 
 func (r *policyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m policyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	to, d := m.Timeouts.Create(ctx, applyTimeout)
-	resp.Diagnostics.Append(d...)
-	r.apply(ctx, to, &m, &resp.State, resp.Private, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, timeouts.Value.Create, &resp.State, resp.Private, &resp.Diagnostics)
 }
 
 func (r *policyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m policyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	to, d := m.Timeouts.Update(ctx, applyTimeout)
-	resp.Diagnostics.Append(d...)
-	r.apply(ctx, to, &m, &resp.State, resp.Private, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, timeouts.Value.Update, &resp.State, resp.Private, &resp.Diagnostics)
 }
 
-// apply writes the whole policy; create, update and the repair of drift are the same idempotent writes:
-// bucket check, Cloud Run job (UpdateJob with allow_missing), grant, scheduler job.
-func (r *policyResource) apply(ctx context.Context, timeout time.Duration, m *policyModel, st stateSetter, priv privateSetter, diags *diag.Diagnostics) {
-	ctx, cancel, c := within(ctx, r.data, timeout, diags)
+// apply writes the whole policy of plan within its create or update timeout; create, update and the
+// repair of drift are the same idempotent writes: bucket check, Cloud Run job (UpdateJob with
+// allow_missing), grant, scheduler job.
+func (r *policyResource) apply(ctx context.Context, plan tfsdk.Plan, timeout func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics),
+	st stateSetter, priv privateSetter, diags *diag.Diagnostics) {
+	m := &policyModel{}
+	diags.Append(plan.Get(ctx, m)...)
+	if diags.HasError() {
+		return
+	}
+	to, d := timeout(m.Timeouts, ctx, applyTimeout)
+	diags.Append(d...)
+	ctx, cancel, c := within(ctx, r.data, to, diags)
 	defer cancel()
 	if c == nil {
 		return
