@@ -28,10 +28,7 @@ func BenchmarkQdrantBackupRestore(b *testing.B) {
 	if os.Getenv("TF_ACC") == "" {
 		b.Skip("set TF_ACC=1 (make bench does): needs versitygw")
 	}
-	n := 20000
-	if v := os.Getenv("ALFRED_BENCH_QDRANT_POINTS"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
+	n := envInt("ALFRED_BENCH_QDRANT_POINTS", 20000)
 	ctx := context.Background()
 	q := newQdrant(b, 3)
 	if err := q.client.CreateCollection(ctx, &pb.CreateCollection{CollectionName: "bench",

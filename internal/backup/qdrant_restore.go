@@ -43,12 +43,9 @@ func (e *Engine) restoreQdrant(ctx context.Context, o RestoreOptions) error {
 	if err != nil {
 		return err
 	}
-	target := o.Target
-	if target == "" {
-		target = meta.Name
-	}
-	if target == meta.Name && !o.Force {
-		return fmt.Errorf("restoring over the original collection %q needs --force; or name another with --target", target)
+	target, err := o.targetOf("collection", meta.Name)
+	if err != nil {
+		return err
 	}
 	c, err := e.Qdrant.connect(ctx)
 	if err != nil {
