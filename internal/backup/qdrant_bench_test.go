@@ -99,6 +99,8 @@ func BenchmarkQdrantBackupRestore(b *testing.B) {
 			plain, stored = plain+o.PlainBytes, stored+o.Size
 		}
 		_, restoreTime, restoreRSS := alfred("backup", "restore", set[1], "--qdrant-collection", "bench", "--target", "bench_restored")
+		// --force over the live collection: into a scratch collection, checked, then the live one replaced.
+		_, forceTime, forceRSS := alfred("backup", "restore", set[1], "--qdrant-collection", "bench", "--force")
 		_, verifyTime, _ := alfred("backup", "verify", set[1])
 		_ = q.client.DeleteCollection(ctx, "bench_restored")
 		if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
@@ -108,11 +110,14 @@ func BenchmarkQdrantBackupRestore(b *testing.B) {
 		b.ReportMetric(backupRSS, "backup_peak_rss_MiB")
 		b.ReportMetric(restoreTime.Seconds(), "restore_s")
 		b.ReportMetric(restoreRSS, "restore_peak_rss_MiB")
+		b.ReportMetric(forceTime.Seconds(), "force_restore_s")
+		b.ReportMetric(forceRSS, "force_restore_peak_rss_MiB")
 		b.ReportMetric(verifyTime.Seconds(), "verify_s")
 		b.ReportMetric(float64(plain)/(1<<20), "snapshot_MiB")
 		b.ReportMetric(float64(stored)/(1<<20), "stored_MiB")
-		b.Logf("%d points: backup %s (peak RSS %.1f MiB), restore %s (peak RSS %.1f MiB), verify %s; snapshots %.1f MiB, stored %.1f MiB",
-			n, backupTime.Round(time.Millisecond), backupRSS, restoreTime.Round(time.Millisecond), restoreRSS, verifyTime.Round(time.Millisecond),
+		b.Logf("%d points: backup %s (peak RSS %.1f MiB), restore %s (peak RSS %.1f MiB), restore --force over the live collection %s (peak RSS %.1f MiB), verify %s; snapshots %.1f MiB, stored %.1f MiB",
+			n, backupTime.Round(time.Millisecond), backupRSS, restoreTime.Round(time.Millisecond), restoreRSS,
+			forceTime.Round(time.Millisecond), forceRSS, verifyTime.Round(time.Millisecond),
 			float64(plain)/(1<<20), float64(stored)/(1<<20))
 	}
 }
