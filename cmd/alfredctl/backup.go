@@ -77,19 +77,17 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 	run := &cobra.Command{
 		Use: "run", Short: "Back up databases and Qdrant collections into a new set, then prune", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := f.engine(cmd, true)
+			e, ctx, done, err := f.streaming(cmd)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
+			defer done()
 			if f.recordMetric {
 				if e.Metrics, err = f.metricSink(ctx); err != nil {
 					return err
 				}
 				defer func() { _ = e.Metrics.Client.Close() }()
 			}
-			defer capMemory()()
 			m, err := e.Run(ctx, backup.RunOptions{Databases: f.databases, QdrantCollections: f.qdrant.collections, Retention: backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, NoTableStats: !f.tableChecksums})
 			if m != nil {
 				printManifest(cmd.OutOrStdout(), m)
@@ -105,7 +103,22 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 	run.Flags().StringVar(&f.metricEndpoint, "metric-endpoint", os.Getenv("ALFRED_GCP_MONITORING_ENDPOINT"), "Cloud Monitoring endpoint host:port (env ALFRED_GCP_MONITORING_ENDPOINT; empty: Google's)")
 	run.Flags().StringVar(&f.metricService, "metric-service", "", "value of the metric's `service` label (the backup_staleness alert groups by it); alfred_backup_policy sets its name")
 	run.Flags().StringVar(&f.metricLocation, "metric-location", envOr("ALFRED_GCP_REGION", "global"), "location label of the generic_task resource (env ALFRED_GCP_REGION)")
-	for _, c := range []*cobra.Command{run} {
+	prune := &cobra.Command{
+		Use: "prune", Short: "Apply retention and remove incomplete sets and unfinished uploads", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := f.catalogue(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := e.Prune(cmd.Context(), backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, "")
+			if res != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted %d set(s) by retention %v, %d incomplete set(s) %v, aborted %d unfinished upload(s)\n",
+					len(res.Deleted), res.Deleted, len(res.Incomplete), res.Incomplete, res.Aborted)
+			}
+			return err
+		},
+	}
+	for _, c := range []*cobra.Command{run, prune} {
 		c.Flags().IntVar(&f.keepLast, "keep-last", 7, "keep this many newest good sets (0: no limit)")
 		c.Flags().DurationVar(&f.maxAge, "max-age", 0, "delete good sets older than this, e.g. 720h (0: no limit); the newest good set is always kept")
 	}
@@ -113,11 +126,8 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 	list := &cobra.Command{
 		Use: "list", Short: "List backup sets; only those with a manifest are good", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := f.engine(cmd, false)
+			e, err := f.catalogue(cmd)
 			if err != nil {
-				return err
-			}
-			if err := e.Store.Check(cmd.Context()); err != nil {
 				return err
 			}
 			sets, err := e.Store.Sets(cmd.Context())
@@ -144,16 +154,14 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 	restore := &cobra.Command{
 		Use: "restore SET", Short: "Check a set's integrity, then restore a database or a Qdrant collection from it", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := f.engine(cmd, true)
+			e, ctx, done, err := f.streaming(cmd)
 			if err != nil {
 				return err
 			}
+			defer done()
 			if len(f.databases)+len(f.qdrant.collections) != 1 {
 				return errors.New("name the database (--database) or the Qdrant collection (--qdrant-collection) inside the set to restore: one")
 			}
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
-			defer capMemory()()
 			start := time.Now()
 			o := backup.RestoreOptions{SetID: args[0], Target: f.target, Force: f.force}
 			kind, name := "DATABASE", ""
@@ -178,18 +186,16 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 	restore.Flags().StringSliceVar(&f.databases, "database", nil, "database inside the set to restore")
 	restore.Flags().StringSliceVar(&f.qdrant.collections, "qdrant-collection", nil, "Qdrant collection inside the set to restore (instead of --database), onto the cluster of ALFRED_QDRANT_URL")
 	restore.Flags().StringVar(&f.target, "target", "", "database or collection to restore into (default: the original name, which needs --force)")
-	restore.Flags().BoolVar(&f.force, "force", false, "replace the target database if it exists")
+	restore.Flags().BoolVar(&f.force, "force", false, "replace the target database or collection if it exists (a collection is restored into a scratch collection and checked first)")
 
 	verify := &cobra.Command{
 		Use: "verify SET", Short: "Restore a set into scratch databases and compare every table", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := f.engine(cmd, true)
+			e, ctx, done, err := f.streaming(cmd)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
-			defer capMemory()()
+			defer done()
 			checks, err := e.Verify(ctx, args[0])
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "DATABASE\tTABLE\tROWS (BACKUP)\tROWS (RESTORED)\tCHECKSUM") // Qdrant: "qdrant", the collection, its points
@@ -204,27 +210,6 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 			return err
 		},
 	}
-
-	prune := &cobra.Command{
-		Use: "prune", Short: "Apply retention and remove incomplete sets and unfinished uploads", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := f.engine(cmd, false)
-			if err != nil {
-				return err
-			}
-			if err := e.Store.Check(cmd.Context()); err != nil {
-				return err
-			}
-			res, err := e.Prune(cmd.Context(), backup.Retention{KeepLast: f.keepLast, MaxAge: f.maxAge}, "")
-			if res != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "deleted %d set(s) by retention %v, %d incomplete set(s) %v, aborted %d unfinished upload(s)\n",
-					len(res.Deleted), res.Deleted, len(res.Incomplete), res.Incomplete, res.Aborted)
-			}
-			return err
-		},
-	}
-	prune.Flags().IntVar(&f.keepLast, "keep-last", 7, "keep this many newest good sets (0: no limit)")
-	prune.Flags().DurationVar(&f.maxAge, "max-age", 0, "delete good sets older than this (0: no limit); the newest good set is always kept")
 
 	keygen := &cobra.Command{
 		Use: "keygen", Short: "Write a new Tink keyset (AES256_GCM_HKDF_1MB) to --out, mode 0600", Args: cobra.NoArgs,
@@ -274,6 +259,26 @@ func capMemory() func() {
 
 func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+// streaming starts run, restore and verify: the engine with its key, a context that ends on SIGINT or
+// SIGTERM, and the heap's soft limit; done undoes both.
+func (f *backupFlags) streaming(cmd *cobra.Command) (e *backup.Engine, ctx context.Context, done func(), err error) {
+	if e, err = f.engine(cmd, true); err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, stop := signalContext(cmd.Context())
+	release := capMemory()
+	return e, ctx, func() { release(); stop() }, nil
+}
+
+// catalogue starts list and prune: the engine without a key, its bucket checked.
+func (f *backupFlags) catalogue(cmd *cobra.Command) (*backup.Engine, error) {
+	e, err := f.engine(cmd, false)
+	if err != nil {
+		return nil, err
+	}
+	return e, e.Store.Check(cmd.Context())
 }
 
 func (f *backupFlags) engine(cmd *cobra.Command, needKey bool) (*backup.Engine, error) {

@@ -30,10 +30,7 @@ func BenchmarkBackupAgainstOpsGuideAndFloor(b *testing.B) {
 	if os.Getenv("TF_ACC") == "" {
 		b.Skip("set TF_ACC=1 (make bench does): needs real PostgreSQL and versitygw")
 	}
-	sizeMB := 1024
-	if v := os.Getenv("ALFRED_BENCH_MB"); v != "" {
-		sizeMB, _ = strconv.Atoi(v)
-	}
+	sizeMB := envInt("ALFRED_BENCH_MB", 1024)
 	ctx := context.Background()
 	pg := acctest.Postgres(b)
 	dsn, err := pg.CreateDatabase(ctx, "bench")
@@ -169,4 +166,12 @@ func BenchmarkBackupAgainstOpsGuideAndFloor(b *testing.B) {
 	b.Logf("db %d MiB, dump file %d MiB: floor %s, ops guide %s, alfredctl run %s (%.2fx floor; %s without table checksums), peak RSS %.1f MiB, CPU floor %.1f s, alfredctl %.1f s; restore %s vs pg_restore %s",
 		sizeMB, st.Size()>>20, floor.Round(time.Millisecond), ops.Round(time.Millisecond), run.Round(time.Millisecond),
 		run.Seconds()/floor.Seconds(), runNoStats.Round(time.Millisecond), rssMiB, cpu(floorRU), cpu(ru), restore.Round(time.Millisecond), pgr.Round(time.Millisecond))
+}
+
+// envInt is the benchmark size in environment variable name, else def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }

@@ -7,7 +7,6 @@ package backup
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,11 +16,9 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/klauspost/compress/zstd"
 	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
@@ -275,19 +272,21 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 		growPipe(f)
 	}
 	obj := &Object{Kind: "postgres", Name: db, Key: e.Store.setPrefix(setID) + "postgres/" + db + ".dump.zst.tink", Locale: &locale}
-	pr, pw := io.Pipe()
-	prog := e.progress()
-	prog.Start("backup "+db, -1)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	dump := &exitReader{r: dumpOut, cmd: cmd, stderr: &stderr}
+	defer dump.stop()
 	// The table stats come from the archive as it passes (archiveTableStats): no second scan of the tables.
 	type streamResult struct {
 		tables map[string]TableStat
 		err    error
 	}
 	streamCh := make(chan streamResult, 1)
-	var src io.Reader = struct{ io.Reader }{dumpOut} // hides os.File's WriteTo, which would ignore the buffer
+	var src io.Reader = dump
 	apr, apw := io.Pipe()
 	if withStats {
-		src = io.TeeReader(src, apw)
+		src = io.TeeReader(dump, apw)
 		go func() {
 			ts, err := archiveTableStats(apr)
 			streamCh <- streamResult{ts, err}
@@ -295,53 +294,8 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	} else {
 		streamCh <- streamResult{}
 	}
-	var wg sync.WaitGroup
-	var plain int64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := func() error {
-			enc, err := e.Key.NewEncryptingWriter(pw, aad(setID, obj.Kind, db))
-			if err != nil {
-				return err
-			}
-			zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(4<<20))
-			if err != nil {
-				return err
-			}
-			cw := &countingWriter{w: zw, p: prog}
-			// 1 MiB reads (io.Copy's are 32 KiB): fewer wake-ups.
-			_, err = io.CopyBuffer(cw, src, make([]byte, dumpPipeBytes))
-			apw.CloseWithError(err)
-			if err != nil {
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-				return err
-			}
-			plain = cw.n
-			if err := cmd.Wait(); err != nil {
-				return fmt.Errorf("pg_dump: %v: %s", err, strings.TrimSpace(stderr.String()))
-			}
-			if err := zw.Close(); err != nil {
-				return err
-			}
-			return enc.Close()
-		}()
-		pw.CloseWithError(err)
-	}()
-	if err := cmd.Start(); err != nil {
-		pw.CloseWithError(err)
-		apw.CloseWithError(err)
-		wg.Wait()
-		return nil, err
-	}
-	hr := &hashingReader{r: pr, h: sha256.New()}
-	upErr := e.Store.upload(ctx, obj.Key, hr)
-	if upErr != nil {
-		pr.CloseWithError(upErr)
-	}
-	wg.Wait()
-	prog.Done()
+	upErr := e.sealAndUpload(ctx, setID, obj, src, "backup "+db)
+	apw.CloseWithError(upErr) // nil: the whole dump passed, and the reader sees its end
 	stream := <-streamCh
 	if upErr != nil {
 		return nil, upErr
@@ -357,6 +311,35 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 			return nil, fmt.Errorf("taking table checksums: %w", err)
 		}
 	}
-	obj.Size, obj.SHA256, obj.PlainBytes, obj.Tables, obj.NoTableStats = hr.n, hex.EncodeToString(hr.h.Sum(nil)), plain, tables, !withStats
+	obj.Tables, obj.NoTableStats = tables, !withStats
 	return obj, nil
+}
+
+// exitReader reads a command's stdout and, at its end, waits for the command: a failed exit is the
+// stream's error (with its stderr), so that a dump cut short never uploads as a whole one.
+type exitReader struct {
+	r      io.Reader
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+	waited bool
+}
+
+func (x *exitReader) Read(b []byte) (int, error) {
+	n, err := x.r.Read(b)
+	if err == io.EOF {
+		x.waited = true
+		if werr := x.cmd.Wait(); werr != nil {
+			return n, fmt.Errorf("pg_dump: %v: %s", werr, strings.TrimSpace(x.stderr.String()))
+		}
+	}
+	return n, err
+}
+
+// stop kills the command if its stream was not read to the end (the upload failed) and reaps it.
+func (x *exitReader) stop() {
+	if !x.waited {
+		x.waited = true
+		_ = x.cmd.Process.Kill()
+		_ = x.cmd.Wait()
+	}
 }

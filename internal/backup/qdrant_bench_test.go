@@ -28,10 +28,7 @@ func BenchmarkQdrantBackupRestore(b *testing.B) {
 	if os.Getenv("TF_ACC") == "" {
 		b.Skip("set TF_ACC=1 (make bench does): needs versitygw")
 	}
-	n := 20000
-	if v := os.Getenv("ALFRED_BENCH_QDRANT_POINTS"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
+	n := envInt("ALFRED_BENCH_QDRANT_POINTS", 20000)
 	ctx := context.Background()
 	q := newQdrant(b, 3)
 	if err := q.client.CreateCollection(ctx, &pb.CreateCollection{CollectionName: "bench",
@@ -102,6 +99,8 @@ func BenchmarkQdrantBackupRestore(b *testing.B) {
 			plain, stored = plain+o.PlainBytes, stored+o.Size
 		}
 		_, restoreTime, restoreRSS := alfred("backup", "restore", set[1], "--qdrant-collection", "bench", "--target", "bench_restored")
+		// --force over the live collection: into a scratch collection, checked, then the live one replaced.
+		_, forceTime, forceRSS := alfred("backup", "restore", set[1], "--qdrant-collection", "bench", "--force")
 		_, verifyTime, _ := alfred("backup", "verify", set[1])
 		_ = q.client.DeleteCollection(ctx, "bench_restored")
 		if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
@@ -111,11 +110,14 @@ func BenchmarkQdrantBackupRestore(b *testing.B) {
 		b.ReportMetric(backupRSS, "backup_peak_rss_MiB")
 		b.ReportMetric(restoreTime.Seconds(), "restore_s")
 		b.ReportMetric(restoreRSS, "restore_peak_rss_MiB")
+		b.ReportMetric(forceTime.Seconds(), "force_restore_s")
+		b.ReportMetric(forceRSS, "force_restore_peak_rss_MiB")
 		b.ReportMetric(verifyTime.Seconds(), "verify_s")
 		b.ReportMetric(float64(plain)/(1<<20), "snapshot_MiB")
 		b.ReportMetric(float64(stored)/(1<<20), "stored_MiB")
-		b.Logf("%d points: backup %s (peak RSS %.1f MiB), restore %s (peak RSS %.1f MiB), verify %s; snapshots %.1f MiB, stored %.1f MiB",
-			n, backupTime.Round(time.Millisecond), backupRSS, restoreTime.Round(time.Millisecond), restoreRSS, verifyTime.Round(time.Millisecond),
+		b.Logf("%d points: backup %s (peak RSS %.1f MiB), restore %s (peak RSS %.1f MiB), restore --force over the live collection %s (peak RSS %.1f MiB), verify %s; snapshots %.1f MiB, stored %.1f MiB",
+			n, backupTime.Round(time.Millisecond), backupRSS, restoreTime.Round(time.Millisecond), restoreRSS,
+			forceTime.Round(time.Millisecond), forceRSS, verifyTime.Round(time.Millisecond),
 			float64(plain)/(1<<20), float64(stored)/(1<<20))
 	}
 }

@@ -43,12 +43,9 @@ func (e *Engine) restoreQdrant(ctx context.Context, o RestoreOptions) error {
 	if err != nil {
 		return err
 	}
-	target := o.Target
-	if target == "" {
-		target = meta.Name
-	}
-	if target == meta.Name && !o.Force {
-		return fmt.Errorf("restoring over the original collection %q needs --force; or name another with --target", target)
+	target, err := o.targetOf("collection", meta.Name)
+	if err != nil {
+		return err
 	}
 	c, err := e.Qdrant.connect(ctx)
 	if err != nil {
@@ -72,12 +69,69 @@ func (e *Engine) restoreQdrant(ctx context.Context, o RestoreOptions) error {
 			return err
 		}
 	}
-	if exists {
-		if err := c.client.DeleteCollection(ctx, target); err != nil {
-			return fmt.Errorf("deleting Qdrant collection %q to replace it: %w", target, err)
-		}
+	if !exists {
+		return e.recreateCollection(ctx, c, o.SetID, meta, objs, target)
 	}
-	return e.recreateCollection(ctx, c, o.SetID, meta, objs, target)
+	return e.replaceCollection(ctx, c, o.SetID, meta, objs, target)
+}
+
+// replaceCollection replaces the live collection target with the backup, without ever leaving the data
+// nowhere: the backup is first restored into a scratch collection and checked as verify does (point count
+// and content checksum against the manifest); only then is target deleted and restored again from the
+// same objects, and checked in turn. A failure before the delete leaves target untouched (and no scratch
+// collection); a failure after it keeps the checked scratch collection and names it.
+func (e *Engine) replaceCollection(ctx context.Context, c *qdrantConn, setID string, meta *QdrantCollection, objs map[uint32]Object, target string) error {
+	scratch := scratchName("alfred_restore_")
+	check, err := e.restoreChecked(ctx, c, setID, meta, objs, scratch)
+	if err == nil && !check.OK() {
+		err = fmt.Errorf("%w: the restored copy has %d points (checksum %s), the backup %d (checksum %s)",
+			ErrIntegrity, check.GotRows, check.GotChecksum, check.WantRows, check.WantChecksum)
+	}
+	if err != nil {
+		_ = c.client.DeleteCollection(context.WithoutCancel(ctx), scratch)
+		return fmt.Errorf("restoring set %s into the scratch collection %q failed, so Qdrant collection %q was not touched (the scratch collection was deleted): %w",
+			setID, scratch, target, err)
+	}
+	if err := c.client.DeleteCollection(ctx, target); err != nil {
+		_ = c.client.DeleteCollection(context.WithoutCancel(ctx), scratch)
+		return fmt.Errorf("deleting Qdrant collection %q to replace it (it was not replaced; the checked scratch collection %q was deleted): %w", target, scratch, err)
+	}
+	check, err = e.restoreChecked(ctx, c, setID, meta, objs, target)
+	if err == nil && !check.OK() {
+		err = fmt.Errorf("%w: %q has %d points, the backup %d", ErrIntegrity, target, check.GotRows, check.WantRows)
+	}
+	if err != nil {
+		return fmt.Errorf("Qdrant collection %q was deleted to be replaced, and restoring it failed: %w. The backup's data, checked (%d points), is in the collection %q: "+
+			"run the restore again, or restore with --target, or read from %q (e.g. through an alias); delete it when done", target, err, meta.Points, scratch, scratch)
+	}
+	if err := c.client.DeleteCollection(ctx, scratch); err != nil {
+		return fmt.Errorf("Qdrant collection %q was replaced and checked, but the scratch collection %q is left: %w", target, scratch, err)
+	}
+	return nil
+}
+
+// restoreChecked restores the collection into name and compares its point count and content checksum
+// with the manifest's, as verify does; for a collection recorded unstable there is nothing to compare and
+// the check is the wanted values (OK).
+func (e *Engine) restoreChecked(ctx context.Context, c *qdrantConn, setID string, meta *QdrantCollection, objs map[uint32]Object, name string) (TableCheck, error) {
+	check := TableCheck{Database: "qdrant", Table: meta.Name, WantRows: int64(meta.Points), WantChecksum: meta.Checksum, GotRows: -1}
+	if err := e.recreateCollection(ctx, c, setID, meta, objs, name); err != nil {
+		return check, err
+	}
+	if meta.Unstable {
+		check.GotRows, check.GotChecksum = check.WantRows, check.WantChecksum
+		return check, nil
+	}
+	n, sum, err := c.contentChecksum(ctx, name)
+	check.GotRows, check.GotChecksum = int64(n), sum
+	return check, err
+}
+
+// scratchName is prefix and 8 random hex digits.
+func scratchName(prefix string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }
 
 func shardObjects(m *Manifest, meta *QdrantCollection) (map[uint32]Object, error) {
@@ -249,16 +303,8 @@ func (e *Engine) verifyQdrant(ctx context.Context, m *Manifest) ([]TableCheck, e
 				return out, err
 			}
 		}
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		scratch := "alfred_verify_" + hex.EncodeToString(b[:])
-		err = e.recreateCollection(ctx, c, m.ID, meta, objs, scratch)
-		check := TableCheck{Database: "qdrant", Table: meta.Name, WantRows: int64(meta.Points), WantChecksum: meta.Checksum, GotRows: -1}
-		if err == nil {
-			var n uint64
-			n, check.GotChecksum, err = c.contentChecksum(ctx, scratch)
-			check.GotRows = int64(n)
-		}
+		scratch := scratchName("alfred_verify_")
+		check, err := e.restoreChecked(ctx, c, m.ID, meta, objs, scratch)
 		_ = c.client.DeleteCollection(context.WithoutCancel(ctx), scratch)
 		if err != nil && !errors.Is(err, ErrIntegrity) {
 			return out, err

@@ -102,12 +102,9 @@ func (e *Engine) Restore(ctx context.Context, o RestoreOptions) error {
 	if err != nil {
 		return err
 	}
-	target := o.Target
-	if target == "" {
-		target = o.Database
-	}
-	if target == o.Database && !o.Force {
-		return fmt.Errorf("restoring over the original database %q needs --force; or name another with --target", target)
+	target, err := o.targetOf("database", o.Database)
+	if err != nil {
+		return err
 	}
 	exists, err := e.databaseExists(ctx, target)
 	if err != nil {
@@ -231,3 +228,16 @@ func (e *Engine) restoreFresh(ctx context.Context, setID string, obj Object, tar
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// targetOf is where a restore of the original (a database or a collection: kind) goes: o.Target, else the
+// original itself, which needs o.Force.
+func (o RestoreOptions) targetOf(kind, original string) (string, error) {
+	target := o.Target
+	if target == "" {
+		target = original
+	}
+	if target == original && !o.Force {
+		return "", fmt.Errorf("restoring over the original %s %q needs --force; or name another with --target", kind, target)
+	}
+	return target, nil
+}

@@ -12,7 +12,9 @@ import (
 
 // sealAndUpload streams src through zstd and the streaming AEAD (bound to the set, kind and name) into a
 // multipart upload of obj.Key, and records the stored size and sha256 and the plain byte count in obj.
-// Memory stays bounded: nothing is staged but the upload's parts.
+// Memory stays bounded: nothing is staged but the upload's parts. It is the one upload pipeline of every
+// object (a pg_dump stream, a Qdrant shard snapshot). src is read in 1 MiB reads (io.Copy's are 32 KiB:
+// fewer wake-ups for a pipe); an error src returns (e.g. pg_dump's exit status at EOF) fails the upload.
 func (e *Engine) sealAndUpload(ctx context.Context, setID string, obj *Object, src io.Reader, label string) error {
 	pr, pw := io.Pipe()
 	prog := e.progress()
@@ -33,7 +35,8 @@ func (e *Engine) sealAndUpload(ctx context.Context, setID string, obj *Object, s
 				return err
 			}
 			cw := &countingWriter{w: zw, p: prog}
-			if _, err := io.Copy(cw, src); err != nil {
+			// The struct hides a WriteTo of src (os.File's), which would ignore the buffer.
+			if _, err := io.CopyBuffer(cw, struct{ io.Reader }{src}, make([]byte, dumpPipeBytes)); err != nil {
 				return err
 			}
 			plain = cw.n

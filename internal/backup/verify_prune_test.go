@@ -138,3 +138,42 @@ func TestAccBackup_setWithoutTableChecksumsRestoresButCannotBeVerified(t *testin
 		t.Fatalf("restore: %v", err)
 	}
 }
+
+// Two runs started in the same second: set IDs carry the second and then a random suffix, so here the
+// suffixes are chosen to sort opposite to the start times. Prune must order by each manifest's StartedAt:
+// under every retention setting the set that started last survives.
+func TestAccBackup_pruneKeepsTheNewestOfTwoSetsStartedInOneSecond(t *testing.T) {
+	needAcc(t)
+	ctx := context.Background()
+	second := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+	id := second.Format("20060102T150405Z")
+	// newer sorts first by ID, older sorts last.
+	newer, older := id+"-000000", id+"-ffffff"
+	for _, r := range []backup.Retention{{KeepLast: 1}, {MaxAge: time.Hour}, {KeepLast: 1, MaxAge: time.Hour}} {
+		cfg := storeConfig(t)
+		e := storeEngine(t, cfg, keyFile(t))
+		for setID, started := range map[string]time.Time{older: second.Add(100 * time.Millisecond), newer: second.Add(900 * time.Millisecond)} {
+			m := backup.Manifest{ID: setID, StartedAt: started, FinishedAt: started.Add(50 * time.Millisecond), Format: "alfred-backup/1"}
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rawS3(cfg).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket),
+				Key: aws.String(cfg.Prefix + setID + "/manifest.json"), Body: bytes.NewReader(b)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.Now = func() time.Time { return second.Add(48 * time.Hour) }
+		res, err := e.Prune(ctx, r, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets, err := e.Store.Sets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sets) != 1 || sets[0].ID != newer || len(res.Deleted) != 1 || res.Deleted[0] != older {
+			t.Fatalf("retention %+v kept %+v and deleted %v; want only %s (started last) kept", r, sets, res.Deleted, newer)
+		}
+	}
+}

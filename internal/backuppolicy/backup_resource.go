@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/alfred-platform/terraform-provider-alfred/internal/backup"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
 
@@ -148,12 +149,17 @@ func (r *backupResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	bucket, prefix := spec.bucket, strings.TrimSuffix(spec.prefix, "/")+"-pinned/"+id+"/"
 	args := pinnedArgs(ctrs[0].GetArgs(), prefix)
-	if _, err := c.runOnce(ctx, policy, args); err != nil {
+	// In state before the run: a run that fails after it may have written the set (a lost reply, a
+	// timeout while it still runs) leaves the backup in state, tainted, with the prefix it writes to, not
+	// an orphan in the bucket; a refresh fills in the set once it is complete.
+	m.ID, m.Bucket, m.Prefix = types.StringValue(id), types.StringValue(bucket), types.StringValue(prefix)
+	m.BackupID, m.SizeBytes, m.SHA256, m.CreatedAt = types.StringNull(), types.Int64Null(), types.StringNull(), types.StringNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	if _, err := c.runOnce(ctx, policy, args, prefix); err != nil {
 		resp.Diagnostics.AddError("The backup failed",
 			fmt.Sprintf("The run of %s into s3://%s/%s failed: %v. Nothing that depends on this backup was applied.", policy, bucket, prefix, err))
 		return
 	}
-	m.ID, m.Bucket, m.Prefix = types.StringValue(id), types.StringValue(bucket), types.StringValue(prefix)
 	if !r.readSet(ctx, &m, resp.Diagnostics.AddError) {
 		resp.Diagnostics.AddError("The backup left no complete set", fmt.Sprintf("The run of %s succeeded but s3://%s/%s holds no set with a manifest.", policy, bucket, prefix))
 		return
@@ -203,9 +209,11 @@ func (r *backupResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	failed := false
 	if !r.readSet(ctx, &m, func(s, d string) { failed = true; resp.Diagnostics.AddError(s, d) }) {
-		if !failed {
+		if !failed && !m.BackupID.IsNull() {
 			resp.State.RemoveResource(ctx) // the set was deleted: the next apply takes a new one
 		}
+		// Without a backup_id the create failed (the resource is tainted): its run may still be writing
+		// the set, so the state stays, and the replacement deletes what the run wrote (retain_on_destroy = false).
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
@@ -229,11 +237,29 @@ func (r *backupResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	ctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
 	store, err := storeFor(r.data, m.Bucket.ValueString(), m.Prefix.ValueString(), "", "")
-	if err == nil {
+	switch {
+	case err != nil:
+	case m.BackupID.IsNull():
+		err = deleteAllSets(ctx, store) // a failed create's: the prefix is this backup's alone
+	default:
 		err = store.DeleteSet(ctx, m.BackupID.ValueString())
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot delete the backup", fmt.Sprintf("Deleting set %s under s3://%s/%s (retain_on_destroy = false): %v",
 			m.BackupID.ValueString(), m.Bucket.ValueString(), m.Prefix.ValueString(), err))
 	}
+}
+
+// deleteAllSets deletes every set under the store's prefix, complete or not.
+func deleteAllSets(ctx context.Context, store *backup.Store) error {
+	sets, err := store.Sets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, si := range sets {
+		if err := store.DeleteSet(ctx, si.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,7 +6,9 @@ package backuppolicy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,6 +31,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
@@ -259,34 +262,67 @@ func (r *policyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	requireQdrant(ctx, resp.Plan, r.data, &resp.Diagnostics)
 	fill("project", r.data.GCP.Project, r.data.GCP.ProjectUnknown)
 	fill("region", r.data.GCP.Region, r.data.GCP.RegionUnknown)
+	if !req.State.Raw.IsNull() {
+		r.planQdrantEnv(ctx, req, resp)
+	}
+}
+
+// planQdrantEnv plans the update of the job's Qdrant environment when the provider's qdrant block is no
+// longer what was written into the job (a rotated api_key, another url), or is not known yet: the job is
+// updated in place (last_success, re-read by the apply, is unknown) and a warning says why; nothing is
+// shown as changed outside Terraform (Read compares the job with what was written).
+func (r *policyResource) planQdrantEnv(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	raw, d := req.Private.GetKey(ctx, privQdrantEnv)
+	resp.Diagnostics.Append(d...)
+	var applied map[string]string
+	if len(raw) == 0 || json.Unmarshal(raw, &applied) != nil || len(applied) == 0 || r.data.Qdrant == nil {
+		return // no Qdrant connection written (or an imported policy: Read compares with the provider then)
+	}
+	var q *qdrantModel
+	var id types.String
+	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("qdrant"), &q)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	if q == nil || q.Collections.IsNull() || q.Collections.IsUnknown() || resp.Diagnostics.HasError() {
+		return // the job changes with the configuration anyway
+	}
+	var why string
+	if qdrantUnknown(r.data) {
+		why = "the provider's qdrant block is not known until apply"
+	} else {
+		want := envDigest(id.ValueString(), qdrantEnv(r.data, policySpec{collections: strList(ctx, q.Collections, &resp.Diagnostics)}))
+		changed := changedQdrantAttrs(applied, want)
+		if len(changed) == 0 {
+			return
+		}
+		why = "the provider's " + strings.Join(changed, ", ") + " changed since the job was written"
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_success"), types.StringUnknown())...)
+	resp.Diagnostics.AddWarning("The backup runner's Qdrant connection will be updated",
+		fmt.Sprintf("%s %s: %s, so the apply updates the Cloud Run job %s in place with the provider's Qdrant connection (%s). "+
+			"This is not a change made outside Terraform.", policyType, id.ValueString(), why, id.ValueString(), strings.Join(qdrantEnvNames, ", ")))
 }
 
 func (r *policyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m policyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	to, d := m.Timeouts.Create(ctx, applyTimeout)
-	resp.Diagnostics.Append(d...)
-	r.apply(ctx, to, &m, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, timeouts.Value.Create, &resp.State, resp.Private, &resp.Diagnostics)
 }
 
 func (r *policyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m policyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	to, d := m.Timeouts.Update(ctx, applyTimeout)
-	resp.Diagnostics.Append(d...)
-	r.apply(ctx, to, &m, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, timeouts.Value.Update, &resp.State, resp.Private, &resp.Diagnostics)
 }
 
-// apply writes the whole policy; create, update and the repair of drift are the same idempotent writes:
-// bucket check, Cloud Run job (UpdateJob with allow_missing), grant, scheduler job.
-func (r *policyResource) apply(ctx context.Context, timeout time.Duration, m *policyModel, st stateSetter, diags *diag.Diagnostics) {
-	ctx, cancel, c := within(ctx, r.data, timeout, diags)
+// apply writes the whole policy of plan within its create or update timeout; create, update and the
+// repair of drift are the same idempotent writes: bucket check, Cloud Run job (UpdateJob with
+// allow_missing), grant, scheduler job.
+func (r *policyResource) apply(ctx context.Context, plan tfsdk.Plan, timeout func(timeouts.Value, context.Context, time.Duration) (time.Duration, diag.Diagnostics),
+	st stateSetter, priv privateSetter, diags *diag.Diagnostics) {
+	m := &policyModel{}
+	diags.Append(plan.Get(ctx, m)...)
+	if diags.HasError() {
+		return
+	}
+	to, d := timeout(m.Timeouts, ctx, applyTimeout)
+	diags.Append(d...)
+	ctx, cancel, c := within(ctx, r.data, to, diags)
 	defer cancel()
 	if c == nil {
 		return
@@ -312,6 +348,7 @@ func (r *policyResource) apply(ctx context.Context, timeout time.Duration, m *po
 	// The job exists: record it, so that a failure below leaves no orphan the next apply would not know.
 	m.ID = types.StringValue(job.GetName())
 	diags.Append(st.SetAttribute(ctx, path.Root("id"), m.ID)...)
+	diags.Append(setQdrantEnvDigest(ctx, priv, envDigest(job.GetName(), job.GetTemplate().GetTemplate().GetContainers()[0].GetEnv()))...)
 
 	member := "serviceAccount:" + m.Runner.ServiceAccount.ValueString()
 	role := m.Runner.GrantRole.ValueString()
@@ -358,6 +395,15 @@ func (r *policyResource) applyProven(ctx context.Context, c *clients, m *policyM
 	m.SchedulerJob = types.StringValue(sj.GetName())
 	m.LastSuccess = r.lastSuccess(ctx, spec, diags)
 	diags.Append(st.Set(ctx, m)...)
+}
+
+type privateSetter interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}
+
+func setQdrantEnvDigest(ctx context.Context, priv privateSetter, digest map[string]string) diag.Diagnostics {
+	b, _ := json.Marshal(digest)
+	return priv.SetKey(ctx, privQdrantEnv, b)
 }
 
 type stateSetter interface {
@@ -441,19 +487,33 @@ func (r *policyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		resp.Diagnostics.AddError("Cannot read the runner's grant", shared.DescribeGRPC("read the IAM policy of", name, err))
 		return
 	}
-	m := r.fromAPI(job, sj, pol, &prior)
+	raw, d := req.Private.GetKey(ctx, privQdrantEnv)
+	resp.Diagnostics.Append(d...)
+	var applied map[string]string
+	if len(raw) == 0 || json.Unmarshal(raw, &applied) != nil {
+		applied = nil
+	}
+	m := r.fromAPI(job, sj, pol, &prior, applied)
 	if m == nil {
 		resp.Diagnostics.AddError("Not a backup policy", fmt.Sprintf("%s is not a Cloud Run job with one container: it was not written by %s.", name, policyType))
 		return
 	}
 	m.LastSuccess = r.lastSuccess(ctx, specOf(ctx, m, &resp.Diagnostics), &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	ctr := job.GetTemplate().GetTemplate().GetContainers()[0]
+	if spec, ok := parseArgs(ctr.GetArgs()); applied == nil && ok && !qdrantUnknown(r.data) && qdrantEnvMatches(r.data, spec, ctr) {
+		// Imported, or written before the digest was kept: the job holds what the provider writes.
+		resp.Diagnostics.Append(setQdrantEnvDigest(ctx, resp.Private, envDigest(name, ctr.GetEnv()))...)
+	}
 }
 
 // fromAPI rebuilds the policy from its jobs. What the policy does not describe but would write
 // differently (arguments it does not produce, another scheduler target, a removed grant) is shown on the
 // attribute whose apply repairs it, with a note, so that the plan names the drift.
-func (r *policyResource) fromAPI(job *runpb.Job, sj *schedulerpb.Job, pol *iampb.Policy, prior *policyModel) *policyModel {
+//
+// applied is the digest of the Qdrant environment last written (private state); nil when unknown (an
+// import), and the job is then compared with the provider's qdrant block.
+func (r *policyResource) fromAPI(job *runpb.Job, sj *schedulerpb.Job, pol *iampb.Policy, prior *policyModel, applied map[string]string) *policyModel {
 	cs := job.GetTemplate().GetTemplate().GetContainers()
 	if len(cs) != 1 {
 		return nil
@@ -483,7 +543,8 @@ func (r *policyResource) fromAPI(job *runpb.Job, sj *schedulerpb.Job, pol *iampb
 	switch {
 	case !ok:
 		m.Runner.Image = types.StringValue(ctr.GetImage() + " " + describeDrift("job arguments"))
-	case !qdrantEnvMatches(r.data, spec, ctr):
+	case applied != nil && !maps.Equal(applied, envDigest(job.GetName(), ctr.GetEnv())),
+		applied == nil && !qdrantUnknown(r.data) && !qdrantEnvMatches(r.data, spec, ctr):
 		m.Runner.Image = types.StringValue(ctr.GetImage() + " " + describeDrift("Qdrant connection in the job's environment"))
 	}
 	m.Retention = &retentionModel{KeepLast: types.Int64Value(spec.keepLast), MaxAge: types.StringNull()}

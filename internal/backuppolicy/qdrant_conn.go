@@ -2,7 +2,11 @@ package backuppolicy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -50,6 +54,44 @@ func qdrantEnv(data *shared.ProviderData, s policySpec) []*runpb.EnvVar {
 	return env
 }
 
+// privQdrantEnv is the private-state key of the digest of the Qdrant environment the provider last wrote
+// into the job (envDigest): a refresh compares the job with what was written, not with the provider's
+// current qdrant block, so a connection changed in the provider (a rotated key) is planned as an update of
+// the job, not shown as a change made outside Terraform.
+const privQdrantEnv = "qdrant_env"
+
+// envDigest maps each Qdrant variable of env to a digest of its value, salted with the job's name (a
+// private state holds no secret, and no digest that is the same in two jobs).
+func envDigest(job string, env []*runpb.EnvVar) map[string]string {
+	out := map[string]string{}
+	for _, e := range env {
+		if slices.Contains(qdrantEnvNames, e.GetName()) {
+			h := sha256.Sum256([]byte(job + "\x00" + e.GetName() + "\x00" + e.GetValue()))
+			out[e.GetName()] = hex.EncodeToString(h[:8])
+		}
+	}
+	return out
+}
+
+// qdrantUnknown reports whether the provider's qdrant block holds a value not known yet (plan time).
+func qdrantUnknown(data *shared.ProviderData) bool { return data.Qdrant != nil && data.Qdrant.Unknown }
+
+// qdrantEnvAttrs names the provider attribute behind each Qdrant variable of the job.
+var qdrantEnvAttrs = map[string]string{envQdrantURL: "url", envQdrantREST: "rest_url", envQdrantKey: "api_key",
+	envQdrantTLS: "tls", envQdrantCACert: "ca_cert"}
+
+// changedQdrantAttrs lists, sorted, the provider qdrant attributes whose variables differ between two digests.
+func changedQdrantAttrs(a, b map[string]string) []string {
+	var out []string
+	for _, name := range qdrantEnvNames {
+		if a[name] != b[name] {
+			out = append(out, "qdrant."+qdrantEnvAttrs[name])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // qdrantEnvMatches reports whether the container's Qdrant environment is the one qdrantEnv writes for the
 // spec: a connection changed outside Terraform, or a provider whose qdrant block changed, shows in the plan.
 func qdrantEnvMatches(data *shared.ProviderData, s policySpec, c *runpb.Container) bool {
@@ -81,11 +123,13 @@ func requireQdrant(ctx context.Context, plan tfsdk.Plan, data *shared.ProviderDa
 		diags.AddAttributeError(at, summary, detail+" The backup runner reaches the collections' cluster with it.")
 		return
 	}
+	// A value not known yet (it comes from another resource) is checked when the plan is made again at
+	// apply, with every value known.
 	var missing []string
-	if data.Qdrant.URL == "" {
+	if data.Qdrant.URL == "" && !data.Qdrant.URLUnknown {
 		missing = append(missing, "qdrant.url ("+envQdrantURL+")")
 	}
-	if data.Qdrant.RESTURL == "" {
+	if data.Qdrant.RESTURL == "" && !data.Qdrant.RESTURLUnknown {
 		missing = append(missing, "qdrant.rest_url ("+envQdrantREST+")")
 	}
 	if len(missing) > 0 {

@@ -14,6 +14,7 @@ import (
 	scheduler "cloud.google.com/go/scheduler/apiv1"
 	"cloud.google.com/go/scheduler/apiv1/schedulerpb"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -155,19 +156,30 @@ func (c *clients) deleteJob(ctx context.Context, name string) error {
 	return err
 }
 
+// retryWrite retries a read-then-write fn on the writes' failures; read (the read, retried on a budget of
+// its own) is fn's first step: when its retries are used up, the whole stops (one budget for both would
+// let failed reads use up the write's attempts).
+func retryWrite(ctx context.Context, fn func(ctx context.Context, read func(error) error) error) error {
+	var readErr error
+	return shared.Retry(ctx, shared.DefaultBackoff, func(err error) bool { return readErr == nil && shared.RetryableGRPC(err) },
+		func(ctx context.Context) error {
+			return fn(ctx, func(err error) error { readErr = err; return err })
+		})
+}
+
 // putSchedulerJob creates the scheduler job or replaces its spec (GetJob first, so a retry after a lost
 // reply updates instead of failing on ALREADY_EXISTS).
 func (c *clients) putSchedulerJob(ctx context.Context, j *schedulerpb.Job) (*schedulerpb.Job, error) {
 	var out *schedulerpb.Job
-	err := retry(ctx, func(ctx context.Context) error {
-		_, err := c.sched.GetJob(ctx, &schedulerpb.GetJobRequest{Name: j.GetName()})
+	err := retryWrite(ctx, func(ctx context.Context, readFailed func(error) error) error {
+		_, err := c.getSchedulerJob(ctx, j.GetName())
 		switch {
 		case shared.IsNotFound(err):
 			parent := j.GetName()[:strings.LastIndex(j.GetName(), "/jobs/")]
 			out, err = c.sched.CreateJob(ctx, &schedulerpb.CreateJobRequest{Parent: parent, Job: j})
 			return err
 		case err != nil:
-			return err
+			return readFailed(err)
 		}
 		out, err = c.sched.UpdateJob(ctx, &schedulerpb.UpdateJobRequest{Job: j})
 		return err
@@ -222,14 +234,15 @@ func (c *clients) jobPolicy(ctx context.Context, job string) (*iampb.Policy, err
 }
 
 // grant binds role to member on the job's IAM policy (read-modify-write with the policy's etag; a
-// concurrent change is ABORTED and retried from a fresh read), then reads the policy until the binding is
+// concurrent change is ABORTED and retried from a fresh read, a lost reply found done by that read; the
+// read has a retry budget of its own), then reads the policy until the binding is
 // visible: IAM changes propagate, and a schedule whose account cannot run the job would fail every night
 // without anyone noticing, so the apply fails instead.
 func (c *clients) grant(ctx context.Context, job, role, member string) error {
-	err := retry(ctx, func(ctx context.Context) error {
-		p, err := c.jobs.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: job})
+	err := retryWrite(ctx, func(ctx context.Context, readFailed func(error) error) error {
+		p, err := c.jobPolicy(ctx, job)
 		if err != nil {
-			return err
+			return readFailed(err)
 		}
 		for _, b := range p.GetBindings() {
 			if b.GetRole() == role && b.GetCondition() == nil && slices.ContainsFunc(b.GetMembers(), func(m string) bool { return strings.EqualFold(m, member) }) {
@@ -312,16 +325,39 @@ func (c *clients) proveScheduledRun(ctx context.Context, name string) error {
 }
 
 // runOnce runs the job now with the given argument overrides and waits for the execution: a failed
-// execution fails the operation, as on Cloud Run, and the error carries the execution's message.
-func (c *clients) runOnce(ctx context.Context, job string, args []string) (*runpb.Execution, error) {
-	// Not retried: a lost reply could have started an execution, and a second one would take a second backup.
-	op, err := c.jobs.RunJob(ctx, &runpb.RunJobRequest{Name: job, Overrides: &runpb.RunJobRequest_Overrides{
-		ContainerOverrides: []*runpb.RunJobRequest_Overrides_ContainerOverride{{Args: args}},
-	}})
+// execution fails the operation, as on Cloud Run, and the error carries the execution's message. marker is
+// an argument no other execution has (the run's own prefix): a run whose reply was lost may have started
+// an execution, so before it is sent again the job's executions are searched for the marker, and the one
+// found is waited for instead of taking a second backup.
+func (c *clients) runOnce(ctx context.Context, job string, args []string, marker string) (*runpb.Execution, error) {
+	var op *run.RunJobOperation
+	var found *runpb.Execution
+	attempt := 0
+	err := retryWrite(ctx, func(ctx context.Context, readFailed func(error) error) error {
+		if attempt++; attempt > 1 {
+			ex, err := c.findExecution(ctx, job, marker)
+			if err != nil {
+				return readFailed(err)
+			}
+			if found = ex; found != nil {
+				return nil
+			}
+		}
+		var err error
+		op, err = c.jobs.RunJob(ctx, &runpb.RunJobRequest{Name: job, Overrides: &runpb.RunJobRequest_Overrides{
+			ContainerOverrides: []*runpb.RunJobRequest_Overrides_ContainerOverride{{Args: args}},
+		}})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	ex, err := waitOp(ctx, op.Done, func(ctx context.Context) (*runpb.Execution, error) { return op.Poll(ctx) })
+	var ex *runpb.Execution
+	if found != nil {
+		ex, err = c.waitExecution(ctx, found.GetName())
+	} else {
+		ex, err = waitOp(ctx, op.Done, func(ctx context.Context) (*runpb.Execution, error) { return op.Poll(ctx) })
+	}
 	if err != nil {
 		return ex, err
 	}
@@ -335,6 +371,43 @@ func (c *clients) runOnce(ctx context.Context, job string, args []string) (*runp
 		return ex, errors.New(msg)
 	}
 	return ex, nil
+}
+
+// findExecution returns the execution of job whose container arguments hold marker, or nil. Cloud Run
+// applies a run's overrides to the execution's spec ("overrides will be applied to update the execution
+// or task spec", jobs.run in the Admin API v2 reference), so its arguments show them.
+func (c *clients) findExecution(ctx context.Context, job, marker string) (*runpb.Execution, error) {
+	var found *runpb.Execution
+	err := retry(ctx, func(ctx context.Context) error {
+		found = nil
+		it := c.execs.ListExecutions(ctx, &runpb.ListExecutionsRequest{Parent: job})
+		for {
+			ex, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			for _, ctr := range ex.GetTemplate().GetContainers() {
+				if slices.Contains(ctr.GetArgs(), marker) {
+					found = ex
+					return nil
+				}
+			}
+		}
+	})
+	return found, err
+}
+
+// waitExecution polls the execution until it has completed.
+func (c *clients) waitExecution(ctx context.Context, name string) (*runpb.Execution, error) {
+	var ex *runpb.Execution
+	return waitOp(ctx, func() bool { return ex.GetCompletionTime() != nil }, func(ctx context.Context) (*runpb.Execution, error) {
+		var err error
+		ex, err = c.execs.GetExecution(ctx, &runpb.GetExecutionRequest{Name: name})
+		return ex, err
+	})
 }
 
 // taskTimeout bounds one scheduled run: Cloud Run's default task timeout is 10 minutes, too short for a

@@ -295,10 +295,12 @@ func resolve(cfg providerModel, diags *diag.Diagnostics) *shared.ProviderData {
 			q = &qdrantModel{}
 		}
 		c := &shared.QdrantConfig{}
-		c.URL, _ = pick(q.URL, "ALFRED_QDRANT_URL")
-		c.RESTURL, _ = pick(q.RESTURL, "ALFRED_QDRANT_REST_URL")
-		c.APIKey, _ = pick(q.APIKey, "QDRANT_API_KEY")
-		c.CACert, _ = pick(q.CACert, "ALFRED_QDRANT_CA_CERT")
+		var keyUnknown, caUnknown bool
+		c.URL, c.URLUnknown = pick(q.URL, "ALFRED_QDRANT_URL")
+		c.RESTURL, c.RESTURLUnknown = pick(q.RESTURL, "ALFRED_QDRANT_REST_URL")
+		c.APIKey, keyUnknown = pick(q.APIKey, "QDRANT_API_KEY")
+		c.CACert, caUnknown = pick(q.CACert, "ALFRED_QDRANT_CA_CERT")
+		c.Unknown = c.URLUnknown || c.RESTURLUnknown || keyUnknown || caUnknown || q.TLS.IsUnknown()
 		c.TLS = pickBool(q.TLS, "ALFRED_QDRANT_TLS", c.CACert != "", path.Root("qdrant").AtName("tls"), diags)
 		checkValue(c.URL, path.Root("qdrant").AtName("url"), "ALFRED_QDRANT_URL", hostPortProblem, hostPortRule, diags)
 		checkValue(c.RESTURL, path.Root("qdrant").AtName("rest_url"), "ALFRED_QDRANT_REST_URL", urlProblem, urlRule, diags)

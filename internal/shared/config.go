@@ -62,6 +62,9 @@ type QdrantConfig struct {
 	APIKey  string
 	TLS     bool   // gRPC and REST over TLS (system roots unless CACert)
 	CACert  string // PEM
+	// URLUnknown and RESTURLUnknown are true while url or rest_url is not yet known at plan time (it comes
+	// from another resource); Unknown is true while any value of the block is.
+	URLUnknown, RESTURLUnknown, Unknown bool
 }
 
 // PostgresConfig is the resolved `postgres` block.
