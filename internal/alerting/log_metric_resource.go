@@ -168,7 +168,8 @@ func logMetricSchema() schema.Schema {
 			"label_extractors": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Metric labels: label name -> extractor expression, `EXTRACT(field)` or " +
 					"`REGEXP_EXTRACT(field, \"regex with one (group)\")`, e.g. `service = \"EXTRACT(resource.labels.service_name)\"`. " +
-					"Each label is a STRING unless `labels` gives it another type. Labels can be added in place.",
+					"Each label is a STRING unless `labels` gives it another type. Labels can be added in place; removing one, " +
+					"or changing its type, replaces the metric (the API refuses both).",
 				Validators: []validator.Map{mapvalidator.KeysAre(labelKeyValidator), mapvalidator.ValueStringsAre(extractorValidator)}},
 			"labels": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Types of labels of `label_extractors` that are not STRING: label name -> `STRING`, " +
@@ -357,6 +358,16 @@ func (r *logMetricResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 					break
 				}
 			}
+			// Nor can a label be deleted ("The label K of metric M cannot be deleted"): a new metric.
+			for k := range oldEx {
+				if _, kept := newEx[k]; !kept {
+					resp.RequiresReplace = append(resp.RequiresReplace, path.Root("label_extractors"))
+					break
+				}
+			}
+		} else if plan.LabelExtractors.IsUnknown() && len(state.LabelExtractors.Elements()) > 0 {
+			// Extractors known only after apply may drop a label: replace, as an update could not.
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("label_extractors"))
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)

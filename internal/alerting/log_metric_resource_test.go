@@ -204,6 +204,18 @@ func TestAccLogMetric_lifecycle(t *testing.T) {
 					return nil
 				},
 			},
+			{
+				// Nor delete a label (the emulator refuses it as the API does): dropping extractors replaces.
+				Config: sb.provider() + logMetricConfig(filter2, "failed or locked logins", svcEx, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("alfred_log_metric.m", plancheck.ResourceActionReplace)}},
+				Check: func(*terraform.State) error {
+					if ls := sb.get(t, fullName).GetMetricDescriptor().GetLabels(); len(ls) != 1 || ls[0].GetKey() != "service" {
+						return fmt.Errorf("labels after dropping two: %v", ls)
+					}
+					return nil
+				},
+			},
 		},
 	})
 }
