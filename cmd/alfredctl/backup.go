@@ -97,7 +97,7 @@ same path; the connection comes from ALFRED_QDRANT_URL, ALFRED_QDRANT_REST_URL a
 	}
 	run.Flags().StringSliceVar(&f.databases, "database", nil, "database to back up (repeatable)")
 	run.Flags().StringSliceVar(&f.qdrant.collections, "qdrant-collection", nil, "Qdrant collection to back up (repeatable)")
-	run.Flags().BoolVar(&f.tableChecksums, "table-checksums", true, "record every table's row count and checksum (a second scan, in parallel with the dump) so that verify can compare; false is faster and makes the set unverifiable")
+	run.Flags().BoolVar(&f.tableChecksums, "table-checksums", true, "record every table's row count and checksum (read from the dump stream; a scan in the snapshot where it cannot serve) so that verify can compare; false makes the set unverifiable")
 	run.Flags().BoolVar(&f.recordMetric, "record-metric", false, "after a successful run, write "+backup.LastSuccessMetric+" (resource generic_task) to Cloud Monitoring")
 	run.Flags().StringVar(&f.metricProject, "metric-project", os.Getenv("ALFRED_GCP_PROJECT"), "Cloud Monitoring project (env ALFRED_GCP_PROJECT)")
 	run.Flags().StringVar(&f.metricEndpoint, "metric-endpoint", os.Getenv("ALFRED_GCP_MONITORING_ENDPOINT"), "Cloud Monitoring endpoint host:port (env ALFRED_GCP_MONITORING_ENDPOINT; empty: Google's)")
