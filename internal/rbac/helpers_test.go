@@ -33,7 +33,7 @@ var supabaseRolesOnce sync.Once
 
 // testDB is a fresh database of the run's PostgreSQL cluster, with Supabase's roles standing in.
 type testDB struct {
-	t   *testing.T
+	t   testing.TB
 	DSN string
 }
 

@@ -15,6 +15,7 @@ const unreachableDSN = "postgres://nobody@127.0.0.1:1/none?sslmode=disable&conne
 
 // Each configuration alone shows the mistake, so the plan fails, with a message saying what to do.
 func TestAccRBAC_invalidConfigurationsFailAtPlan(t *testing.T) {
+	t.Parallel()
 	acctest.PreCheck(t)
 	cases := []struct {
 		name, hcl, want string
