@@ -210,26 +210,21 @@ func TestAccRBACTablePolicy_tableDroppedAndRecreatedGetsItsPoliciesBack(t *testi
 	d := newTestDB(t)
 	createTaskResults(d)
 	cfg := policyHCL(d.DSN, "")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: policyNames(d, rbacPolicies("insert", "select", "update")...)},
-			{
-				// terraform apply -refresh-only: the state forgets the policy of the dropped table.
-				PreConfig:          func() { d.Exec(`drop table public.task_results`) },
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				PreConfig: func() { createTaskResults(d) },
-				Config:    cfg,
-				Check: resource.ComposeTestCheckFunc(
-					policyNames(d, rbacPolicies("insert", "select", "update")...),
-					expectInt(d, 1, `select count(*) from pg_class where oid = 'public.task_results'::regclass and relrowsecurity`),
-				),
-			},
+	d.test(t, []resource.TestStep{
+		{Config: cfg, Check: policyNames(d, rbacPolicies("insert", "select", "update")...)},
+		{
+			// terraform apply -refresh-only: the state forgets the policy of the dropped table.
+			PreConfig:          func() { d.Exec(`drop table public.task_results`) },
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true,
+		},
+		{
+			PreConfig: func() { createTaskResults(d) },
+			Config:    cfg,
+			Check: resource.ComposeTestCheckFunc(
+				policyNames(d, rbacPolicies("insert", "select", "update")...),
+				expectInt(d, 1, `select count(*) from pg_class where oid = 'public.task_results'::regclass and relrowsecurity`),
+			),
 		},
 	})
 }
@@ -256,20 +251,15 @@ resource "alfred_rbac_role" "viewer" {
 }
 `, dsn)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{Config: cfg(d.DSN), Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`)},
-			{
-				// A changed input makes terraform_data.dsn.output unknown during this plan.
-				Config: cfg(d.DSN + "&application_name=alfred_second"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("alfred_rbac_role.viewer", plancheck.ResourceActionNoop),
-				}},
-				Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`),
-			},
+	d.test(t, []resource.TestStep{
+		{Config: cfg(d.DSN), Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`)},
+		{
+			// A changed input makes terraform_data.dsn.output unknown during this plan.
+			Config: cfg(d.DSN + "&application_name=alfred_second"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("alfred_rbac_role.viewer", plancheck.ResourceActionNoop),
+			}},
+			Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`),
 		},
 	})
 }

@@ -76,26 +76,21 @@ func TestAccRBAC_manyRolesAndAssignmentsInOneApply(t *testing.T) {
 	d := newTestDB(t)
 	n := bulkRoles(t)
 	var start time.Time
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { start = time.Now() },
-				Config:    bulkHCL(d.DSN, n),
-				Check: resource.ComposeTestCheckFunc(
-					func(_ *terraform.State) error {
-						t.Logf("apply of %d resources (with plan and refresh): %s", 3*n+1, time.Since(start))
-						return nil
-					},
-					check(func() error { return bulkRows(d, n) }),
-				),
-			},
-			{
-				Config:           bulkHCL(d.DSN, n),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			},
+	d.test(t, []resource.TestStep{
+		{
+			PreConfig: func() { start = time.Now() },
+			Config:    bulkHCL(d.DSN, n),
+			Check: resource.ComposeTestCheckFunc(
+				func(_ *terraform.State) error {
+					t.Logf("apply of %d resources (with plan and refresh): %s", 3*n+1, time.Since(start))
+					return nil
+				},
+				check(func() error { return bulkRows(d, n) }),
+			),
+		},
+		{
+			Config:           bulkHCL(d.DSN, n),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 		},
 	})
 }

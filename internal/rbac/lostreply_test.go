@@ -66,38 +66,33 @@ resource "alfred_rbac_table_policy" "task_results" {
 			return nil
 		})
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { proxy.LoseCommitReply(creates...) },
-				Config:    cfg("", "analyst", "null"),
-				Check: resource.ComposeTestCheckFunc(
-					lost(creates...),
-					expectInt(d, 2, `select count(*) from alfred_rbac.roles`),
-					expectStrings(d, []string{"analyst"}, `select role from alfred_rbac.assignments where principal = $1`, alice),
-					policyNames(d, rbacPolicies("select")...),
-					func(s *terraform.State) error {
-						if n := len(s.RootModule().Resources); n != 4 {
-							return fmt.Errorf("%d resources in state, want 4", n)
-						}
-						return nil
-					},
-				),
-			},
-			{
-				// Updates are idempotent: when the reply of their COMMIT is lost, they run again.
-				PreConfig: func() { proxy.LoseCommitReply(updates...) },
-				Config:    cfg("reads results", "writer", `"task_results.write"`),
-				Check: resource.ComposeTestCheckFunc(
-					lost(append(slices.Clone(creates), updates...)...),
-					expectStrings(d, []string{"reads results"}, `select description from alfred_rbac.roles where name = 'analyst'`),
-					expectStrings(d, []string{"writer"}, `select role from alfred_rbac.assignments where principal = $1`, alice),
-					policyNames(d, rbacPolicies("select", "insert")...),
-				),
-			},
+	d.test(t, []resource.TestStep{
+		{
+			PreConfig: func() { proxy.LoseCommitReply(creates...) },
+			Config:    cfg("", "analyst", "null"),
+			Check: resource.ComposeTestCheckFunc(
+				lost(creates...),
+				expectInt(d, 2, `select count(*) from alfred_rbac.roles`),
+				expectStrings(d, []string{"analyst"}, `select role from alfred_rbac.assignments where principal = $1`, alice),
+				policyNames(d, rbacPolicies("select")...),
+				func(s *terraform.State) error {
+					if n := len(s.RootModule().Resources); n != 4 {
+						return fmt.Errorf("%d resources in state, want 4", n)
+					}
+					return nil
+				},
+			),
+		},
+		{
+			// Updates are idempotent: when the reply of their COMMIT is lost, they run again.
+			PreConfig: func() { proxy.LoseCommitReply(updates...) },
+			Config:    cfg("reads results", "writer", `"task_results.write"`),
+			Check: resource.ComposeTestCheckFunc(
+				lost(append(slices.Clone(creates), updates...)...),
+				expectStrings(d, []string{"reads results"}, `select description from alfred_rbac.roles where name = 'analyst'`),
+				expectStrings(d, []string{"writer"}, `select role from alfred_rbac.assignments where principal = $1`, alice),
+				policyNames(d, rbacPolicies("select", "insert")...),
+			),
 		},
 	})
 }

@@ -3,6 +3,7 @@ package rbac
 import (
 	"context"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -29,10 +30,6 @@ type roleAssignmentResource struct{ base }
 // NewRoleAssignmentResource returns the alfred_rbac_role_assignment resource.
 func NewRoleAssignmentResource() resource.Resource {
 	return &roleAssignmentResource{base{typeName: roleAssignmentTypeName}}
-}
-
-func (r *roleAssignmentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_rbac_role_assignment"
 }
 
 func (r *roleAssignmentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -70,10 +67,6 @@ func roleAssignmentSchema() schema.Schema {
 		},
 		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock()},
 	}
-}
-
-func (r *roleAssignmentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.configure(req, resp)
 }
 
 func (r *roleAssignmentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -121,22 +114,10 @@ func (r *roleAssignmentResource) Create(ctx context.Context, req resource.Create
 }
 
 func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.keepStateWhileDSNUnknown(ctx) {
-		return
-	}
 	var state roleAssignmentModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.readStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, installed := r.reader(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !installed {
-		resp.State.RemoveResource(ctx)
+	if s == nil {
 		return
 	}
 	principal, role := state.Principal.ValueString(), state.Role.ValueString()

@@ -3,6 +3,7 @@ package rbac
 import (
 	"context"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"sort"
 	"strings"
 
@@ -36,10 +37,6 @@ type roleResource struct{ base }
 
 // NewRoleResource returns the alfred_rbac_role resource.
 func NewRoleResource() resource.Resource { return &roleResource{base{typeName: roleTypeName}} }
-
-func (r *roleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_rbac_role"
-}
 
 func (r *roleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = roleSchema()
@@ -96,10 +93,6 @@ func roleSchema() schema.Schema {
 			},
 		},
 	}
-}
-
-func (r *roleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.configure(req, resp)
 }
 
 func (r *roleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -183,22 +176,10 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 }
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.keepStateWhileDSNUnknown(ctx) {
-		return
-	}
 	var state roleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.readStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, installed := r.reader(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !installed {
-		resp.State.RemoveResource(ctx)
+	if s == nil {
 		return
 	}
 	role, err := s.GetRole(ctx, state.Name.ValueString())

@@ -3,6 +3,7 @@ package rbac
 import (
 	"context"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
@@ -32,10 +33,6 @@ type tablePolicyResource struct{ base }
 // NewTablePolicyResource returns the alfred_rbac_table_policy resource.
 func NewTablePolicyResource() resource.Resource {
 	return &tablePolicyResource{base{typeName: tablePolicyTypeName}}
-}
-
-func (r *tablePolicyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_rbac_table_policy"
 }
 
 func (r *tablePolicyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -110,10 +107,6 @@ func tablePolicySchema() schema.Schema {
 	}
 }
 
-func (r *tablePolicyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.configure(req, resp)
-}
-
 // ConfigValidators requires at least one permission: with none, the table would only get row-level
 // security and nobody could use it.
 func (r *tablePolicyResource) ConfigValidators(context.Context) []resource.ConfigValidator {
@@ -149,22 +142,10 @@ func (r *tablePolicyResource) Create(ctx context.Context, req resource.CreateReq
 }
 
 func (r *tablePolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.keepStateWhileDSNUnknown(ctx) {
-		return
-	}
 	var state tablePolicyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.readStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, installed := r.reader(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !installed {
-		resp.State.RemoveResource(ctx)
+	if s == nil {
 		return
 	}
 	target := state.Schema.ValueString() + "." + state.Table.ValueString()
