@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"google.golang.org/api/iterator"
 
-	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/sandbox/kit"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/shared"
 )
@@ -63,63 +62,53 @@ func TestAccAgentService_writeWhoseReadBackFailsKeepsTheServiceInState(t *testin
 	t.Run("update", func(t *testing.T) {
 		t.Parallel()
 		s := newSandbox(t, 300*time.Millisecond)
-		resource.Test(t, resource.TestCase{
-			PreCheck:                 func() { acctest.PreCheck(t) },
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			CheckDestroy:             s.checkDestroyed,
-			Steps: []resource.TestStep{
-				{Config: hcl(s, "info")},
-				{
-					PreConfig:   func() { failReadsAfterNextWrite(t, s, updateMethod, iamMethod) },
-					Config:      hcl(s, "debug"),
-					ExpectError: onlyError("Cannot read agent service"),
-				},
-				{
-					Config:           hcl(s, "debug"),
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-					Check:            resource.TestCheckResourceAttr(addr, "env.LOG_LEVEL", "debug"),
-				},
+		s.test(t, []resource.TestStep{
+			{Config: hcl(s, "info")},
+			{
+				PreConfig:   func() { failReadsAfterNextWrite(t, s, updateMethod, iamMethod) },
+				Config:      hcl(s, "debug"),
+				ExpectError: onlyError("Cannot read agent service"),
+			},
+			{
+				Config:           hcl(s, "debug"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check:            resource.TestCheckResourceAttr(addr, "env.LOG_LEVEL", "debug"),
 			},
 		})
 	})
 	t.Run("create", func(t *testing.T) {
 		t.Parallel()
 		s := newSandbox(t, 300*time.Millisecond)
-		resource.Test(t, resource.TestCase{
-			PreCheck:                 func() { acctest.PreCheck(t) },
-			ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-			CheckDestroy:             s.checkDestroyed,
-			Steps: []resource.TestStep{
-				{
-					PreConfig:   func() { failReadsAfterNextWrite(t, s, createMethod, iamMethod) },
-					Config:      hcl(s, "info"),
-					ExpectError: onlyError("Cannot read agent service"),
-				},
-				{
-					Config: hcl(s, "info"),
-					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace)}},
-					Check: func(*terraform.State) error {
-						if n := s.Kit.Calls()[createMethod]; n != 2 {
-							return fmt.Errorf("CreateService called %d times, want 2 (the create, then the replacement)", n)
+		s.test(t, []resource.TestStep{
+			{
+				PreConfig:   func() { failReadsAfterNextWrite(t, s, createMethod, iamMethod) },
+				Config:      hcl(s, "info"),
+				ExpectError: onlyError("Cannot read agent service"),
+			},
+			{
+				Config: hcl(s, "info"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace)}},
+				Check: func(*terraform.State) error {
+					if n := s.Kit.Calls()[createMethod]; n != 2 {
+						return fmt.Errorf("CreateService called %d times, want 2 (the create, then the replacement)", n)
+					}
+					var names []string
+					it := s.client.ListServices(context.Background(), &runpb.ListServicesRequest{Parent: "projects/p/locations/europe-west1"})
+					for {
+						svc, err := it.Next()
+						if err == iterator.Done {
+							break
 						}
-						var names []string
-						it := s.client.ListServices(context.Background(), &runpb.ListServicesRequest{Parent: "projects/p/locations/europe-west1"})
-						for {
-							svc, err := it.Next()
-							if err == iterator.Done {
-								break
-							}
-							if err != nil {
-								return err
-							}
-							names = append(names, svc.GetName())
+						if err != nil {
+							return err
 						}
-						if want := name("p", "europe-west1", "readback"); len(names) != 1 || names[0] != want {
-							return fmt.Errorf("services in the API: %v, want exactly %s", names, want)
-						}
-						return nil
-					},
+						names = append(names, svc.GetName())
+					}
+					if want := name("p", "europe-west1", "readback"); len(names) != 1 || names[0] != want {
+						return fmt.Errorf("services in the API: %v, want exactly %s", names, want)
+					}
+					return nil
 				},
 			},
 		})

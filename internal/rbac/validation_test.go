@@ -213,7 +213,7 @@ resource "alfred_rbac_role" "c_again" {
 		{
 			// The cycle attempt changed nothing.
 			Config: providerHCL(d.DSN) + chainHCL,
-			Check: expectInt(d, 0, `select count(*) from alfred_rbac.role_inherits where role = 'a'`),
+			Check:  expectInt(d, 0, `select count(*) from alfred_rbac.role_inherits where role = 'a'`),
 		},
 	})
 }
