@@ -93,14 +93,9 @@ func assignmentID(principal, role string) string { return principal + "/" + role
 
 func (r *roleAssignmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleAssignmentModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.createStart(ctx, req, resp, &plan, func() timeouts.Value { return plan.Timeouts })
 	defer cancel()
-	s := r.writer(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	principal, role := plan.Principal.ValueString(), plan.Role.ValueString()
@@ -163,14 +158,9 @@ func (r *roleAssignmentResource) Update(ctx context.Context, req resource.Update
 
 func (r *roleAssignmentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleAssignmentModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.deleteStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, gone := r.deleter(ctx, &resp.Diagnostics)
-	if gone || resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	principal, role := state.Principal.ValueString(), state.Role.ValueString()

@@ -156,14 +156,9 @@ func (m *roleModel) fromRole(ctx context.Context, role *Role, diags *diag.Diagno
 
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.createStart(ctx, req, resp, &plan, func() timeouts.Value { return plan.Timeouts })
 	defer cancel()
-	s := r.writer(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	role := plan.toRole(ctx, &resp.Diagnostics)
@@ -224,14 +219,9 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 
 func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.deleteStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, gone := r.deleter(ctx, &resp.Diagnostics)
-	if gone || resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	if err := s.DeleteRole(ctx, state.Name.ValueString()); err != nil {
