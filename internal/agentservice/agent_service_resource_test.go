@@ -61,129 +61,124 @@ func TestAccAgentService_createUpdateInPlaceReplaceImportAndDestroy(t *testing.T
   labels = { team = "ai" }
   metrics = { port = 9090, config_secret = "gmp-config" }
 `
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: agentHCL(s, v1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west1", "alfred-bot"))),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("project"), knownvalue.StringExact("p")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("europe-west1")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("uri"), knownvalue.StringRegexp(regexp.MustCompile(`^https://alfred-bot-[0-9a-f]{10}-ew\.a\.run\.app$`))),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00001-[a-z]{3}$`))),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{})),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("metrics").AtMapKey("path"), knownvalue.StringExact("/metrics")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev1)),
-					resource.TestCheckResourceAttrWith(addr, "uri", capture(&uri1)),
-					func(*terraform.State) error {
-						svc := s.get(t, name("p", "europe-west1", "alfred-bot"))
-						c := svc.GetTemplate().GetContainers()[0]
-						if c.GetImage() != "example.com/alfred-bot:v1" || c.GetResources().GetLimits()["memory"] != "1Gi" {
-							return fmt.Errorf("service in the API: %v", c)
-						}
-						if svc.GetAnnotations()["alfred.dev/metrics-port"] != "9090" {
-							return fmt.Errorf("metrics annotation missing: %v", svc.GetAnnotations())
-						}
-						return nil
-					},
-				),
+	s.test(t, []resource.TestStep{
+		{
+			Config: agentHCL(s, v1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west1", "alfred-bot"))),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("project"), knownvalue.StringExact("p")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("region"), knownvalue.StringExact("europe-west1")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("uri"), knownvalue.StringRegexp(regexp.MustCompile(`^https://alfred-bot-[0-9a-f]{10}-ew\.a\.run\.app$`))),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00001-[a-z]{3}$`))),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{})),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("metrics").AtMapKey("path"), knownvalue.StringExact("/metrics")),
 			},
-			{
-				Config: agentHCL(s, v2),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west1", "alfred-bot"))),
-				}},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", differs(&rev1)),
-					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", hasPrefix("projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00002-")),
-					resource.TestCheckResourceAttrWith(addr, "uri", func(v string) error {
-						if v != uri1 {
-							return fmt.Errorf("uri changed from %q to %q", uri1, v)
-						}
-						return nil
-					}),
-					resource.TestCheckResourceAttr(addr, "min_instances", "1"),
-					resource.TestCheckResourceAttr(addr, "concurrency", "10"),
-					resource.TestCheckResourceAttr(addr, "secret_env.OPENAI_API_KEY.version", "4"),
-					func(*terraform.State) error {
-						svc := s.get(t, name("p", "europe-west1", "alfred-bot"))
-						tm := svc.GetTemplate()
-						if tm.GetContainers()[0].GetImage() != "example.com/alfred-bot:v2" || tm.GetScaling().GetMinInstanceCount() != 1 ||
-							tm.GetScaling().GetMaxInstanceCount() != 5 || tm.GetMaxInstanceRequestConcurrency() != 10 {
-							return fmt.Errorf("service in the API after update: %v", tm)
-						}
-						inv, err := s.invokers(svc.GetName())
-						if err != nil || len(inv) != 1 || inv[0] != "serviceAccount:gateway@p.iam.gserviceaccount.com" {
-							return fmt.Errorf("invokers in the IAM policy: %v %v", inv, err)
-						}
-						return nil
-					},
-				),
-			},
-			{
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"},
-			},
-			{
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           "p/europe-west1/alfred-bot",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"},
-			},
-			{
-				// Invokers alone: the IAM policy changes, the revision does not.
-				Config: agentHCL(s, strings.Replace(v2, `invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com"]`,
-					`invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com", "group:ops@example.com"]`, 1)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00002-`))),
-				}},
-				Check: func(*terraform.State) error {
-					inv, err := s.invokers(name("p", "europe-west1", "alfred-bot"))
-					sort.Strings(inv)
-					if err != nil || strings.Join(inv, ",") != "group:ops@example.com,serviceAccount:gateway@p.iam.gserviceaccount.com" {
-						return fmt.Errorf("invokers: %v %v", inv, err)
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev1)),
+				resource.TestCheckResourceAttrWith(addr, "uri", capture(&uri1)),
+				func(*terraform.State) error {
+					svc := s.get(t, name("p", "europe-west1", "alfred-bot"))
+					c := svc.GetTemplate().GetContainers()[0]
+					if c.GetImage() != "example.com/alfred-bot:v1" || c.GetResources().GetLimits()["memory"] != "1Gi" {
+						return fmt.Errorf("service in the API: %v", c)
+					}
+					if svc.GetAnnotations()["alfred.dev/metrics-port"] != "9090" {
+						return fmt.Errorf("metrics annotation missing: %v", svc.GetAnnotations())
 					}
 					return nil
 				},
-			},
-			{
-				Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
-				Check: func(*terraform.State) error {
-					s.waitGone(t, name("p", "europe-west1", "alfred-bot"))
+			),
+		},
+		{
+			Config: agentHCL(s, v2),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west1", "alfred-bot"))),
+			}},
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", differs(&rev1)),
+				resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", hasPrefix("projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00002-")),
+				resource.TestCheckResourceAttrWith(addr, "uri", func(v string) error {
+					if v != uri1 {
+						return fmt.Errorf("uri changed from %q to %q", uri1, v)
+					}
+					return nil
+				}),
+				resource.TestCheckResourceAttr(addr, "min_instances", "1"),
+				resource.TestCheckResourceAttr(addr, "concurrency", "10"),
+				resource.TestCheckResourceAttr(addr, "secret_env.OPENAI_API_KEY.version", "4"),
+				func(*terraform.State) error {
+					svc := s.get(t, name("p", "europe-west1", "alfred-bot"))
+					tm := svc.GetTemplate()
+					if tm.GetContainers()[0].GetImage() != "example.com/alfred-bot:v2" || tm.GetScaling().GetMinInstanceCount() != 1 ||
+						tm.GetScaling().GetMaxInstanceCount() != 5 || tm.GetMaxInstanceRequestConcurrency() != 10 {
+						return fmt.Errorf("service in the API after update: %v", tm)
+					}
+					inv, err := s.invokers(svc.GetName())
+					if err != nil || len(inv) != 1 || inv[0] != "serviceAccount:gateway@p.iam.gserviceaccount.com" {
+						return fmt.Errorf("invokers in the IAM policy: %v %v", inv, err)
+					}
 					return nil
 				},
+			),
+		},
+		{
+			ResourceName:            addr,
+			ImportState:             true,
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"},
+		},
+		{
+			ResourceName:            addr,
+			ImportState:             true,
+			ImportStateId:           "p/europe-west1/alfred-bot",
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"},
+		},
+		{
+			// Invokers alone: the IAM policy changes, the revision does not.
+			Config: agentHCL(s, strings.Replace(v2, `invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com"]`,
+				`invokers = ["serviceAccount:gateway@p.iam.gserviceaccount.com", "group:ops@example.com"]`, 1)),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/alfred-bot/revisions/alfred-bot-00002-`))),
+			}},
+			Check: func(*terraform.State) error {
+				inv, err := s.invokers(name("p", "europe-west1", "alfred-bot"))
+				sort.Strings(inv)
+				if err != nil || strings.Join(inv, ",") != "group:ops@example.com,serviceAccount:gateway@p.iam.gserviceaccount.com" {
+					return fmt.Errorf("invokers: %v %v", inv, err)
+				}
+				return nil
 			},
-			{
-				Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)+`  region = "europe-west4"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west4", "alfred-bot-2")))},
+		},
+		{
+			Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+			Check: func(*terraform.State) error {
+				s.waitGone(t, name("p", "europe-west1", "alfred-bot"))
+				return nil
 			},
-			{
-				Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)+`  region = "europe-west4"
+		},
+		{
+			Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)+`  region = "europe-west4"`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("p", "europe-west4", "alfred-bot-2")))},
+		},
+		{
+			Config: agentHCL(s, strings.Replace(v2, `"alfred-bot"`, `"alfred-bot-2"`, 1)+`  region = "europe-west4"
   project = "other-project"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("other-project", "europe-west4", "alfred-bot-2")))},
-			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name("other-project", "europe-west4", "alfred-bot-2")))},
 		},
 	})
 }
@@ -197,39 +192,34 @@ func TestAccAgentService_driftDeletedOrChangedOutsideIsRepaired(t *testing.T) {
   image = "example.com/social-intel:v1"
   max_instances = 4
 `)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{Config: cfg},
-			{
-				PreConfig: func() { s.delete(t, full) },
-				Config:    cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
-				Check: func(*terraform.State) error { s.get(t, full); return nil },
+	s.test(t, []resource.TestStep{
+		{Config: cfg},
+		{
+			PreConfig: func() { s.delete(t, full) },
+			Config:    cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
+			Check: func(*terraform.State) error { s.get(t, full); return nil },
+		},
+		{
+			PreConfig: func() {
+				s.update(t, full, func(svc *runpb.Service) {
+					svc.Template.Containers[0].Image = "example.com/social-intel:hotfix"
+					svc.Template.Scaling.MaxInstanceCount = 20
+					svc.Template.Scaling.MinInstanceCount = 2
+				})
 			},
-			{
-				PreConfig: func() {
-					s.update(t, full, func(svc *runpb.Service) {
-						svc.Template.Containers[0].Image = "example.com/social-intel:hotfix"
-						svc.Template.Scaling.MaxInstanceCount = 20
-						svc.Template.Scaling.MinInstanceCount = 2
-					})
-				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("image"), knownvalue.StringExact("example.com/social-intel:v1")),
-				}},
-				Check: func(*terraform.State) error {
-					tm := s.get(t, full).GetTemplate()
-					if tm.GetContainers()[0].GetImage() != "example.com/social-intel:v1" || tm.GetScaling().GetMaxInstanceCount() != 4 || tm.GetScaling().GetMinInstanceCount() != 0 {
-						return fmt.Errorf("drift not repaired: %v", tm)
-					}
-					return nil
-				},
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("image"), knownvalue.StringExact("example.com/social-intel:v1")),
+			}},
+			Check: func(*terraform.State) error {
+				tm := s.get(t, full).GetTemplate()
+				if tm.GetContainers()[0].GetImage() != "example.com/social-intel:v1" || tm.GetScaling().GetMaxInstanceCount() != 4 || tm.GetScaling().GetMinInstanceCount() != 0 {
+					return fmt.Errorf("drift not repaired: %v", tm)
+				}
+				return nil
 			},
 		},
 	})
@@ -239,27 +229,22 @@ func TestAccAgentService_failedRolloutIsReportedAndLeftTainted(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "broken")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:      agentHCL(s, `  name = "broken"`+"\n"+`  image = "example.com/agent:fail"`),
-				ExpectError: regexp.MustCompile(`Revision\s+'broken-00001-[a-z]{3}'\s+is\s+not\s+ready\s+and\s+cannot\s+serve\s+traffic`),
-			},
-			{
-				// The failed service is in state, tainted: the next apply replaces it instead of failing
-				// on ALREADY_EXISTS or leaving an orphan.
-				Config: agentHCL(s, `  name = "broken"`+"\n"+`  image = "example.com/agent:v1"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
-				Check: func(*terraform.State) error {
-					if st := s.get(t, full).GetTerminalCondition().GetState(); st != runpb.Condition_CONDITION_SUCCEEDED {
-						return fmt.Errorf("terminal condition %v", st)
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{
+			Config:      agentHCL(s, `  name = "broken"`+"\n"+`  image = "example.com/agent:fail"`),
+			ExpectError: regexp.MustCompile(`Revision\s+'broken-00001-[a-z]{3}'\s+is\s+not\s+ready\s+and\s+cannot\s+serve\s+traffic`),
+		},
+		{
+			// The failed service is in state, tainted: the next apply replaces it instead of failing
+			// on ALREADY_EXISTS or leaving an orphan.
+			Config: agentHCL(s, `  name = "broken"`+"\n"+`  image = "example.com/agent:v1"`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+			Check: func(*terraform.State) error {
+				if st := s.get(t, full).GetTerminalCondition().GetState(); st != runpb.Condition_CONDITION_SUCCEEDED {
+					return fmt.Errorf("terminal condition %v", st)
+				}
+				return nil
 			},
 		},
 	})
@@ -280,29 +265,24 @@ func TestAccAgentService_timeoutsAreHonoured(t *testing.T) {
 	}
 	fast := func() { s.Server.SetOperationDelay(50 * time.Millisecond) }
 	slow := func() { s.Server.SetOperationDelay(3 * time.Second) }
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{Config: body("example.com/a:v1"), ExpectError: regexp.MustCompile(`Timed out while waiting to create`)},
-			{
-				PreConfig: func() {
-					fast()
-					time.Sleep(3 * time.Second) // let the first rollout finish
-				},
-				Config: body("example.com/a:v1"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+	s.test(t, []resource.TestStep{
+		{Config: body("example.com/a:v1"), ExpectError: regexp.MustCompile(`Timed out while waiting to create`)},
+		{
+			PreConfig: func() {
+				fast()
+				time.Sleep(3 * time.Second) // let the first rollout finish
 			},
-			{PreConfig: slow, Config: body("example.com/a:v2"), ExpectError: regexp.MustCompile(`Timed out while waiting to update`)},
-			{PreConfig: slow, Config: body("example.com/a:v1"), Destroy: true, ExpectError: regexp.MustCompile(`Timed out while waiting to delete`)},
-			{
-				PreConfig: func() { s.waitGone(t, full); fast() },
-				Config:    body("example.com/a:v1"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
-			},
+			Config: body("example.com/a:v1"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+		},
+		{PreConfig: slow, Config: body("example.com/a:v2"), ExpectError: regexp.MustCompile(`Timed out while waiting to update`)},
+		{PreConfig: slow, Config: body("example.com/a:v1"), Destroy: true, ExpectError: regexp.MustCompile(`Timed out while waiting to delete`)},
+		{
+			PreConfig: func() { s.waitGone(t, full); fast() },
+			Config:    body("example.com/a:v1"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)}},
 		},
 	})
 }
@@ -319,43 +299,38 @@ func TestAccAgentService_noPerpetualDiffFromServerDefaultsMetadataOrOrder(t *tes
   env     = { ZETA = "1", ALPHA = "2", MID = "3" }
   labels  = { team = "ai" }
 `)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				Check: func(*terraform.State) error {
-					svc := s.get(t, full)
-					if svc.GetTemplate().GetContainers()[0].GetResources().GetLimits()["cpu"] != "1000m" ||
-						svc.GetLabels()["cloud.googleapis.com/location"] == "" || svc.GetAnnotations()["run.googleapis.com/operation-id"] == "" ||
-						svc.GetTemplate().GetTimeout().AsDuration() != 5*time.Minute {
-						return fmt.Errorf("the emulator did not fill what this test relies on: %v", svc)
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{
+			Config: cfg,
+			Check: func(*terraform.State) error {
+				svc := s.get(t, full)
+				if svc.GetTemplate().GetContainers()[0].GetResources().GetLimits()["cpu"] != "1000m" ||
+					svc.GetLabels()["cloud.googleapis.com/location"] == "" || svc.GetAnnotations()["run.googleapis.com/operation-id"] == "" ||
+					svc.GetTemplate().GetTimeout().AsDuration() != 5*time.Minute {
+					return fmt.Errorf("the emulator did not fill what this test relies on: %v", svc)
+				}
+				return nil
 			},
-			{
-				// Reorder env, add a label of another tool and a new server-side operation id, through the API.
-				PreConfig: func() {
-					s.update(t, full, func(svc *runpb.Service) {
-						env := svc.Template.Containers[0].Env
-						sort.Slice(env, func(i, j int) bool { return env[i].Name > env[j].Name })
-						svc.Labels["cost-center"] = "42"
-					})
-				},
-				Config:   cfg,
-				PlanOnly: true,
+		},
+		{
+			// Reorder env, add a label of another tool and a new server-side operation id, through the API.
+			PreConfig: func() {
+				s.update(t, full, func(svc *runpb.Service) {
+					env := svc.Template.Containers[0].Env
+					sort.Slice(env, func(i, j int) bool { return env[i].Name > env[j].Name })
+					svc.Labels["cost-center"] = "42"
+				})
 			},
-			{
-				Config:           cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("labels"), knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("ai")})),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("5m")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
-				},
+			Config:   cfg,
+			PlanOnly: true,
+		},
+		{
+			Config:           cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("labels"), knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("ai")})),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("5m")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
 			},
 		},
 	})
@@ -378,20 +353,15 @@ func TestAccAgentService_invokersEmptyIsPrivateAllUsersOnlyWhenWritten(t *testin
 			return nil
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: agentHCL(s, base),
-				Check:  wantInvokers(),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{}))},
-			},
-			{Config: agentHCL(s, base+`  invokers = ["allUsers"]`), Check: wantInvokers("allUsers")},
-			{Config: agentHCL(s, base), Check: wantInvokers()},
+	s.test(t, []resource.TestStep{
+		{
+			Config: agentHCL(s, base),
+			Check:  wantInvokers(),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{}))},
 		},
+		{Config: agentHCL(s, base+`  invokers = ["allUsers"]`), Check: wantInvokers("allUsers")},
+		{Config: agentHCL(s, base), Check: wantInvokers()},
 	})
 }
 
@@ -416,34 +386,29 @@ func TestAccAgentService_secretEnvHoldsReferencesOnly(t *testing.T) {
   image = "example.com/keeper:v1"
   secret_env = { OPENAI_API_KEY = { secret = "projects/p/secrets/openai-key", version = "7" } }
 `)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("secret_env"), knownvalue.MapExact(map[string]knownvalue.Check{
-						"OPENAI_API_KEY": knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"secret": knownvalue.StringExact("projects/p/secrets/openai-key"), "version": knownvalue.StringExact("7")})})),
-				},
-				Check: func(st *terraform.State) error {
-					for k, v := range st.RootModule().Resources[addr].Primary.Attributes {
-						if strings.Contains(v, sentinel) {
-							return fmt.Errorf("state attribute %s holds the secret value", k)
-						}
-					}
-					for _, e := range s.get(t, full).GetTemplate().GetContainers()[0].GetEnv() {
-						if e.GetName() == "OPENAI_API_KEY" && (e.GetValue() != "" || e.GetValueSource().GetSecretKeyRef().GetVersion() != "7") {
-							return fmt.Errorf("Cloud Run received %v, want a secret reference only", e)
-						}
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("secret_env"), knownvalue.MapExact(map[string]knownvalue.Check{
+					"OPENAI_API_KEY": knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"secret": knownvalue.StringExact("projects/p/secrets/openai-key"), "version": knownvalue.StringExact("7")})})),
 			},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"}},
+			Check: func(st *terraform.State) error {
+				for k, v := range st.RootModule().Resources[addr].Primary.Attributes {
+					if strings.Contains(v, sentinel) {
+						return fmt.Errorf("state attribute %s holds the secret value", k)
+					}
+				}
+				for _, e := range s.get(t, full).GetTemplate().GetContainers()[0].GetEnv() {
+					if e.GetName() == "OPENAI_API_KEY" && (e.GetValue() != "" || e.GetValueSource().GetSecretKeyRef().GetVersion() != "7") {
+						return fmt.Errorf("Cloud Run received %v, want a secret reference only", e)
+					}
+				}
+				return nil
+			},
 		},
+		{ResourceName: addr, ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection"}},
 	})
 	b, err := os.ReadFile(logPath)
 	if err != nil {
@@ -669,113 +634,108 @@ func TestAccAgentService_importedOtherSpellingPlansNoChange(t *testing.T) {
 		return c["/google.cloud.run.v2.Services/UpdateService"] + c["/google.cloud.run.v2.Services/SetIamPolicy"]
 	}
 	cfg := importedHCL(s, "imported", "1", "5m", "")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				// terraform import: the state holds the API's spelling.
-				Config: cfg, ResourceName: addr, ImportState: true, ImportStatePersist: true, ImportStateId: full,
-				ImportStateCheck: func(is []*terraform.InstanceState) error {
-					if len(is) != 1 {
-						return fmt.Errorf("%d instances imported", len(is))
-					}
-					a := is[0].Attributes
-					if a["cpu"] != "1000m" || a["memory"] != "1024Mi" || a["timeout"] != "300s" {
-						return fmt.Errorf("imported cpu %q memory %q timeout %q, want the API's 1000m, 1024Mi, 300s", a["cpu"], a["memory"], a["timeout"])
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{
+			// terraform import: the state holds the API's spelling.
+			Config: cfg, ResourceName: addr, ImportState: true, ImportStatePersist: true, ImportStateId: full,
+			ImportStateCheck: func(is []*terraform.InstanceState) error {
+				if len(is) != 1 {
+					return fmt.Errorf("%d instances imported", len(is))
+				}
+				a := is[0].Attributes
+				if a["cpu"] != "1000m" || a["memory"] != "1024Mi" || a["timeout"] != "300s" {
+					return fmt.Errorf("imported cpu %q memory %q timeout %q, want the API's 1000m, 1024Mi, 300s", a["cpu"], a["memory"], a["timeout"])
+				}
+				return nil
 			},
-			{
-				PreConfig: s.Kit.ResetCalls,
-				Config:    cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
-				}},
-				Check: func(*terraform.State) error {
-					if n := writes(); n != 0 {
-						return fmt.Errorf("the apply after import wrote to the API %d times: %v", n, s.Kit.Calls())
-					}
-					return nil
-				},
+		},
+		{
+			PreConfig: s.Kit.ResetCalls,
+			Config:    cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+			}},
+			Check: func(*terraform.State) error {
+				if n := writes(); n != 0 {
+					return fmt.Errorf("the apply after import wrote to the API %d times: %v", n, s.Kit.Calls())
+				}
+				return nil
 			},
-			{
-				// A real change plans exactly that change; the equivalent values keep their spelling.
-				Config: importedHCL(s, "imported", "1", "5m", `  labels  = { team = "ai" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("300s")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/imported/revisions/imported-00001-`))),
-				}},
+		},
+		{
+			// A real change plans exactly that change; the equivalent values keep their spelling.
+			Config: importedHCL(s, "imported", "1", "5m", `  labels  = { team = "ai" }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("1000m")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("300s")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/imported/revisions/imported-00001-`))),
+			}},
+		},
+		{
+			Config: importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("2")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("6m")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
+			}},
+			Check: func(*terraform.State) error {
+				tm := s.get(t, full).GetTemplate()
+				if l := limits(); l["cpu"] != "2" || l["memory"] != "1024Mi" || tm.GetTimeout().AsDuration() != 6*time.Minute {
+					return fmt.Errorf("after the update the API has limits %v, timeout %v", l, tm.GetTimeout().AsDuration())
+				}
+				return nil
 			},
-			{
-				Config: importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("cpu"), knownvalue.StringExact("2")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("6m")),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
-				}},
-				Check: func(*terraform.State) error {
-					tm := s.get(t, full).GetTemplate()
-					if l := limits(); l["cpu"] != "2" || l["memory"] != "1024Mi" || tm.GetTimeout().AsDuration() != 6*time.Minute {
-						return fmt.Errorf("after the update the API has limits %v, timeout %v", l, tm.GetTimeout().AsDuration())
-					}
-					return nil
-				},
+		},
+		{
+			// Another tool re-spells memory: refresh keeps the state's spelling, nothing to plan.
+			PreConfig: func() {
+				s.update(t, full, func(svc *runpb.Service) {
+					svc.Template.Containers[0].Resources.Limits["memory"] = "1Gi"
+					svc.Template.Timeout = durationpb.New(6 * time.Minute)
+				})
 			},
-			{
-				// Another tool re-spells memory: refresh keeps the state's spelling, nothing to plan.
-				PreConfig: func() {
-					s.update(t, full, func(svc *runpb.Service) {
-						svc.Template.Containers[0].Resources.Limits["memory"] = "1Gi"
-						svc.Template.Timeout = durationpb.New(6 * time.Minute)
-					})
-				},
-				Config:           importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("6m")),
-				},
+			Config:           importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1024Mi")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("timeout"), knownvalue.StringExact("6m")),
 			},
-			{
-				// Drift to another amount is shown and repaired.
-				PreConfig: func() {
-					s.update(t, full, func(svc *runpb.Service) { svc.Template.Containers[0].Resources.Limits["memory"] = "2Gi" })
-				},
-				Config: importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1Gi")),
-				}},
-				Check: func(*terraform.State) error {
-					if l := limits(); l["memory"] != "1Gi" {
-						return fmt.Errorf("memory drift not repaired: %v", l)
-					}
-					return nil
-				},
+		},
+		{
+			// Drift to another amount is shown and repaired.
+			PreConfig: func() {
+				s.update(t, full, func(svc *runpb.Service) { svc.Template.Containers[0].Resources.Limits["memory"] = "2Gi" })
 			},
-			{
-				// deletion_protection is Terraform's own: turning it off is an in-place change without a write.
-				PreConfig: s.Kit.ResetCalls,
-				Config:    importedHCL(s, "imported", "2", "6m", "  labels  = { team = \"ai\" }\n  deletion_protection = false"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/imported/revisions/imported-[0-9]{5}-[a-z]{3}$`))),
-				}},
-				Check: func(*terraform.State) error {
-					if n := writes(); n != 0 {
-						return fmt.Errorf("changing deletion_protection wrote to the API %d times: %v", n, s.Kit.Calls())
-					}
-					return nil
-				},
+			Config: importedHCL(s, "imported", "2", "6m", `  labels  = { team = "ai" }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("memory"), knownvalue.StringExact("1Gi")),
+			}},
+			Check: func(*terraform.State) error {
+				if l := limits(); l["memory"] != "1Gi" {
+					return fmt.Errorf("memory drift not repaired: %v", l)
+				}
+				return nil
+			},
+		},
+		{
+			// deletion_protection is Terraform's own: turning it off is an in-place change without a write.
+			PreConfig: s.Kit.ResetCalls,
+			Config:    importedHCL(s, "imported", "2", "6m", "  labels  = { team = \"ai\" }\n  deletion_protection = false"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/imported/revisions/imported-[0-9]{5}-[a-z]{3}$`))),
+			}},
+			Check: func(*terraform.State) error {
+				if n := writes(); n != 0 {
+					return fmt.Errorf("changing deletion_protection wrote to the API %d times: %v", n, s.Kit.Calls())
+				}
+				return nil
 			},
 		},
 	})

@@ -202,6 +202,12 @@ func (a *api) retry(ctx context.Context, fn func(context.Context) error) error {
 	return shared.Retry(ctx, a.backoff, shared.RetryableGRPC, fn)
 }
 
+// retrySteps is retry for a change made of a read and a write in each attempt (read-check-write): each
+// call has the whole budget of attempts to itself.
+func (a *api) retrySteps(ctx context.Context, fn func(ctx context.Context, step *string) error) error {
+	return shared.RetrySteps(ctx, a.backoff, shared.RetryableGRPC, fn)
+}
+
 // get reads the service and its IAM policy concurrently: two calls, one round trip of latency.
 func (a *api) get(ctx context.Context, name string) (*runpb.Service, *iampb.Policy, error) {
 	type res struct {
@@ -339,9 +345,10 @@ func (a *api) create(ctx context.Context, svc *runpb.Service) (*run.CreateServic
 	var op *run.CreateServiceOperation
 	var existing *runpb.Service
 	attempt := 0
-	err := a.retry(ctx, func(ctx context.Context) error {
+	err := a.retrySteps(ctx, func(ctx context.Context, step *string) error {
 		attempt++
 		if attempt > 1 {
+			*step = "get"
 			got, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: svc.GetName()})
 			if err == nil {
 				if createdByUs(got, svc) {
@@ -355,6 +362,7 @@ func (a *api) create(ctx context.Context, svc *runpb.Service) (*run.CreateServic
 			}
 		}
 		var err error
+		*step = "create"
 		op, err = a.svc.CreateService(ctx, &runpb.CreateServiceRequest{Parent: parent, ServiceId: id, Service: in})
 		return err
 	})
@@ -418,8 +426,9 @@ func ingressContainer(t *runpb.RevisionTemplate) int {
 func (a *api) update(ctx context.Context, want, had *runpb.Service) (poller, error) {
 	var op poller
 	attempt := 0
-	err := a.retry(ctx, func(ctx context.Context) error {
+	err := a.retrySteps(ctx, func(ctx context.Context, step *string) error {
 		attempt++
+		*step = "get"
 		cur, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: want.GetName()})
 		if err != nil {
 			return err
@@ -435,6 +444,7 @@ func (a *api) update(ctx context.Context, want, had *runpb.Service) (poller, err
 			op = &reconciled{a: a, name: cur.GetName(), gen: cur.GetGeneration()}
 			return nil
 		}
+		*step = "update"
 		op, err = a.svc.UpdateService(ctx, &runpb.UpdateServiceRequest{Service: next, ForceNewRevision: force})
 		return err
 	})
@@ -484,9 +494,10 @@ func applyManaged(cur, want, had *runpb.Service) *runpb.Service {
 func (a *api) delete(ctx context.Context, name string) (poller, error) {
 	var op poller
 	attempt := 0
-	err := a.retry(ctx, func(ctx context.Context) error {
+	err := a.retrySteps(ctx, func(ctx context.Context, step *string) error {
 		attempt++
 		if attempt > 1 {
+			*step = "get"
 			cur, err := a.svc.GetService(ctx, &runpb.GetServiceRequest{Name: name})
 			if err != nil {
 				return err
@@ -496,6 +507,7 @@ func (a *api) delete(ctx context.Context, name string) (poller, error) {
 				return nil
 			}
 		}
+		*step = "delete"
 		o, err := a.svc.DeleteService(ctx, &runpb.DeleteServiceRequest{Name: name})
 		if err != nil {
 			return err
@@ -512,7 +524,8 @@ func (a *api) delete(ctx context.Context, name string) (poller, error) {
 // setInvokers makes the members of the unconditional roles/run.invoker binding exactly members, keeping
 // every other binding, by read-modify-write with the policy's etag (retried when another writer raced).
 func (a *api) setInvokers(ctx context.Context, name string, members []string) error {
-	err := a.retry(ctx, func(ctx context.Context) error {
+	err := a.retrySteps(ctx, func(ctx context.Context, step *string) error {
+		*step = "get"
 		p, err := a.svc.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name})
 		if err != nil {
 			return err
@@ -538,6 +551,7 @@ func (a *api) setInvokers(ctx context.Context, name string, members []string) er
 			return nil // nothing to remove
 		}
 		p.Bindings = kept
+		*step = "set"
 		_, err = a.svc.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: name, Policy: p})
 		return err
 	})

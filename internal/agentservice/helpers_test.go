@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/iam/apiv1/iampb"
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -155,4 +156,16 @@ func hasPrefix(p string) func(string) error {
 		}
 		return nil
 	}
+}
+
+// test runs steps against the sandbox with the harness's pre-check and provider, and asks the API after
+// destroy that every service of the state is gone.
+func (s *sandbox) test(t *testing.T, steps []resource.TestStep) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             s.checkDestroyed,
+		Steps:                    steps,
+	})
 }

@@ -69,10 +69,7 @@ func (v quantityValue) StringSemanticEquals(_ context.Context, other basetypes.S
 			"type %T. This is a bug in the provider; please report it.", other))
 		return false, diags
 	}
-	if !knownString(v.StringValue) || !knownString(o.StringValue) {
-		return v.StringValue.Equal(o.StringValue), diags
-	}
-	return v.ValueString() == o.ValueString() || sameQuantity(v.ValueString(), o.ValueString()), diags
+	return sameSpelledValue(v.StringValue, o.StringValue, sameQuantity), diags
 }
 
 // durationType is the type of timeout: Go durations, equal when they are the same length of time.
@@ -122,15 +119,23 @@ func (v durationValue) StringSemanticEquals(_ context.Context, other basetypes.S
 			"type %T. This is a bug in the provider; please report it.", other))
 		return false, diags
 	}
-	if !knownString(v.StringValue) || !knownString(o.StringValue) {
-		return v.StringValue.Equal(o.StringValue), diags
+	return sameSpelledValue(v.StringValue, o.StringValue, sameDuration), diags
+}
+
+// sameDuration reports whether both are Go durations of the same length.
+func sameDuration(a, b string) bool {
+	x, err1 := time.ParseDuration(a)
+	y, err2 := time.ParseDuration(b)
+	return err1 == nil && err2 == nil && x == y
+}
+
+// sameSpelledValue is the semantic equality of both types: a null or unknown value equals only the same,
+// a known one its own spelling or any other that same says means the same.
+func sameSpelledValue(v, o basetypes.StringValue, same func(a, b string) bool) bool {
+	if !knownString(v) || !knownString(o) {
+		return v.Equal(o)
 	}
-	if v.ValueString() == o.ValueString() {
-		return true, diags
-	}
-	x, err1 := time.ParseDuration(v.ValueString())
-	y, err2 := time.ParseDuration(o.ValueString())
-	return err1 == nil && err2 == nil && x == y, diags
+	return v.ValueString() == o.ValueString() || same(v.ValueString(), o.ValueString())
 }
 
 func knownString(v basetypes.StringValue) bool { return !v.IsNull() && !v.IsUnknown() }

@@ -247,7 +247,7 @@ func TestCreate_allAttemptsFailedAfterTheWriteFindsTheOrphan(t *testing.T) {
 	ctx := context.Background()
 	svc := testService("lost-all", "example.com/a:v1")
 	k.FailNext(svcMethod+"CreateService", kit.FaultLostReply)
-	for range a.backoff.Attempts - 1 {
+	for range a.backoff.Attempts { // the check of every retry fails, until the read's budget is spent
 		k.FailNext(svcMethod+"GetService", kit.FaultUnavailable)
 	}
 	if _, _, err := a.create(ctx, svc); status.Code(err) != codes.Unavailable {
@@ -266,5 +266,54 @@ func TestCreate_allAttemptsFailedAfterTheWriteFindsTheOrphan(t *testing.T) {
 	}
 	if got := a.findOwnCreate(ctx, never); got != nil {
 		t.Fatalf("nothing was created, yet found %v", got.GetName())
+	}
+}
+
+// The read and the write of one change each have the whole retry budget: with 8 attempts, 7 refused reads
+// and 7 refused writes (15 calls failed or not, more than 8) still make the change. Under one budget for
+// both, the change would give up after 8 failures of either.
+func TestRetry_readAndWriteOfAChangeEachHaveTheWholeBudget(t *testing.T) {
+	t.Parallel()
+	a, k := cleanAPI(t)
+	ctx := context.Background()
+	failEach := func(methods ...string) {
+		for _, m := range methods {
+			for range a.backoff.Attempts - 1 {
+				k.FailNext(svcMethod+m, kit.FaultUnavailable)
+			}
+		}
+	}
+	svc := testService("budgets", "example.com/a:v1")
+	failEach("CreateService", "GetService")
+	mustCreate(t, a, svc)
+
+	want := testService("budgets", "example.com/a:v2")
+	failEach("GetService", "UpdateService")
+	op, err := a.update(ctx, want, svc)
+	if err == nil {
+		_, err = wait(ctx, op)
+	}
+	if err != nil {
+		t.Fatalf("update with 7 refused reads and 7 refused writes: %v", err)
+	}
+
+	failEach("GetIamPolicy", "SetIamPolicy")
+	if err := a.setInvokers(ctx, want.GetName(), []string{"group:ops@example.com"}); err != nil {
+		t.Fatalf("setInvokers with 7 refused reads and 7 refused writes: %v", err)
+	}
+
+	failEach("DeleteService", "GetService")
+	op, err = a.delete(ctx, want.GetName())
+	if err == nil && op != nil {
+		_, err = wait(ctx, op)
+	}
+	if err != nil {
+		t.Fatalf("delete with 7 refused deletes and 7 refused reads: %v", err)
+	}
+	if _, err := a.getService(ctx, want.GetName()); !shared.IsNotFound(err) {
+		t.Errorf("the service must be gone: %v", err)
+	}
+	if n := k.Calls()[svcMethod+"UpdateService"]; n != int64(a.backoff.Attempts) {
+		t.Errorf("UpdateService called %d times, want %d (7 refused, then the one that took effect)", n, a.backoff.Attempts)
 	}
 }

@@ -35,74 +35,69 @@ func TestAccAgentService_updateKeepsWhatTerraformDoesNotManage(t *testing.T) {
 `, image))
 	}
 	var pinned string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{Config: body("example.com/keep:v1")},
-			{
-				PreConfig: func() {
-					s.update(t, full, func(svc *runpb.Service) {
-						svc.Labels["cost-center"] = "42"
-						svc.Annotations["example.com/owner"] = "ops"
-						svc.Description = "owned by ops"
-						svc.Template.Containers = append(svc.Template.Containers, &runpb.Container{
-							Name: "otel", Image: "example.com/otel-collector:0.99"})
-						pinned = svc.GetLatestReadyRevision()
-						svc.Traffic = []*runpb.TrafficTarget{{Type: runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
-							Revision: pinned, Percent: 100}}
-					})
-				},
-				Config: body("example.com/keep:v2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
-				}},
-				Check: func(*terraform.State) error {
-					svc := s.get(t, full)
-					if svc.GetLabels()["cost-center"] != "42" || svc.GetLabels()["team"] != "ai" {
-						return fmt.Errorf("labels after update: %v", svc.GetLabels())
-					}
-					if svc.GetAnnotations()["example.com/owner"] != "ops" || svc.GetAnnotations()["alfred.dev/metrics-port"] != "9090" {
-						return fmt.Errorf("annotations after update: %v", svc.GetAnnotations())
-					}
-					if svc.GetDescription() != "owned by ops" {
-						return fmt.Errorf("description after update: %q", svc.GetDescription())
-					}
-					cs := svc.GetTemplate().GetContainers()
-					// The agent, the other tool's sidecar, and this resource's metrics sidecar.
-					if len(cs) != 3 || cs[0].GetImage() != "example.com/keep:v2" || cs[1].GetName() != "otel" ||
-						cs[1].GetImage() != "example.com/otel-collector:0.99" || cs[2].GetName() != "gmp-collector" {
-						return fmt.Errorf("containers after update: %v", cs)
-					}
-					if tr := svc.GetTraffic(); len(tr) != 1 || tr[0].GetRevision() != pinned {
-						return fmt.Errorf("traffic after update: %v (pinned to %s before)", tr, pinned)
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{Config: body("example.com/keep:v1")},
+		{
+			PreConfig: func() {
+				s.update(t, full, func(svc *runpb.Service) {
+					svc.Labels["cost-center"] = "42"
+					svc.Annotations["example.com/owner"] = "ops"
+					svc.Description = "owned by ops"
+					svc.Template.Containers = append(svc.Template.Containers, &runpb.Container{
+						Name: "otel", Image: "example.com/otel-collector:0.99"})
+					pinned = svc.GetLatestReadyRevision()
+					svc.Traffic = []*runpb.TrafficTarget{{Type: runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
+						Revision: pinned, Percent: 100}}
+				})
 			},
-			{
-				// Labels the configuration stops managing are removed; the others' stay.
-				Config: agentHCL(s, `
+			Config: body("example.com/keep:v2"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
+			}},
+			Check: func(*terraform.State) error {
+				svc := s.get(t, full)
+				if svc.GetLabels()["cost-center"] != "42" || svc.GetLabels()["team"] != "ai" {
+					return fmt.Errorf("labels after update: %v", svc.GetLabels())
+				}
+				if svc.GetAnnotations()["example.com/owner"] != "ops" || svc.GetAnnotations()["alfred.dev/metrics-port"] != "9090" {
+					return fmt.Errorf("annotations after update: %v", svc.GetAnnotations())
+				}
+				if svc.GetDescription() != "owned by ops" {
+					return fmt.Errorf("description after update: %q", svc.GetDescription())
+				}
+				cs := svc.GetTemplate().GetContainers()
+				// The agent, the other tool's sidecar, and this resource's metrics sidecar.
+				if len(cs) != 3 || cs[0].GetImage() != "example.com/keep:v2" || cs[1].GetName() != "otel" ||
+					cs[1].GetImage() != "example.com/otel-collector:0.99" || cs[2].GetName() != "gmp-collector" {
+					return fmt.Errorf("containers after update: %v", cs)
+				}
+				if tr := svc.GetTraffic(); len(tr) != 1 || tr[0].GetRevision() != pinned {
+					return fmt.Errorf("traffic after update: %v (pinned to %s before)", tr, pinned)
+				}
+				return nil
+			},
+		},
+		{
+			// Labels the configuration stops managing are removed; the others' stay.
+			Config: agentHCL(s, `
   name   = "keep"
   image  = "example.com/keep:v2"
 `),
-				Check: func(*terraform.State) error {
-					svc := s.get(t, full)
-					if _, ok := svc.GetLabels()["team"]; ok || svc.GetLabels()["cost-center"] != "42" {
-						return fmt.Errorf("labels after removing team: %v", svc.GetLabels())
-					}
-					if _, ok := svc.GetAnnotations()["alfred.dev/metrics-port"]; ok || svc.GetAnnotations()["example.com/owner"] != "ops" {
-						return fmt.Errorf("annotations after removing metrics: %v", svc.GetAnnotations())
-					}
-					// metrics removed: this resource's sidecar and its config volume go, the other tool's sidecar stays.
-					cs := svc.GetTemplate().GetContainers()
-					if len(cs) != 2 || cs[1].GetName() != "otel" || len(svc.GetTemplate().GetVolumes()) != 0 {
-						return fmt.Errorf("containers after removing metrics: %v, volumes %v", cs, svc.GetTemplate().GetVolumes())
-					}
-					return nil
-				},
+			Check: func(*terraform.State) error {
+				svc := s.get(t, full)
+				if _, ok := svc.GetLabels()["team"]; ok || svc.GetLabels()["cost-center"] != "42" {
+					return fmt.Errorf("labels after removing team: %v", svc.GetLabels())
+				}
+				if _, ok := svc.GetAnnotations()["alfred.dev/metrics-port"]; ok || svc.GetAnnotations()["example.com/owner"] != "ops" {
+					return fmt.Errorf("annotations after removing metrics: %v", svc.GetAnnotations())
+				}
+				// metrics removed: this resource's sidecar and its config volume go, the other tool's sidecar stays.
+				cs := svc.GetTemplate().GetContainers()
+				if len(cs) != 2 || cs[1].GetName() != "otel" || len(svc.GetTemplate().GetVolumes()) != 0 {
+					return fmt.Errorf("containers after removing metrics: %v, volumes %v", cs, svc.GetTemplate().GetVolumes())
+				}
+				return nil
 			},
 		},
 	})
@@ -135,36 +130,31 @@ resource "alfred_agent_service" "bot" {
 }
 `, tag, tag)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: cfg("v1"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("image")),
-				}},
-				Check: func(*terraform.State) error {
-					svc := s.get(t, full)
-					if img := svc.GetTemplate().GetContainers()[0].GetImage(); img != "example.com/later:v1" {
-						return fmt.Errorf("image %s", img)
-					}
-					inv, err := s.invokers(full)
-					if err != nil || len(inv) != 1 || inv[0] != "serviceAccount:gw-v1@p.iam.gserviceaccount.com" {
-						return fmt.Errorf("invokers %v %v", inv, err)
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{
+			Config: cfg("v1"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("image")),
+			}},
+			Check: func(*terraform.State) error {
+				svc := s.get(t, full)
+				if img := svc.GetTemplate().GetContainers()[0].GetImage(); img != "example.com/later:v1" {
+					return fmt.Errorf("image %s", img)
+				}
+				inv, err := s.invokers(full)
+				if err != nil || len(inv) != 1 || inv[0] != "serviceAccount:gw-v1@p.iam.gserviceaccount.com" {
+					return fmt.Errorf("invokers %v %v", inv, err)
+				}
+				return nil
 			},
-			{
-				Config: cfg("v2"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
-				}},
-				Check: resource.TestCheckResourceAttr(addr, "image", "example.com/later:v2"),
-			},
+		},
+		{
+			Config: cfg("v2"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
+			}},
+			Check: resource.TestCheckResourceAttr(addr, "image", "example.com/later:v2"),
 		},
 	})
 }
@@ -206,62 +196,57 @@ func TestAccAgentService_metadataOnlyChangeKeepsRevisionAndOtherBindings(t *test
 	full := name("p", "europe-west1", "meta")
 	base := "  name = \"meta\"\n  image = \"example.com/meta:v1\"\n"
 	var rev string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{Config: agentHCL(s, base), Check: resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev))},
-			{
-				PreConfig: func() {
-					p, err := s.client.GetIamPolicy(context.Background(), &iampb.GetIamPolicyRequest{Resource: full})
-					if err != nil {
-						t.Fatal(err)
-					}
-					p.Bindings = append(p.Bindings, &iampb.Binding{Role: "roles/run.developer", Members: []string{"group:devs@example.com"}})
-					if _, err := s.client.SetIamPolicy(context.Background(), &iampb.SetIamPolicyRequest{Resource: full, Policy: p}); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: agentHCL(s, base+`  labels = { team = "ai" }
+	s.test(t, []resource.TestStep{
+		{Config: agentHCL(s, base), Check: resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&rev))},
+		{
+			PreConfig: func() {
+				p, err := s.client.GetIamPolicy(context.Background(), &iampb.GetIamPolicyRequest{Resource: full})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Bindings = append(p.Bindings, &iampb.Binding{Role: "roles/run.developer", Members: []string{"group:devs@example.com"}})
+				if _, err := s.client.SetIamPolicy(context.Background(), &iampb.SetIamPolicyRequest{Resource: full, Policy: p}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config: agentHCL(s, base+`  labels = { team = "ai" }
   ingress = "internal"
   invokers = ["group:ops@example.com"]
 `),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringFunc(func(v string) error {
-						if v != rev {
-							return fmt.Errorf("planned %q, want %q", v, rev)
-						}
-						return nil
-					})),
-					// No revision is rolled out: the other rollout attributes are known too.
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_created_revision"), knownvalue.StringFunc(func(v string) error {
-						if v != rev {
-							return fmt.Errorf("planned %q, want %q", v, rev)
-						}
-						return nil
-					})),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition").AtMapKey("state"), knownvalue.StringExact("CONDITION_SUCCEEDED")),
-				}},
-				Check: func(*terraform.State) error {
-					svc := s.get(t, full)
-					if svc.GetLatestCreatedRevision() != rev || svc.GetIngress() != runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY {
-						return fmt.Errorf("latest created revision %s (want %s), ingress %v", svc.GetLatestCreatedRevision(), rev, svc.GetIngress())
-					}
-					p, err := s.client.GetIamPolicy(context.Background(), &iampb.GetIamPolicyRequest{Resource: full})
-					if err != nil {
-						return err
-					}
-					roles := map[string]string{}
-					for _, b := range p.GetBindings() {
-						roles[b.GetRole()] = strings.Join(b.GetMembers(), ",")
-					}
-					if roles["roles/run.developer"] != "group:devs@example.com" || roles["roles/run.invoker"] != "group:ops@example.com" {
-						return fmt.Errorf("policy bindings: %v", roles)
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"), knownvalue.StringFunc(func(v string) error {
+					if v != rev {
+						return fmt.Errorf("planned %q, want %q", v, rev)
 					}
 					return nil
-				},
+				})),
+				// No revision is rolled out: the other rollout attributes are known too.
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_created_revision"), knownvalue.StringFunc(func(v string) error {
+					if v != rev {
+						return fmt.Errorf("planned %q, want %q", v, rev)
+					}
+					return nil
+				})),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition").AtMapKey("state"), knownvalue.StringExact("CONDITION_SUCCEEDED")),
+			}},
+			Check: func(*terraform.State) error {
+				svc := s.get(t, full)
+				if svc.GetLatestCreatedRevision() != rev || svc.GetIngress() != runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY {
+					return fmt.Errorf("latest created revision %s (want %s), ingress %v", svc.GetLatestCreatedRevision(), rev, svc.GetIngress())
+				}
+				p, err := s.client.GetIamPolicy(context.Background(), &iampb.GetIamPolicyRequest{Resource: full})
+				if err != nil {
+					return err
+				}
+				roles := map[string]string{}
+				for _, b := range p.GetBindings() {
+					roles[b.GetRole()] = strings.Join(b.GetMembers(), ",")
+				}
+				if roles["roles/run.developer"] != "group:devs@example.com" || roles["roles/run.invoker"] != "group:ops@example.com" {
+					return fmt.Errorf("policy bindings: %v", roles)
+				}
+				return nil
 			},
 		},
 	})

@@ -16,8 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-
-	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 )
 
 // expectBefore checks a value the plan shows as the resource's current (refreshed) one; want is read
@@ -66,93 +64,88 @@ func TestAccAgentService_failedRolloutKeepsPlanNonEmptyUntilConfiguredTemplateSe
 		return agentHCL(s, fmt.Sprintf("  name  = \"roll\"\n  image = %q\n", image))
 	}
 	var ready1, failed1 string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: body("example.com/roll:v1"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"state": knownvalue.StringExact("CONDITION_SUCCEEDED"), "message": knownvalue.StringExact("")})),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("latest_created_revision"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/roll/revisions/roll-00001-[a-z]{3}$`))),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&ready1)),
-					resource.TestCheckResourceAttrPair(addr, "latest_ready_revision", addr, "latest_created_revision"),
-				),
+	s.test(t, []resource.TestStep{
+		{
+			Config: body("example.com/roll:v1"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"state": knownvalue.StringExact("CONDITION_SUCCEEDED"), "message": knownvalue.StringExact("")})),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("latest_created_revision"),
+					knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/roll/revisions/roll-00001-[a-z]{3}$`))),
 			},
-			{
-				Config: body("example.com/roll:fail"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_created_revision")),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("terminal_condition")),
-				}},
-				ExpectError: regexp.MustCompile(failMessage),
-			},
-			{
-				// The same configuration again: the plan is not empty, and shows what serves.
-				PreConfig: func() {
-					svc := s.get(t, full)
-					failed1 = svc.GetLatestCreatedRevision()
-					if svc.GetLatestReadyRevision() != ready1 || failed1 == ready1 || svc.GetTemplate().GetContainers()[0].GetImage() != "example.com/roll:fail" {
-						t.Fatalf("the emulator does not show what this test relies on: %v", svc)
-					}
-				},
-				Config:             body("example.com/roll:fail"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				// Applying it retries the rollout as a new revision (force_new_revision: the template is
-				// the one the service holds), which fails again.
-				Config: body("example.com/roll:fail"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					expectBefore{addr, []string{"image"}, is("example.com/roll:v1")},
-					expectBefore{addr, []string{"latest_ready_revision"}, func() string { return ready1 }},
-					expectBefore{addr, []string{"terminal_condition", "state"}, is("CONDITION_FAILED")},
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("image"), knownvalue.StringExact("example.com/roll:fail")),
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_created_revision")),
-				}},
-				ExpectError: regexp.MustCompile(failMessage),
-			},
-			{
-				// The good image: an update (the service holds the failed template), then an empty plan.
-				PreConfig: func() {
-					svc := s.get(t, full)
-					if svc.GetLatestCreatedRevision() == failed1 || svc.GetLatestReadyRevision() != ready1 {
-						t.Fatalf("retrying the failed rollout made no new revision: created %s (first failure %s)", svc.GetLatestCreatedRevision(), failed1)
-					}
-				},
-				Config: body("example.com/roll:v1"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					expectBefore{addr, []string{"terminal_condition", "state"}, is("CONDITION_FAILED")},
-					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition").AtMapKey("state"), knownvalue.StringExact("CONDITION_SUCCEEDED")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("image"), knownvalue.StringExact("example.com/roll:v1")),
-				},
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttrPair(addr, "latest_ready_revision", addr, "latest_created_revision"),
-					resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", differs(&ready1)),
-					func(*terraform.State) error {
-						svc := s.get(t, full)
-						if svc.GetTemplate().GetContainers()[0].GetImage() != "example.com/roll:v1" ||
-							svc.GetTerminalCondition().GetState() != runpb.Condition_CONDITION_SUCCEEDED {
-							return fmt.Errorf("the service does not serve the configured template: %v", svc)
-						}
-						return nil
-					},
-				),
-			},
-			{Config: body("example.com/roll:v1"), PlanOnly: true},
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", capture(&ready1)),
+				resource.TestCheckResourceAttrPair(addr, "latest_ready_revision", addr, "latest_created_revision"),
+			),
 		},
+		{
+			Config: body("example.com/roll:fail"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_created_revision")),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("terminal_condition")),
+			}},
+			ExpectError: regexp.MustCompile(failMessage),
+		},
+		{
+			// The same configuration again: the plan is not empty, and shows what serves.
+			PreConfig: func() {
+				svc := s.get(t, full)
+				failed1 = svc.GetLatestCreatedRevision()
+				if svc.GetLatestReadyRevision() != ready1 || failed1 == ready1 || svc.GetTemplate().GetContainers()[0].GetImage() != "example.com/roll:fail" {
+					t.Fatalf("the emulator does not show what this test relies on: %v", svc)
+				}
+			},
+			Config:             body("example.com/roll:fail"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		},
+		{
+			// Applying it retries the rollout as a new revision (force_new_revision: the template is
+			// the one the service holds), which fails again.
+			Config: body("example.com/roll:fail"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				expectBefore{addr, []string{"image"}, is("example.com/roll:v1")},
+				expectBefore{addr, []string{"latest_ready_revision"}, func() string { return ready1 }},
+				expectBefore{addr, []string{"terminal_condition", "state"}, is("CONDITION_FAILED")},
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("image"), knownvalue.StringExact("example.com/roll:fail")),
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_created_revision")),
+			}},
+			ExpectError: regexp.MustCompile(failMessage),
+		},
+		{
+			// The good image: an update (the service holds the failed template), then an empty plan.
+			PreConfig: func() {
+				svc := s.get(t, full)
+				if svc.GetLatestCreatedRevision() == failed1 || svc.GetLatestReadyRevision() != ready1 {
+					t.Fatalf("retrying the failed rollout made no new revision: created %s (first failure %s)", svc.GetLatestCreatedRevision(), failed1)
+				}
+			},
+			Config: body("example.com/roll:v1"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				expectBefore{addr, []string{"terminal_condition", "state"}, is("CONDITION_FAILED")},
+				plancheck.ExpectUnknownValue(addr, tfjsonpath.New("latest_ready_revision")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("terminal_condition").AtMapKey("state"), knownvalue.StringExact("CONDITION_SUCCEEDED")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("image"), knownvalue.StringExact("example.com/roll:v1")),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttrPair(addr, "latest_ready_revision", addr, "latest_created_revision"),
+				resource.TestCheckResourceAttrWith(addr, "latest_ready_revision", differs(&ready1)),
+				func(*terraform.State) error {
+					svc := s.get(t, full)
+					if svc.GetTemplate().GetContainers()[0].GetImage() != "example.com/roll:v1" ||
+						svc.GetTerminalCondition().GetState() != runpb.Condition_CONDITION_SUCCEEDED {
+						return fmt.Errorf("the service does not serve the configured template: %v", svc)
+					}
+					return nil
+				},
+			),
+		},
+		{Config: body("example.com/roll:v1"), PlanOnly: true},
 	})
 }
 
@@ -180,36 +173,31 @@ func TestAccAgentService_deletionProtectionBlocksDestroyAndReplace(t *testing.T)
 		}
 	}
 	howTo := regexp.MustCompile(`deletion_protection\s+=\s+true[\s\S]*set\s+deletion_protection\s+=\s+false[\s\S]*apply\s+first`)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: protectedHCL(s, base),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deletion_protection"), knownvalue.Bool(true))},
-			},
-			{Config: protectedHCL(s, base), Destroy: true, ExpectError: howTo},
-			{
-				PreConfig:   stillThere,
-				Config:      protectedHCL(s, strings.Replace(base, `"guarded"`, `"guarded-2"`, 1)),
-				ExpectError: howTo,
-			},
-			{
-				PreConfig: func() { stillThere(); s.Kit.ResetCalls() },
-				Config:    protectedHCL(s, base+"  deletion_protection = false\n"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"),
-						knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/guarded/revisions/guarded-00001-`))),
-				}},
-				Check: func(*terraform.State) error {
-					if n := writes(); n != 0 {
-						return fmt.Errorf("turning deletion_protection off wrote to the API %d times: %v", n, s.Kit.Calls())
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{
+			Config: protectedHCL(s, base),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("deletion_protection"), knownvalue.Bool(true))},
+		},
+		{Config: protectedHCL(s, base), Destroy: true, ExpectError: howTo},
+		{
+			PreConfig:   stillThere,
+			Config:      protectedHCL(s, strings.Replace(base, `"guarded"`, `"guarded-2"`, 1)),
+			ExpectError: howTo,
+		},
+		{
+			PreConfig: func() { stillThere(); s.Kit.ResetCalls() },
+			Config:    protectedHCL(s, base+"  deletion_protection = false\n"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("latest_ready_revision"),
+					knownvalue.StringRegexp(regexp.MustCompile(`^projects/p/locations/europe-west1/services/guarded/revisions/guarded-00001-`))),
+			}},
+			Check: func(*terraform.State) error {
+				if n := writes(); n != 0 {
+					return fmt.Errorf("turning deletion_protection off wrote to the API %d times: %v", n, s.Kit.Calls())
+				}
+				return nil
 			},
 		},
 	})
@@ -221,28 +209,23 @@ func TestAccAgentService_failedCreateIsReplacedDespiteDeletionProtection(t *test
 	t.Parallel()
 	s := newSandbox(t, 50*time.Millisecond)
 	full := name("p", "europe-west1", "broken")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config:      protectedHCL(s, "  name = \"broken\"\n  image = \"example.com/agent:fail\""),
-				ExpectError: regexp.MustCompile(failMessage),
-			},
-			{
-				Config: protectedHCL(s, "  name = \"broken\"\n  image = \"example.com/agent:v1\""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
-				Check: func(*terraform.State) error {
-					if st := s.get(t, full).GetTerminalCondition().GetState(); st != runpb.Condition_CONDITION_SUCCEEDED {
-						return fmt.Errorf("terminal condition %v", st)
-					}
-					return nil
-				},
-			},
-			{Config: protectedHCL(s, "  name = \"broken\"\n  image = \"example.com/agent:v1\"\n  deletion_protection = false")},
+	s.test(t, []resource.TestStep{
+		{
+			Config:      protectedHCL(s, "  name = \"broken\"\n  image = \"example.com/agent:fail\""),
+			ExpectError: regexp.MustCompile(failMessage),
 		},
+		{
+			Config: protectedHCL(s, "  name = \"broken\"\n  image = \"example.com/agent:v1\""),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)}},
+			Check: func(*terraform.State) error {
+				if st := s.get(t, full).GetTerminalCondition().GetState(); st != runpb.Condition_CONDITION_SUCCEEDED {
+					return fmt.Errorf("terminal condition %v", st)
+				}
+				return nil
+			},
+		},
+		{Config: protectedHCL(s, "  name = \"broken\"\n  image = \"example.com/agent:v1\"\n  deletion_protection = false")},
 	})
 }
 
@@ -265,49 +248,44 @@ func TestAccAgentService_invokerEmailsCompareAsIAMDoes(t *testing.T) {
 	imported := importedHCL(s, "mixed", "1", "5m", `  invokers = ["user:Alice@Example.com"]`)
 	wider := importedHCL(s, "mixed", "1", "5m", `  invokers = ["user:Alice@Example.com", "serviceAccount:Gateway@p.iam.gserviceaccount.com"]
   deletion_protection = false`)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				Config: agentHCL(s, `  name  = "mixed"
+	s.test(t, []resource.TestStep{
+		{
+			Config: agentHCL(s, `  name  = "mixed"
   image = "example.com/mixed:v1"
   invokers = ["user:Alice@Example.com", "user:alice@example.com"]
 `),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Duplicate invoker.*same principal`),
-			},
-			{
-				Config: imported, ResourceName: addr, ImportState: true, ImportStatePersist: true, ImportStateId: full,
-				ImportStateCheck: func(is []*terraform.InstanceState) error {
-					if len(is) != 1 || is[0].Attributes["invokers.0"] != "user:alice@example.com" {
-						return fmt.Errorf("imported %v, want the API's lower-cased member", is[0].Attributes)
-					}
-					return nil
-				},
-			},
-			{
-				Config: imported,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop)}},
-			},
-			{
-				Config: wider,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{
-						knownvalue.StringExact("user:Alice@Example.com"), knownvalue.StringExact("serviceAccount:Gateway@p.iam.gserviceaccount.com")})),
-				},
-				Check: func(*terraform.State) error {
-					got, err := s.invokers(full)
-					if err != nil || strings.Join(got, ",") != "serviceAccount:gateway@p.iam.gserviceaccount.com,user:alice@example.com" {
-						return fmt.Errorf("the API holds %v (%v), want the lower-cased members", got, err)
-					}
-					return nil
-				},
-			},
-			{Config: wider, PlanOnly: true},
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Duplicate invoker.*same principal`),
 		},
+		{
+			Config: imported, ResourceName: addr, ImportState: true, ImportStatePersist: true, ImportStateId: full,
+			ImportStateCheck: func(is []*terraform.InstanceState) error {
+				if len(is) != 1 || is[0].Attributes["invokers.0"] != "user:alice@example.com" {
+					return fmt.Errorf("imported %v, want the API's lower-cased member", is[0].Attributes)
+				}
+				return nil
+			},
+		},
+		{
+			Config: imported,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop)}},
+		},
+		{
+			Config: wider,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("invokers"), knownvalue.SetExact([]knownvalue.Check{
+					knownvalue.StringExact("user:Alice@Example.com"), knownvalue.StringExact("serviceAccount:Gateway@p.iam.gserviceaccount.com")})),
+			},
+			Check: func(*terraform.State) error {
+				got, err := s.invokers(full)
+				if err != nil || strings.Join(got, ",") != "serviceAccount:gateway@p.iam.gserviceaccount.com,user:alice@example.com" {
+					return fmt.Errorf("the API holds %v (%v), want the lower-cased members", got, err)
+				}
+				return nil
+			},
+		},
+		{Config: wider, PlanOnly: true},
 	})
 }
 
@@ -322,22 +300,17 @@ func TestAccAgentService_invokersReadUntilVisible(t *testing.T) {
 	cfg := func(members string) string {
 		return agentHCL(s, fmt.Sprintf("  name  = \"lagged\"\n  image = \"example.com/lagged:v1\"\n  invokers = [%s]\n", members))
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{Config: cfg(`"group:ops@example.com"`)},
-			{
-				Config: cfg(`"group:ops@example.com", "serviceAccount:gw@p.iam.gserviceaccount.com"`),
-				Check: func(*terraform.State) error {
-					s.Server.SetIAMReadLag(0)
-					got, err := s.invokers(full)
-					if err != nil || len(got) != 2 {
-						return fmt.Errorf("invokers in the API: %v %v", got, err)
-					}
-					return nil
-				},
+	s.test(t, []resource.TestStep{
+		{Config: cfg(`"group:ops@example.com"`)},
+		{
+			Config: cfg(`"group:ops@example.com", "serviceAccount:gw@p.iam.gserviceaccount.com"`),
+			Check: func(*terraform.State) error {
+				s.Server.SetIAMReadLag(0)
+				got, err := s.invokers(full)
+				if err != nil || len(got) != 2 {
+					return fmt.Errorf("invokers in the API: %v %v", got, err)
+				}
+				return nil
 			},
 		},
 	})
@@ -382,21 +355,16 @@ resource "alfred_agent_service" "bot" {
 			return nil
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             s.checkDestroyed,
-		Steps: []resource.TestStep{
-			{Config: hcl("p", "europe-west1"), Check: there("p", "europe-west1")},
-			{Config: hcl("p", "europe-west4"), ConfigPlanChecks: moved("p", "europe-west4"), Check: there("p", "europe-west4")},
-			{Config: hcl("other-project", "europe-west4"), ConfigPlanChecks: moved("other-project", "europe-west4"),
-				Check: there("other-project", "europe-west4")},
-			{
-				PreConfig:        func() { t.Setenv("ALFRED_GCP_REGION", "europe-west1") },
-				Config:           hcl("other-project", ""),
-				ConfigPlanChecks: moved("other-project", "europe-west1"),
-				Check:            there("other-project", "europe-west1"),
-			},
+	s.test(t, []resource.TestStep{
+		{Config: hcl("p", "europe-west1"), Check: there("p", "europe-west1")},
+		{Config: hcl("p", "europe-west4"), ConfigPlanChecks: moved("p", "europe-west4"), Check: there("p", "europe-west4")},
+		{Config: hcl("other-project", "europe-west4"), ConfigPlanChecks: moved("other-project", "europe-west4"),
+			Check: there("other-project", "europe-west4")},
+		{
+			PreConfig:        func() { t.Setenv("ALFRED_GCP_REGION", "europe-west1") },
+			Config:           hcl("other-project", ""),
+			ConfigPlanChecks: moved("other-project", "europe-west1"),
+			Check:            there("other-project", "europe-west1"),
 		},
 	})
 }

@@ -72,6 +72,7 @@ func TestRBAC_migrationFromConcurrentProcessesOnAFreshDatabase(t *testing.T) {
 // A bad DSN must produce an error that says what is wrong, and never the password, whatever form the DSN
 // takes (pgx's own redaction misses `password = x` and escaped quotes in key=value strings).
 func TestRBAC_dsnErrorsSayWhatIsWrongWithoutThePassword(t *testing.T) {
+	t.Parallel()
 	const pw = "S3cret-SENTINEL"
 	cases := []struct{ dsn, want string }{
 		{"host=127.0.0.1 password = " + pw + " port=notanumber", "invalid port"},
@@ -84,22 +85,26 @@ func TestRBAC_dsnErrorsSayWhatIsWrongWithoutThePassword(t *testing.T) {
 		{"host=127.0.0.1 port=1 user=u password=" + pw + " connect_timeout=2", "connection refused"},
 		{"postgres://u:" + pw + "@127.0.0.1:1/db?connect_timeout=2", "connection refused"},
 	}
-	for _, c := range cases {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := rbac.InstallSchema(ctx, c.dsn)
-		cancel()
-		if err == nil {
-			t.Errorf("%q: no error", c.dsn)
-			continue
-		}
-		msg := err.Error()
-		if strings.Contains(msg, pw) {
-			t.Errorf("the error for a bad DSN shows the password: %s", msg)
-		}
-		if !strings.Contains(msg, c.want) {
-			t.Errorf("the error for DSN %q does not say what is wrong (%q): %s",
-				strings.ReplaceAll(c.dsn, pw, "<pw>"), c.want, strings.ReplaceAll(msg, pw, "<pw>"))
-		}
+	// No database is involved: the cases run side by side (those that wait for a refused connection to be
+	// retried until their deadline would take 5 s each in a row).
+	for i, c := range cases {
+		t.Run(fmt.Sprintf("dsn_%d", i), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := rbac.InstallSchema(ctx, c.dsn)
+			cancel()
+			if err == nil {
+				t.Fatalf("%q: no error", strings.ReplaceAll(c.dsn, pw, "<pw>"))
+			}
+			msg := err.Error()
+			if strings.Contains(msg, pw) {
+				t.Errorf("the error for a bad DSN shows the password: %s", msg)
+			}
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("the error for DSN %q does not say what is wrong (%q): %s",
+					strings.ReplaceAll(c.dsn, pw, "<pw>"), c.want, strings.ReplaceAll(msg, pw, "<pw>"))
+			}
+		})
 	}
 }
 
@@ -205,26 +210,21 @@ func TestAccRBACTablePolicy_tableDroppedAndRecreatedGetsItsPoliciesBack(t *testi
 	d := newTestDB(t)
 	createTaskResults(d)
 	cfg := policyHCL(d.DSN, "")
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{Config: cfg, Check: policyNames(d, rbacPolicies("insert", "select", "update")...)},
-			{
-				// terraform apply -refresh-only: the state forgets the policy of the dropped table.
-				PreConfig:          func() { d.Exec(`drop table public.task_results`) },
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				PreConfig: func() { createTaskResults(d) },
-				Config:    cfg,
-				Check: resource.ComposeTestCheckFunc(
-					policyNames(d, rbacPolicies("insert", "select", "update")...),
-					expectInt(d, 1, `select count(*) from pg_class where oid = 'public.task_results'::regclass and relrowsecurity`),
-				),
-			},
+	d.test(t, []resource.TestStep{
+		{Config: cfg, Check: policyNames(d, rbacPolicies("insert", "select", "update")...)},
+		{
+			// terraform apply -refresh-only: the state forgets the policy of the dropped table.
+			PreConfig:          func() { d.Exec(`drop table public.task_results`) },
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true,
+		},
+		{
+			PreConfig: func() { createTaskResults(d) },
+			Config:    cfg,
+			Check: resource.ComposeTestCheckFunc(
+				policyNames(d, rbacPolicies("insert", "select", "update")...),
+				expectInt(d, 1, `select count(*) from pg_class where oid = 'public.task_results'::regclass and relrowsecurity`),
+			),
 		},
 	})
 }
@@ -251,20 +251,15 @@ resource "alfred_rbac_role" "viewer" {
 }
 `, dsn)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{Config: cfg(d.DSN), Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`)},
-			{
-				// A changed input makes terraform_data.dsn.output unknown during this plan.
-				Config: cfg(d.DSN + "&application_name=alfred_second"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("alfred_rbac_role.viewer", plancheck.ResourceActionNoop),
-				}},
-				Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`),
-			},
+	d.test(t, []resource.TestStep{
+		{Config: cfg(d.DSN), Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`)},
+		{
+			// A changed input makes terraform_data.dsn.output unknown during this plan.
+			Config: cfg(d.DSN + "&application_name=alfred_second"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("alfred_rbac_role.viewer", plancheck.ResourceActionNoop),
+			}},
+			Check: expectInt(d, 1, `select count(*) from alfred_rbac.roles where name = 'viewer'`),
 		},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -22,10 +23,77 @@ type base struct {
 	data     *shared.ProviderData
 }
 
-func (b *base) configure(req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+// Metadata names the resource: the provider's type name, then the part of typeName after "alfred".
+func (b *base) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + strings.TrimPrefix(b.typeName, "alfred")
+}
+
+// Configure keeps the provider data.
+func (b *base) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if d := shared.ProviderDataFrom(req.ProviderData, &resp.Diagnostics); d != nil {
 		b.data = d
 	}
+}
+
+// createStart is how every Create starts: the plan decoded into plan, the database opened (and the schema
+// installed or migrated) under the create timeout. s is nil when an error was reported. cancel is never nil.
+func (b *base) createStart(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse, plan any,
+	t func() timeouts.Value) (_ context.Context, cancel context.CancelFunc, s *store) {
+	cancel = func() {}
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	if resp.Diagnostics.HasError() {
+		return ctx, cancel, nil
+	}
+	ctx, cancel = bounded(ctx, timeoutOf(t().Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	if s = b.writer(ctx, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, s
+}
+
+// deleteStart is how every Delete starts: the prior state decoded into state, the database opened under
+// the delete timeout. s is nil when there is nothing more to do: an error was reported, or the database has
+// no alfred_rbac schema, so what the resource managed is gone. cancel is never nil.
+func (b *base) deleteStart(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse, state any,
+	t func() timeouts.Value) (_ context.Context, cancel context.CancelFunc, s *store) {
+	cancel = func() {}
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if resp.Diagnostics.HasError() {
+		return ctx, cancel, nil
+	}
+	ctx, cancel = bounded(ctx, timeoutOf(t().Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	s, gone := b.deleter(ctx, &resp.Diagnostics)
+	if gone || resp.Diagnostics.HasError() {
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, s
+}
+
+// readStart is how every Read starts. With the DSN unknown the prior state stays as it is; otherwise the
+// prior state is decoded into state and the database opened under the read timeout (t, read once state
+// is decoded). s is nil when Read has nothing more to do: an error is reported, or the database has no
+// alfred_rbac schema, so nothing it would hold exists and the resource is removed from state. cancel is
+// never nil.
+func (b *base) readStart(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse, state any,
+	t func() timeouts.Value) (_ context.Context, cancel context.CancelFunc, s *store) {
+	cancel = func() {}
+	if b.keepStateWhileDSNUnknown(ctx) {
+		return ctx, cancel, nil
+	}
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if resp.Diagnostics.HasError() {
+		return ctx, cancel, nil
+	}
+	ctx, cancel = bounded(ctx, timeoutOf(t().Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	s, installed := b.reader(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return ctx, cancel, nil
+	}
+	if !installed {
+		resp.State.RemoveResource(ctx)
+		return ctx, cancel, nil
+	}
+	return ctx, cancel, s
 }
 
 // checkPlan reports, at plan time, a missing postgres block or an empty DSN.

@@ -21,22 +21,17 @@ func TestAccRBAC_exampleConfigurationAppliesFromEnvironment(t *testing.T) {
 	t.Setenv("ALFRED_POSTGRES_DSN", d.DSN)
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "alfred-platform")
 	const analyst = "6f1c2d4e-0000-4000-8000-000000000001"
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				d.Exec(`create table public.task_results (id bigserial primary key, owner_id uuid not null, body text not null)`)
-				d.Exec(`grant select, insert, update, delete on public.task_results to authenticated`)
-				d.Exec(`insert into public.task_results (owner_id, body) values ($1, 'mine'), ($2, 'not mine')`, analyst, bob)
-			},
-			Config: string(hcl),
-			Check: resource.ComposeTestCheckFunc(
-				expectVisible(d, analyst, "mine"),
-				expectAuthorize(d, claimsOf(analyst), "task_results.read", true),
-				expectVisible(d, bob),
-			),
-		}},
-	})
+	d.test(t, []resource.TestStep{{
+		PreConfig: func() {
+			d.Exec(`create table public.task_results (id bigserial primary key, owner_id uuid not null, body text not null)`)
+			d.Exec(`grant select, insert, update, delete on public.task_results to authenticated`)
+			d.Exec(`insert into public.task_results (owner_id, body) values ($1, 'mine'), ($2, 'not mine')`, analyst, bob)
+		},
+		Config: string(hcl),
+		Check: resource.ComposeTestCheckFunc(
+			expectVisible(d, analyst, "mine"),
+			expectAuthorize(d, claimsOf(analyst), "task_results.read", true),
+			expectVisible(d, bob),
+		),
+	}})
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,7 +34,7 @@ var supabaseRolesOnce sync.Once
 
 // testDB is a fresh database of the run's PostgreSQL cluster, with Supabase's roles standing in.
 type testDB struct {
-	t   *testing.T
+	t   testing.TB
 	DSN string
 }
 
@@ -213,5 +214,17 @@ func rbacEmpty(d *testDB) func(*terraform.State) error {
 			return fmt.Errorf("%d alfred_rbac rows or policies left behind after destroy", n)
 		}
 		return nil
+	})
+}
+
+// test runs steps against the database with the harness's pre-check and provider, and asserts after
+// destroy that no alfred_rbac row or policy is left.
+func (d *testDB) test(t *testing.T, steps []resource.TestStep) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { acctest.PreCheck(t) },
+		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
+		CheckDestroy:             rbacEmpty(d),
+		Steps:                    steps,
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 )
 
@@ -65,43 +64,38 @@ func TestAccRBACTablePolicy_applyBehindAnOpenTransactionTimesOutNamingTheBlocker
 	d.Install()
 	var release func()
 	var started time.Time
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() {
-					release = holdLock(t, d, "nightly_migration", `lock table public.task_results in access exclusive mode`)
-					started = time.Now()
-				},
-				Config: lockedPolicyHCL(d.DSN, "5s"),
-				ExpectError: wantErr(`(?s)Could not create table policy.*gave up after [0-9.]+s of waiting for a lock` +
-					`.*held by pid \d+ \(user \S+, application_name nightly_migration, idle in transaction` +
-					`.*last query is: lock table public.task_results in access exclusive mode` +
-					`.*pg_terminate_backend\(\d+\).*timeouts.*(55P03|context deadline exceeded)`),
+	d.test(t, []resource.TestStep{
+		{
+			PreConfig: func() {
+				release = holdLock(t, d, "nightly_migration", `lock table public.task_results in access exclusive mode`)
+				started = time.Now()
 			},
-			{
-				PreConfig: func() {
-					// 5s of timeout, plus planning: well under what a hang would take.
-					if waited := time.Since(started); waited > 40*time.Second {
-						t.Errorf("the apply behind the lock took %s; it must give up at its 5s timeout", waited)
-					}
-					release()
-				},
-				Config: lockedPolicyHCL(d.DSN, "5s"),
-				Check: resource.ComposeTestCheckFunc(
-					policyNames(d, rbacPolicies("select")...),
-					func(*terraform.State) error {
-						n, err := d.Int(`select count(*) from pg_stat_activity where datname = current_database()
+			Config: lockedPolicyHCL(d.DSN, "5s"),
+			ExpectError: wantErr(`(?s)Could not create table policy.*gave up after [0-9.]+s of waiting for a lock` +
+				`.*held by pid \d+ \(user \S+, application_name nightly_migration, idle in transaction` +
+				`.*last query is: lock table public.task_results in access exclusive mode` +
+				`.*pg_terminate_backend\(\d+\).*timeouts.*(55P03|context deadline exceeded)`),
+		},
+		{
+			PreConfig: func() {
+				// 5s of timeout, plus planning: well under what a hang would take.
+				if waited := time.Since(started); waited > 40*time.Second {
+					t.Errorf("the apply behind the lock took %s; it must give up at its 5s timeout", waited)
+				}
+				release()
+			},
+			Config: lockedPolicyHCL(d.DSN, "5s"),
+			Check: resource.ComposeTestCheckFunc(
+				policyNames(d, rbacPolicies("select")...),
+				func(*terraform.State) error {
+					n, err := d.Int(`select count(*) from pg_stat_activity where datname = current_database()
 							and application_name = 'terraform-provider-alfred' and wait_event_type = 'Lock'`)
-						if err != nil || n != 0 {
-							return fmt.Errorf("%d provider sessions still wait for a lock (%v)", n, err)
-						}
-						return nil
-					},
-				),
-			},
+					if err != nil || n != 0 {
+						return fmt.Errorf("%d provider sessions still wait for a lock (%v)", n, err)
+					}
+					return nil
+				},
+			),
 		},
 	})
 }
@@ -123,25 +117,20 @@ resource "alfred_rbac_role" "viewer" {
 }
 `, desc)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{Config: cfg("first")},
-			{
-				PreConfig: func() {
-					release = holdLock(t, d, "psql_by_hand", `select * from alfred_rbac.roles where name = 'viewer' for update`)
-				},
-				Config: cfg("second"),
-				ExpectError: wantErr(`(?s)Could not update role.*gave up after.*application_name psql_by_hand` +
-					`.*select \* from alfred_rbac.roles where name = 'viewer' for update`),
+	d.test(t, []resource.TestStep{
+		{Config: cfg("first")},
+		{
+			PreConfig: func() {
+				release = holdLock(t, d, "psql_by_hand", `select * from alfred_rbac.roles where name = 'viewer' for update`)
 			},
-			{
-				PreConfig: func() { release() },
-				Config:    cfg("second"),
-				Check:     expectStrings(d, []string{"second"}, `select description from alfred_rbac.roles`),
-			},
+			Config: cfg("second"),
+			ExpectError: wantErr(`(?s)Could not update role.*gave up after.*application_name psql_by_hand` +
+				`.*select \* from alfred_rbac.roles where name = 'viewer' for update`),
+		},
+		{
+			PreConfig: func() { release() },
+			Config:    cfg("second"),
+			Check:     expectStrings(d, []string{"second"}, `select description from alfred_rbac.roles`),
 		},
 	})
 }
@@ -169,30 +158,25 @@ resource "alfred_rbac_role" "viewer" {
 	version := func(v int) func(*terraform.State) error {
 		return expectInt(d, v, `select max(version) from alfred_rbac.schema_migrations`)
 	}
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() {
-					release = holdLock(t, d, "long_report", `select count(*) from alfred_rbac.assignments`)
-				},
-				Config: cfg,
-				ExpectError: wantErr(`(?s)Cannot install or migrate the alfred_rbac schema.*installing or migrating the ` +
-					`alfred_rbac schema: gave up after .* application_name long_report, idle in transaction` +
-					`.*select count\(\*\) from alfred_rbac.assignments`),
+	d.test(t, []resource.TestStep{
+		{
+			PreConfig: func() {
+				release = holdLock(t, d, "long_report", `select count(*) from alfred_rbac.assignments`)
 			},
-			{
-				PreConfig: func() {
-					if err := version(1)(nil); err != nil {
-						t.Fatal(err)
-					}
-					release()
-				},
-				Config: cfg,
-				Check:  version(rbac.MigrationCount()),
+			Config: cfg,
+			ExpectError: wantErr(`(?s)Cannot install or migrate the alfred_rbac schema.*installing or migrating the ` +
+				`alfred_rbac schema: gave up after .* application_name long_report, idle in transaction` +
+				`.*select count\(\*\) from alfred_rbac.assignments`),
+		},
+		{
+			PreConfig: func() {
+				if err := version(1)(nil); err != nil {
+					t.Fatal(err)
+				}
+				release()
 			},
+			Config: cfg,
+			Check:  version(rbac.MigrationCount()),
 		},
 	})
 }

@@ -19,6 +19,7 @@ import (
 // schema installs, the application's own login role is governed by the table policy exactly as Supabase's
 // authenticated role is, and the token hook stays closed to it.
 func TestAccRBAC_plainPostgresWithoutSupabaseRoles(t *testing.T) {
+	t.Parallel()
 	acctest.PreCheck(t)
 	dir, err := os.MkdirTemp("", "alfred-plainpg-")
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
-	"github.com/alfred-platform/terraform-provider-alfred/internal/acctest"
 	"github.com/alfred-platform/terraform-provider-alfred/internal/rbac"
 )
 
@@ -116,44 +115,39 @@ func TestAccRBAC_planWithReadOnlyCredentialsWritesNothing(t *testing.T) {
 	d.Install()
 	planDSN := createPlanRole(t, d)
 	var before string
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{Config: readOnlyHCL(d.DSN, `["task_results.read"]`)},
-			{
-				PreConfig: func() {
-					recordDDL(d)
-					before = snapshot(d)
-				},
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				// Refresh, plan and (an empty) apply, all as the plan role.
-				Config: readOnlyHCL(planDSN, `["task_results.read"]`),
-				Check:  check(unchanged(d, &before)),
+	d.test(t, []resource.TestStep{
+		{Config: readOnlyHCL(d.DSN, `["task_results.read"]`)},
+		{
+			PreConfig: func() {
+				recordDDL(d)
+				before = snapshot(d)
 			},
-			{
-				// A real change planned with the plan role: apply cannot write, and says so.
-				Config: readOnlyHCL(planDSN, `["task_results.read", "tasks.read"]`),
-				ExpectError: regexp.MustCompile(`(?s)may read alfred_rbac but not install or migrate it.*` +
-					`terraform\s+plan\s+works\s+with\s+read-only\s+credentials.*apply\s+role`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			// Refresh, plan and (an empty) apply, all as the plan role.
+			Config: readOnlyHCL(planDSN, `["task_results.read"]`),
+			Check:  check(unchanged(d, &before)),
+		},
+		{
+			// A real change planned with the plan role: apply cannot write, and says so.
+			Config: readOnlyHCL(planDSN, `["task_results.read", "tasks.read"]`),
+			ExpectError: regexp.MustCompile(`(?s)may read alfred_rbac but not install or migrate it.*` +
+				`terraform\s+plan\s+works\s+with\s+read-only\s+credentials.*apply\s+role`),
+		},
+		{
+			// Nothing was written by the failed apply either.
+			Config:             readOnlyHCL(planDSN, `["task_results.read", "tasks.read"]`),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			Check:              check(unchanged(d, &before)),
+		},
+		{
+			// Back to the owner: the change applies.
+			PreConfig: func() {
+				if err := unchanged(d, &before)(); err != nil {
+					t.Fatal(err)
+				}
 			},
-			{
-				// Nothing was written by the failed apply either.
-				Config:             readOnlyHCL(planDSN, `["task_results.read", "tasks.read"]`),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				Check:              check(unchanged(d, &before)),
-			},
-			{
-				// Back to the owner: the change applies.
-				PreConfig: func() {
-					if err := unchanged(d, &before)(); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: readOnlyHCL(d.DSN, `["task_results.read", "tasks.read"]`),
-			},
+			Config: readOnlyHCL(d.DSN, `["task_results.read", "tasks.read"]`),
 		},
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -29,10 +30,6 @@ type roleAssignmentResource struct{ base }
 // NewRoleAssignmentResource returns the alfred_rbac_role_assignment resource.
 func NewRoleAssignmentResource() resource.Resource {
 	return &roleAssignmentResource{base{typeName: roleAssignmentTypeName}}
-}
-
-func (r *roleAssignmentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_rbac_role_assignment"
 }
 
 func (r *roleAssignmentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -72,10 +69,6 @@ func roleAssignmentSchema() schema.Schema {
 	}
 }
 
-func (r *roleAssignmentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.configure(req, resp)
-}
-
 func (r *roleAssignmentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	r.checkPlan(&resp.Diagnostics)
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
@@ -100,14 +93,9 @@ func assignmentID(principal, role string) string { return principal + "/" + role
 
 func (r *roleAssignmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleAssignmentModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.createStart(ctx, req, resp, &plan, func() timeouts.Value { return plan.Timeouts })
 	defer cancel()
-	s := r.writer(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	principal, role := plan.Principal.ValueString(), plan.Role.ValueString()
@@ -121,22 +109,10 @@ func (r *roleAssignmentResource) Create(ctx context.Context, req resource.Create
 }
 
 func (r *roleAssignmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.keepStateWhileDSNUnknown(ctx) {
-		return
-	}
 	var state roleAssignmentModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.readStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, installed := r.reader(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !installed {
-		resp.State.RemoveResource(ctx)
+	if s == nil {
 		return
 	}
 	principal, role := state.Principal.ValueString(), state.Role.ValueString()
@@ -182,14 +158,9 @@ func (r *roleAssignmentResource) Update(ctx context.Context, req resource.Update
 
 func (r *roleAssignmentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleAssignmentModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.deleteStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, gone := r.deleter(ctx, &resp.Diagnostics)
-	if gone || resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	principal, role := state.Principal.ValueString(), state.Role.ValueString()

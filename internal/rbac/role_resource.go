@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -36,10 +37,6 @@ type roleResource struct{ base }
 
 // NewRoleResource returns the alfred_rbac_role resource.
 func NewRoleResource() resource.Resource { return &roleResource{base{typeName: roleTypeName}} }
-
-func (r *roleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_rbac_role"
-}
 
 func (r *roleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = roleSchema()
@@ -96,10 +93,6 @@ func roleSchema() schema.Schema {
 			},
 		},
 	}
-}
-
-func (r *roleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.configure(req, resp)
 }
 
 func (r *roleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -163,14 +156,9 @@ func (m *roleModel) fromRole(ctx context.Context, role *Role, diags *diag.Diagno
 
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan roleModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.createStart(ctx, req, resp, &plan, func() timeouts.Value { return plan.Timeouts })
 	defer cancel()
-	s := r.writer(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	role := plan.toRole(ctx, &resp.Diagnostics)
@@ -183,22 +171,10 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 }
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.keepStateWhileDSNUnknown(ctx) {
-		return
-	}
 	var state roleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.readStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, installed := r.reader(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !installed {
-		resp.State.RemoveResource(ctx)
+	if s == nil {
 		return
 	}
 	role, err := s.GetRole(ctx, state.Name.ValueString())
@@ -243,14 +219,9 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 
 func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.deleteStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, gone := r.deleter(ctx, &resp.Diagnostics)
-	if gone || resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	if err := s.DeleteRole(ctx, state.Name.ValueString()); err != nil {

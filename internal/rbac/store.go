@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -178,7 +179,7 @@ func (e *connLostError) Error() string { return e.err.Error() }
 func (e *connLostError) Unwrap() error { return e.err }
 
 // commitUnknownError is a COMMIT whose outcome is unknown: the connection broke after the COMMIT was sent.
-// It is never repeated, as the transaction may have taken effect.
+// with never repeats it, as the transaction may have taken effect; settle decides.
 type commitUnknownError struct{ err error }
 
 func (e *commitUnknownError) Error() string {
@@ -253,11 +254,18 @@ func (s *store) with(ctx context.Context, fn func(context.Context, *pgxpool.Conn
 	return err
 }
 
-// tx runs fn in a read-committed transaction (the advisory locks below rely on each statement seeing what
-// was committed before the lock was granted, whatever the database's default isolation), repeating it on
-// serialization failures, deadlocks, lock timeouts and lost sessions. A COMMIT interrupted by a broken
-// connection is not repeated. Every lock wait is bounded by lock_timeout.
+// tx runs fn, an idempotent write (running it twice leaves what running it once does), in a transaction.
+// When its COMMIT's outcome is unknown, fn simply runs again.
 func (s *store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.settle(ctx, func() error { return s.txOnce(ctx, fn) }, nil)
+}
+
+// txOnce runs fn in a read-committed transaction (the advisory locks below rely on each statement seeing
+// what was committed before the lock was granted, whatever the database's default isolation), repeating it
+// on serialization failures, deadlocks, lock timeouts and lost sessions. A COMMIT interrupted by a broken
+// connection is not repeated here but returned as a commitUnknownError. Every lock wait is bounded by
+// lock_timeout.
+func (s *store) txOnce(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.with(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
 		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 		if err != nil {
@@ -271,13 +279,46 @@ func (s *store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 			_ = tx.Rollback(ctx)
 			return err
 		}
+		// Any failure of the COMMIT but the server's own refusal leaves its outcome unknown. pgx's
+		// SafeToRetry cannot tell: when the connection breaks after the COMMIT was sent, the error is pgx's
+		// "conn closed", which claims that nothing was sent.
 		err = tx.Commit(ctx)
 		var pgErr *pgconn.PgError
-		if err != nil && !errors.As(err, &pgErr) && !pgconn.SafeToRetry(err) && ctx.Err() == nil {
+		if err != nil && !errors.As(err, &pgErr) && ctx.Err() == nil {
 			return &commitUnknownError{err: err}
 		}
 		return err
 	})
+}
+
+// settleAttempts bounds how often a write whose COMMIT outcome stayed unknown runs again.
+const settleAttempts = 3
+
+// settle runs write, a transaction of txOnce. When its COMMIT's outcome is unknown (the connection broke
+// after the COMMIT was sent), made, when given, reads whether the database now holds what write makes:
+// then write took effect and succeeded. Otherwise write runs again: that is safe for an idempotent write
+// (made nil), and for a create whose object is not there. A create (which refuses an object that exists)
+// needs made: without it, a create that took effect with its reply lost would fail, and the next apply
+// would refuse the object this configuration made as one that "already exists".
+func (s *store) settle(ctx context.Context, write func() error, made func() (bool, error)) error {
+	err := write()
+	for i := 1; i < settleAttempts; i++ {
+		var unknown *commitUnknownError
+		if !errors.As(err, &unknown) {
+			return err
+		}
+		if made != nil {
+			ok, rerr := made()
+			if rerr != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+		}
+		err = write()
+	}
+	return err
 }
 
 // read runs fn in a read-only repeatable-read transaction: one snapshot, and nothing it runs can write,
@@ -361,7 +402,18 @@ func (s *store) CreateRole(ctx context.Context, r Role) error {
 	if err := checkRole(r); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.settle(ctx, func() error { return s.createRole(ctx, r) }, func() (bool, error) {
+		got, err := s.GetRole(ctx, r.Name)
+		if isNotFound(err) {
+			return false, nil
+		}
+		return err == nil && got.Description == r.Description && slices.Equal(got.Permissions, nonNil(r.Permissions)) &&
+			slices.Equal(got.Inherits, nonNil(r.Inherits)), err
+	})
+}
+
+func (s *store) createRole(ctx context.Context, r Role) error {
+	return s.txOnce(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `insert into alfred_rbac.roles (name, description) values ($1, $2)
 			on conflict (name) do nothing`, r.Name, r.Description)
 		if err != nil {
@@ -527,7 +579,13 @@ func (s *store) CreateAssignment(ctx context.Context, principal, role string) er
 	if p := RoleNameProblem(role); p != "" {
 		return applyErrorf("The role name %q is not valid: %s. %s", role, p, roleNameRule)
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.settle(ctx, func() error { return s.createAssignment(ctx, principal, role) }, func() (bool, error) {
+		return s.AssignmentExists(ctx, principal, role)
+	})
+}
+
+func (s *store) createAssignment(ctx context.Context, principal, role string) error {
+	return s.txOnce(ctx, func(tx pgx.Tx) error {
 		var exists bool
 		if err := tx.QueryRow(ctx, `select exists (select from alfred_rbac.roles where name = $1)`, role).Scan(&exists); err != nil {
 			return err
@@ -677,8 +735,21 @@ func (s *store) ApplyTablePolicy(ctx context.Context, p TablePolicy, create bool
 	if err := checkTablePolicy(p); err != nil {
 		return err
 	}
+	if !create {
+		return s.settle(ctx, func() error { return s.applyTablePolicy(ctx, p, false) }, nil)
+	}
+	return s.settle(ctx, func() error { return s.applyTablePolicy(ctx, p, true) }, func() (bool, error) {
+		got, err := s.GetTablePolicy(ctx, p.Schema, p.Table)
+		if isNotFound(err) {
+			return false, nil
+		}
+		return err == nil && got.OwnerColumn == p.OwnerColumn && maps.Equal(got.Permissions, p.Permissions), err
+	})
+}
+
+func (s *store) applyTablePolicy(ctx context.Context, p TablePolicy, create bool) error {
 	table := pgx.Identifier{p.Schema, p.Table}.Sanitize()
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.txOnce(ctx, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, ddlLockKey); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -32,10 +33,6 @@ type tablePolicyResource struct{ base }
 // NewTablePolicyResource returns the alfred_rbac_table_policy resource.
 func NewTablePolicyResource() resource.Resource {
 	return &tablePolicyResource{base{typeName: tablePolicyTypeName}}
-}
-
-func (r *tablePolicyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_rbac_table_policy"
 }
 
 func (r *tablePolicyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -110,10 +107,6 @@ func tablePolicySchema() schema.Schema {
 	}
 }
 
-func (r *tablePolicyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.configure(req, resp)
-}
-
 // ConfigValidators requires at least one permission: with none, the table would only get row-level
 // security and nobody could use it.
 func (r *tablePolicyResource) ConfigValidators(context.Context) []resource.ConfigValidator {
@@ -129,14 +122,9 @@ func (r *tablePolicyResource) ModifyPlan(_ context.Context, _ resource.ModifyPla
 
 func (r *tablePolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan tablePolicyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(plan.Timeouts.Create(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.createStart(ctx, req, resp, &plan, func() timeouts.Value { return plan.Timeouts })
 	defer cancel()
-	s := r.writer(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	p := plan.toPolicy()
@@ -149,22 +137,10 @@ func (r *tablePolicyResource) Create(ctx context.Context, req resource.CreateReq
 }
 
 func (r *tablePolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if r.keepStateWhileDSNUnknown(ctx) {
-		return
-	}
 	var state tablePolicyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Read(ctx, defaultReadTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.readStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, installed := r.reader(ctx, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !installed {
-		resp.State.RemoveResource(ctx)
+	if s == nil {
 		return
 	}
 	target := state.Schema.ValueString() + "." + state.Table.ValueString()
@@ -204,14 +180,9 @@ func (r *tablePolicyResource) Update(ctx context.Context, req resource.UpdateReq
 
 func (r *tablePolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state tablePolicyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := bounded(ctx, timeoutOf(state.Timeouts.Delete(ctx, defaultWriteTimeout)), &resp.Diagnostics)
+	ctx, cancel, s := r.deleteStart(ctx, req, resp, &state, func() timeouts.Value { return state.Timeouts })
 	defer cancel()
-	s, gone := r.deleter(ctx, &resp.Diagnostics)
-	if gone || resp.Diagnostics.HasError() {
+	if s == nil {
 		return
 	}
 	target := state.Schema.ValueString() + "." + state.Table.ValueString()

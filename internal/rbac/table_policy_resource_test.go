@@ -183,24 +183,19 @@ func TestAccRBACTablePolicy_destroyKeepsRowLevelSecurityTheApplicationEnabled(t 
 func TestAccRBACTablePolicy_missingTableOrOwnerColumnFailsAtApply(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{
-				Config:      policyHCL(d.DSN, ""),
-				ExpectError: regexp.MustCompile(`(?s)Table public.task_results does not exist.*create it`),
-			},
-			{
-				PreConfig:   func() { createTaskResults(d) },
-				Config:      policyHCL(d.DSN, `  owner_column = "user_id"`),
-				ExpectError: regexp.MustCompile(`(?s)has no column "user_id".*owner_column`),
-			},
-			{
-				Config:      policyHCL(d.DSN, `  owner_column = "id"`),
-				ExpectError: regexp.MustCompile(`(?s)Column "id" of public.task_results has type int4;.*must\s+be\s+uuid\s+or\s+text`),
-			},
+	d.test(t, []resource.TestStep{
+		{
+			Config:      policyHCL(d.DSN, ""),
+			ExpectError: regexp.MustCompile(`(?s)Table public.task_results does not exist.*create it`),
+		},
+		{
+			PreConfig:   func() { createTaskResults(d) },
+			Config:      policyHCL(d.DSN, `  owner_column = "user_id"`),
+			ExpectError: regexp.MustCompile(`(?s)has no column "user_id".*owner_column`),
+		},
+		{
+			Config:      policyHCL(d.DSN, `  owner_column = "id"`),
+			ExpectError: regexp.MustCompile(`(?s)Column "id" of public.task_results has type int4;.*must\s+be\s+uuid\s+or\s+text`),
 		},
 	})
 }

@@ -15,6 +15,7 @@ const unreachableDSN = "postgres://nobody@127.0.0.1:1/none?sslmode=disable&conne
 
 // Each configuration alone shows the mistake, so the plan fails, with a message saying what to do.
 func TestAccRBAC_invalidConfigurationsFailAtPlan(t *testing.T) {
+	t.Parallel()
 	acctest.PreCheck(t)
 	cases := []struct {
 		name, hcl, want string
@@ -171,36 +172,21 @@ func TestAccRBAC_missingPostgresBlockFailsAtPlan(t *testing.T) {
 func TestAccRBACRole_applyTimeErrorsSayWhatToDo(t *testing.T) {
 	t.Parallel()
 	d := newTestDB(t)
-	resource.Test(t, resource.TestCase{
-		PreCheck:                 func() { acctest.PreCheck(t) },
-		ProtoV6ProviderFactories: acctest.ProtoV6ProviderFactories,
-		CheckDestroy:             rbacEmpty(d),
-		Steps: []resource.TestStep{
-			{
-				Config: providerHCL(d.DSN) + `
+	d.test(t, []resource.TestStep{
+		{
+			Config: providerHCL(d.DSN) + `
 resource "alfred_rbac_role" "analyst" {
   name     = "analyst"
   inherits = ["ghost"]
 }`,
-				ExpectError: wantErr(`(?s)Role "analyst" inherits "ghost", which does not exist.*Create the inherited role first`),
-			},
-			{
-				Config: providerHCL(d.DSN) + `
-resource "alfred_rbac_role" "a" {
-  name = "a"
-}
-resource "alfred_rbac_role" "b" {
-  name     = "b"
-  inherits = [alfred_rbac_role.a.name]
-}
-resource "alfred_rbac_role" "c" {
-  name     = "c"
-  inherits = [alfred_rbac_role.b.name]
-}`,
-			},
-			{
-				// a -> c closes the loop a -> c -> b -> a.
-				Config: providerHCL(d.DSN) + `
+			ExpectError: wantErr(`(?s)Role "analyst" inherits "ghost", which does not exist.*Create the inherited role first`),
+		},
+		{
+			Config: providerHCL(d.DSN) + chainHCL,
+		},
+		{
+			// a -> c closes the loop a -> c -> b -> a.
+			Config: providerHCL(d.DSN) + `
 resource "alfred_rbac_role" "a" {
   name     = "a"
   inherits = ["c"]
@@ -213,44 +199,21 @@ resource "alfred_rbac_role" "c" {
   name     = "c"
   inherits = [alfred_rbac_role.b.name]
 }`,
-				ExpectError: wantErr(`(?s)Role "a" cannot inherit "c": the inheritance would form a\s+cycle\s+\(a\s+->\s+c\s+->\s+b\s+->\s+a\)`),
-			},
-			{
-				// Two resources claiming one role: the second is refused with an import hint.
-				Config: providerHCL(d.DSN) + `
-resource "alfred_rbac_role" "a" {
-  name = "a"
-}
-resource "alfred_rbac_role" "b" {
-  name     = "b"
-  inherits = [alfred_rbac_role.a.name]
-}
-resource "alfred_rbac_role" "c" {
-  name     = "c"
-  inherits = [alfred_rbac_role.b.name]
-}
+			ExpectError: wantErr(`(?s)Role "a" cannot inherit "c": the inheritance would form a\s+cycle\s+\(a\s+->\s+c\s+->\s+b\s+->\s+a\)`),
+		},
+		{
+			// Two resources claiming one role: the second is refused with an import hint.
+			Config: providerHCL(d.DSN) + chainHCL + `
 resource "alfred_rbac_role" "c_again" {
   name       = "c"
   depends_on = [alfred_rbac_role.c]
 }`,
-				ExpectError: wantErr(`(?s)Role "c" already exists.*terraform import`),
-			},
-			{
-				// The cycle attempt changed nothing.
-				Config: providerHCL(d.DSN) + `
-resource "alfred_rbac_role" "a" {
-  name = "a"
-}
-resource "alfred_rbac_role" "b" {
-  name     = "b"
-  inherits = [alfred_rbac_role.a.name]
-}
-resource "alfred_rbac_role" "c" {
-  name     = "c"
-  inherits = [alfred_rbac_role.b.name]
-}`,
-				Check: expectInt(d, 0, `select count(*) from alfred_rbac.role_inherits where role = 'a'`),
-			},
+			ExpectError: wantErr(`(?s)Role "c" already exists.*terraform import`),
+		},
+		{
+			// The cycle attempt changed nothing.
+			Config: providerHCL(d.DSN) + chainHCL,
+			Check:  expectInt(d, 0, `select count(*) from alfred_rbac.role_inherits where role = 'a'`),
 		},
 	})
 }
@@ -260,3 +223,18 @@ resource "alfred_rbac_role" "c" {
 func wantErr(pattern string) *regexp.Regexp {
 	return regexp.MustCompile(strings.ReplaceAll(pattern, " ", `\s+`))
 }
+
+// chainHCL is three roles, each inheriting the one before: c -> b -> a.
+const chainHCL = `
+resource "alfred_rbac_role" "a" {
+  name = "a"
+}
+resource "alfred_rbac_role" "b" {
+  name     = "b"
+  inherits = [alfred_rbac_role.a.name]
+}
+resource "alfred_rbac_role" "c" {
+  name     = "c"
+  inherits = [alfred_rbac_role.b.name]
+}
+`
