@@ -50,7 +50,7 @@ func TestSandboxServeStopsCleanlyOnSIGTERMDuringStart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "ready")); !os.IsNotExist(err) {
 		t.Errorf("a supervisor stopped during start must not leave the ready file: %v", err)
 	}
-	if pids := processesUnder(t, dir); len(pids) != 0 {
+	if pids := acctest.ProcessesUnder(t, dir); len(pids) != 0 {
 		t.Errorf("processes left behind: %v\n%s", pids, log.String())
 	}
 }

@@ -17,31 +17,6 @@ import (
 
 func TestMain(m *testing.M) { acctest.Main(m) }
 
-// processesUnder lists the pids whose command line mentions dir (the sandbox's own processes: the
-// supervisor, PostgreSQL with its data directory, versitygw with its data directory).
-func processesUnder(t *testing.T, dir string) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), dir) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // alfredctl builds the binary and returns it, a sandbox directory, and a runner of `alfredctl ARGS --dir
 // DIR` that fails the test on a non-zero exit. Cleanup stops the sandbox and kills anything left.
 func alfredctl(t *testing.T) (bin, dir string, run func(args ...string) string) {
@@ -67,7 +42,7 @@ func alfredctl(t *testing.T) (bin, dir string, run func(args ...string) string) 
 	}
 	t.Cleanup(func() {
 		_ = exec.Command(bin, "sandbox", "down", "--dir", dir).Run()
-		for _, pid := range processesUnder(t, dir) {
+		for _, pid := range acctest.ProcessesUnder(t, dir) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
@@ -85,8 +60,8 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 	if out := run("sandbox", "up", "--latency", "40ms", "--fault-rate", "0.25", "--seed", "9", "--fault-kinds", "lost_reply,conflict"); !strings.Contains(out, "sandbox ready in") {
 		t.Fatalf("up: %s", out)
 	}
-	if len(processesUnder(t, dir)) < 3 {
-		t.Errorf("up must leave the supervisor, PostgreSQL and versitygw running, found pids %v", processesUnder(t, dir))
+	if len(acctest.ProcessesUnder(t, dir)) < 3 {
+		t.Errorf("up must leave the supervisor, PostgreSQL and versitygw running, found pids %v", acctest.ProcessesUnder(t, dir))
 	}
 	if out := run("sandbox", "up"); !strings.Contains(out, "already running") {
 		t.Errorf("a second up must find the running sandbox: %s", out)
@@ -118,7 +93,7 @@ func TestSandboxUpEnvDownLeavesNoProcessBehind(t *testing.T) {
 		t.Errorf("--fault-rate 0.25 --latency 40ms --fault-kinds lost_reply,conflict must be in force, debug API says %+v (%v)", faults, err)
 	}
 	run("sandbox", "down")
-	if pids := processesUnder(t, dir); len(pids) != 0 {
+	if pids := acctest.ProcessesUnder(t, dir); len(pids) != 0 {
 		t.Errorf("down left processes behind: %v", pids)
 	}
 	cmd := exec.Command(bin, "sandbox", "env", "--dir", dir)
@@ -147,10 +122,10 @@ func TestSandboxDownAfterTheSupervisorWasKilled(t *testing.T) {
 		t.Errorf("down after a killed supervisor: %s", out)
 	}
 	// versitygw dies with its parent (Pdeathsig); give it a moment.
-	for i := 0; i < 100 && len(processesUnder(t, dir)) > 0; i++ {
+	for i := 0; i < 100 && len(acctest.ProcessesUnder(t, dir)) > 0; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if pids := processesUnder(t, dir); len(pids) != 0 {
+	if pids := acctest.ProcessesUnder(t, dir); len(pids) != 0 {
 		t.Errorf("processes left behind: %v", pids)
 	}
 	if out := run("sandbox", "up"); !strings.Contains(out, "sandbox ready in") {
