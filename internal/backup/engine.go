@@ -278,25 +278,12 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	dump := &exitReader{r: dumpOut, cmd: cmd, stderr: &stderr}
 	defer dump.stop()
 	// The table stats come from the archive as it passes (archiveTableStats): no second scan of the tables.
-	type streamResult struct {
-		tables map[string]TableStat
-		err    error
-	}
-	streamCh := make(chan streamResult, 1)
-	var src io.Reader = dump
-	apr, apw := io.Pipe()
+	src, streamStats := io.Reader(dump), func(error) (map[string]TableStat, error) { return nil, nil }
 	if withStats {
-		src = io.TeeReader(dump, apw)
-		go func() {
-			ts, err := archiveTableStats(apr)
-			streamCh <- streamResult{ts, err}
-		}()
-	} else {
-		streamCh <- streamResult{}
+		src, streamStats = teeArchiveStats(dump)
 	}
 	upErr := e.sealAndUpload(ctx, setID, obj, src, "backup "+db)
-	apw.CloseWithError(upErr) // nil: the whole dump passed, and the reader sees its end
-	stream := <-streamCh
+	streamed, streamErr := streamStats(upErr)
 	if upErr != nil {
 		return nil, upErr
 	}
@@ -304,10 +291,10 @@ func (e *Engine) dumpDatabase(ctx context.Context, setID, db string, withStats b
 	if withStats {
 		// Every table in the dump's snapshot: from the stream where its data passed, otherwise (an archive
 		// the stream reader refuses, a table whose data pg_dump does not dump) by a scan in that snapshot.
-		if stream.err != nil && !errors.Is(stream.err, errArchiveUnsupported) {
-			return nil, fmt.Errorf("reading the dump's table data: %w", stream.err)
+		if streamErr != nil && !errors.Is(streamErr, errArchiveUnsupported) {
+			return nil, fmt.Errorf("reading the dump's table data: %w", streamErr)
 		}
-		if tables, err = tableStats(ctx, tx, nil, stream.tables); err != nil {
+		if tables, err = tableStats(ctx, tx, nil, streamed); err != nil {
 			return nil, fmt.Errorf("taking table checksums: %w", err)
 		}
 	}

@@ -331,3 +331,24 @@ func archiveTableStats(r io.Reader) (map[string]TableStat, error) {
 	}
 	return out, nil
 }
+
+// teeArchiveStats passes r through the reader it returns and reads the archive on the side. wait, called
+// once that reader has been read to its end (readErr nil) or given up on (readErr the reason), returns what
+// archiveTableStats found.
+func teeArchiveStats(r io.Reader) (tee io.Reader, wait func(readErr error) (map[string]TableStat, error)) {
+	pr, pw := io.Pipe()
+	type result struct {
+		tables map[string]TableStat
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tables, err := archiveTableStats(pr)
+		done <- result{tables, err}
+	}()
+	return io.TeeReader(r, pw), func(readErr error) (map[string]TableStat, error) {
+		pw.CloseWithError(readErr)
+		res := <-done
+		return res.tables, res.err
+	}
+}
